@@ -1,0 +1,311 @@
+#include "core/raft/raft_node.h"
+
+#include <string>
+
+#include "core/env/check.h"
+#include "core/env/probe.h"
+
+namespace shoal::raft {
+
+namespace {
+
+const std::string kHardStateKey = "raft/hardstate";
+const std::string kSnapshotKey = "raft/snapshot";
+const std::string kEntryPrefix = "raft/entry/";
+const std::string kEntryEnd = "raft/entry0";  // just past every entry key
+
+std::string entry_key(uint64_t index) {
+  std::string digits = std::to_string(index);
+  return kEntryPrefix + std::string(20 - digits.size(), '0') + digits;
+}
+
+}  // namespace
+
+RaftNode::RaftNode(Env& env, RaftNodeOptions options, StateMachine& sm, RaftNodeEvents events)
+    : env_(env), opts_(std::move(options)), sm_(sm), events_(std::move(events)) {
+  opts_.raft.max_inflight = std::max<size_t>(opts_.raft.max_inflight, 1);
+  status_ = load();
+  raft_ = std::make_unique<Raft>(opts_.raft, storage_, env_.rng.derive("raft"));
+  if (!status_.ok()) return;  // a node with corrupt state does nothing at all
+  if (storage_.last_index() == 0 && storage_.snapshot().metadata().conf_state().voters_size() == 0 &&
+      !opts_.bootstrap_voters.empty()) {
+    raft_->bootstrap(opts_.bootstrap_voters);
+    // Persist the first configuration as an empty snapshot so a restart remembers it.
+    raftpb::Snapshot snap;
+    *snap.mutable_metadata()->mutable_conf_state() = raft_->conf_state();
+    storage_.apply_snapshot(snap);
+    env_.disk.put(kSnapshotKey, snap.SerializeAsString());
+  }
+  applied_ = storage_.snapshot().metadata().index();
+  restarted_ = storage_.hard_state().term() > 0;
+  env_.transport.set_handler(
+      [this](const PeerIdentity& from, std::string_view payload) { on_message(from, payload); });
+  tick_timer_ = env_.timers.after(opts_.tick_interval, [this] { on_tick(); });
+}
+
+RaftNode::~RaftNode() {
+  *alive_ = false;
+  env_.timers.cancel(tick_timer_);
+  env_.transport.set_handler(nullptr);
+}
+
+Status RaftNode::load() {
+  if (auto hs = env_.disk.get(kHardStateKey)) {
+    raftpb::HardState parsed;
+    if (!parsed.ParseFromString(*hs)) return Status::corruption("raft hard state is unreadable");
+    storage_.set_hard_state(parsed);
+  }
+  if (auto snap = env_.disk.get(kSnapshotKey)) {
+    raftpb::Snapshot parsed;
+    if (!parsed.ParseFromString(*snap)) return Status::corruption("raft snapshot is unreadable");
+    storage_.apply_snapshot(parsed);
+    sm_.restore(parsed.data());
+    if (parsed.metadata().index() > 0) SHOAL_PROBE("raft.restart_from_snapshot");
+  }
+  std::vector<raftpb::Entry> entries;
+  Status bad;
+  env_.disk.scan(kEntryPrefix, kEntryEnd, [&](std::string_view key, std::string_view value) {
+    raftpb::Entry e;
+    if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      bad = Status::corruption("raft entry " + std::string(key) + " is unreadable");
+      return false;
+    }
+    const uint64_t first = storage_.first_index();
+    if (e.index() < first) return true;  // compacted into the snapshot
+    const uint64_t expected = entries.empty() ? first : entries.back().index() + 1;
+    if (e.index() != expected) return false;  // a torn tail: keep the contiguous prefix
+    entries.push_back(std::move(e));
+    return true;
+  });
+  if (!bad.ok()) return bad;
+  storage_.append(entries);
+  // The hard state's commit can never exceed what the log holds (it is written after entries).
+  if (storage_.hard_state().commit() > storage_.last_index()) {
+    auto hs = storage_.hard_state();
+    hs.set_commit(storage_.last_index());
+    storage_.set_hard_state(hs);
+  }
+  return {};
+}
+
+// ---- inputs --------------------------------------------------------------------------------
+
+void RaftNode::on_message(const PeerIdentity& from, std::string_view payload) {
+  raftpb::Message m;
+  if (!m.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    ++bad_messages_;
+    if (events_.on_bad_message) events_.on_bad_message("unparsable raft message");
+    return;
+  }
+  if (m.from() != from.node_id || m.to() != raft_->id()) {
+    ++bad_messages_;
+    if (events_.on_bad_message) events_.on_bad_message("raft message with a forged sender");
+    return;
+  }
+  raft_->step(m);
+  pump();
+}
+
+void RaftNode::on_tick() {
+  tick_timer_ = env_.timers.after(opts_.tick_interval, [this] { on_tick(); });
+  raft_->tick();
+  maybe_promote_learners();
+  pump();
+}
+
+void RaftNode::propose(std::string data, ProposeDone done) {
+  if (!status_.ok()) return done(status_, 0);
+  auto index = raft_->propose(std::move(data));
+  if (!index.ok()) return done(index.status(), 0);
+  proposals_[*index] = {raft_->term(), std::move(done)};
+  pump();
+}
+
+void RaftNode::read(ReadDone done) {
+  if (!status_.ok()) return done(status_, 0);
+  std::string ctx = std::to_string(raft_->id()) + "/" + std::to_string(next_read_id_++);
+  Status s = raft_->read_index(ctx);
+  if (!s.ok()) return done(s, 0);
+  reads_waiting_quorum_[ctx] = std::move(done);
+  pump();
+}
+
+Status RaftNode::propose_conf_change(raftpb::ConfChangeType type, NodeId node) {
+  raftpb::ConfChange cc;
+  cc.set_type(type);
+  cc.set_node_id(node);
+  auto index = raft_->propose_conf_change(cc);
+  pump();
+  return index.status();
+}
+
+Status RaftNode::transfer_leadership(NodeId target) {
+  Status s = raft_->transfer_leadership(target);
+  pump();
+  return s;
+}
+
+void RaftNode::campaign_now() {
+  raft_->campaign_now();
+  pump();
+}
+
+// ---- the Ready loop ------------------------------------------------------------------------
+
+void RaftNode::pump() {
+  while (status_.ok() && !persisting_ && raft_->has_ready()) handle_ready(raft_->ready());
+}
+
+void RaftNode::handle_ready(Ready rd) {
+  if (rd.soft_state) {
+    if (rd.soft_state->role != Role::kLeader) fail_pending(Status::not_leader("lost leadership"));
+    if (events_.on_soft_state) events_.on_soft_state(raft_->term(), rd.soft_state->role, rd.soft_state->leader);
+  }
+  // Committed entries are durable on a quorum: apply them now, in parallel with our own write.
+  if (rd.snapshot) apply_snapshot(*rd.snapshot);
+  apply_committed(rd.committed_entries);
+  for (auto& rs : rd.read_states) {
+    auto it = reads_waiting_quorum_.find(rs.request_ctx);
+    if (it == reads_waiting_quorum_.end()) continue;
+    reads_waiting_apply_.emplace(rs.index, std::move(it->second));
+    reads_waiting_quorum_.erase(it);
+  }
+  serve_reads();
+
+  if (!rd.must_sync()) {
+    send_messages(rd.messages);
+    raft_->advance(rd);
+    return;
+  }
+  persist(rd);
+  if (opts_.raft.bugs.ack_before_sync) send_messages(rd.messages);  // planted bug
+  persisting_ = true;
+  auto shared = std::make_shared<Ready>(std::move(rd));
+  std::weak_ptr<bool> alive = alive_;
+  env_.disk.sync([this, alive, shared](Status s) {
+    if (alive.expired() || !*alive.lock()) return;
+    SHOAL_CHECK(s.ok(), "raft log sync failed: %s", s.to_string().c_str());
+    after_sync(*shared);
+  });
+}
+
+void RaftNode::persist(const Ready& rd) {
+  if (rd.snapshot) {
+    env_.disk.put(kSnapshotKey, rd.snapshot->SerializeAsString());
+    env_.disk.erase_range(kEntryPrefix, entry_key(rd.snapshot->metadata().index() + 1));
+  }
+  if (!rd.entries.empty()) {
+    // Entries replacing a conflicting suffix: drop the old suffix first.
+    if (rd.entries.front().index() <= storage_.last_index()) {
+      env_.disk.erase_range(entry_key(rd.entries.front().index()), kEntryEnd);
+    }
+    for (const auto& e : rd.entries) env_.disk.put(entry_key(e.index()), e.SerializeAsString());
+  }
+  if (rd.hard_state) env_.disk.put(kHardStateKey, rd.hard_state->SerializeAsString());
+}
+
+void RaftNode::after_sync(const Ready& rd) {
+  persisting_ = false;
+  if (rd.snapshot) storage_.apply_snapshot(*rd.snapshot);
+  storage_.append(rd.entries);
+  if (rd.hard_state) {
+    storage_.set_hard_state(*rd.hard_state);
+    if (events_.on_hard_state_synced) events_.on_hard_state_synced(*rd.hard_state);
+  }
+  auto msgs = rd.messages;
+  if (!opts_.raft.bugs.ack_before_sync) send_messages(msgs);
+  raft_->advance(rd);
+  maybe_snapshot();
+  pump();
+}
+
+void RaftNode::send_messages(std::vector<raftpb::Message>& msgs) {
+  for (auto& m : msgs) env_.transport.send(m.to(), m.SerializeAsString());
+}
+
+// ---- applying ------------------------------------------------------------------------------
+
+void RaftNode::apply_snapshot(const raftpb::Snapshot& snap) {
+  if (restarted_) SHOAL_PROBE("raft.snapshot_after_crash");
+  sm_.restore(snap.data());
+  applied_ = snap.metadata().index();
+  if (events_.on_snapshot_restored) events_.on_snapshot_restored(snap.metadata());
+  // Proposals at or below the snapshot can no longer be matched to their entries.
+  while (!proposals_.empty() && proposals_.begin()->first <= applied_) {
+    auto done = std::move(proposals_.begin()->second.done);
+    proposals_.erase(proposals_.begin());
+    done(Status::aborted("outcome unknown: replaced by a snapshot"), 0);
+  }
+}
+
+void RaftNode::apply_committed(const std::vector<raftpb::Entry>& entries) {
+  for (const auto& e : entries) {
+    if (e.index() <= applied_) continue;
+    SHOAL_CHECK(e.index() == applied_ + 1, "applying %lu after %lu", e.index(), applied_);
+    applied_ = e.index();
+    if (e.type() == raftpb::ENTRY_CONF_CHANGE) {
+      raftpb::ConfChange cc;
+      if (cc.ParseFromString(e.data())) {
+        raft_->apply_conf_change(cc);
+        SHOAL_PROBE("raft.conf_change_applied");
+        if (events_.on_conf_change) events_.on_conf_change(cc);
+      }
+    } else if (!e.data().empty()) {
+      sm_.apply(e);
+    }
+    if (events_.on_apply) events_.on_apply(e);
+    auto it = proposals_.find(e.index());
+    if (it != proposals_.end()) {
+      auto p = std::move(it->second);
+      proposals_.erase(it);
+      if (p.term == e.term()) {
+        p.done({}, e.index());
+      } else {
+        p.done(Status::aborted("another leader's entry took its place"), 0);
+      }
+    }
+  }
+}
+
+void RaftNode::serve_reads() {
+  while (!reads_waiting_apply_.empty() && reads_waiting_apply_.begin()->first <= applied_) {
+    auto node = reads_waiting_apply_.extract(reads_waiting_apply_.begin());
+    node.mapped()({}, node.key());
+  }
+}
+
+void RaftNode::fail_pending(Status why) {
+  auto quorum_reads = std::move(reads_waiting_quorum_);
+  reads_waiting_quorum_.clear();
+  for (auto& [ctx, done] : quorum_reads) done(why, 0);
+}
+
+void RaftNode::maybe_snapshot() {
+  if (opts_.snapshot_every == 0) return;
+  const uint64_t snap_index = storage_.snapshot().metadata().index();
+  // The state machine is at applied_; snapshot only what our own log also holds durably.
+  if (applied_ < snap_index + opts_.snapshot_every || applied_ > storage_.last_index()) return;
+  storage_.create_snapshot(applied_, raft_->conf_state(), sm_.snapshot());
+  const uint64_t compact_to =
+      applied_ > opts_.keep_behind_snapshot ? applied_ - opts_.keep_behind_snapshot : 0;
+  storage_.compact(std::max(compact_to, storage_.first_index() - 1));
+  SHOAL_PROBE("raft.log_compacted");
+  // Written ahead of the next sync; losing it in a crash only means replaying more log.
+  env_.disk.put(kSnapshotKey, storage_.snapshot().SerializeAsString());
+  env_.disk.erase_range(kEntryPrefix, entry_key(storage_.first_index()));
+}
+
+void RaftNode::maybe_promote_learners() {
+  if (!opts_.auto_promote_learners || raft_->role() != Role::kLeader) return;
+  if (raft_->pending_conf_index() > raft_->log().applied()) return;
+  const auto cs = raft_->conf_state();
+  for (NodeId learner : cs.learners()) {
+    const Progress* pr = raft_->progress(learner);
+    if (pr && pr->match + opts_.promote_lag >= raft_->log().last_index()) {
+      propose_conf_change(raftpb::CONF_ADD_NODE, learner).ignore();
+      return;  // one change at a time
+    }
+  }
+}
+
+}  // namespace shoal::raft
