@@ -15,6 +15,8 @@
 
 namespace shoal::raft {
 
+namespace raftpb = ::shoal::raftpb;  // Raft's protobuf types, as raft::raftpb::X
+
 class RaftLog {
  public:
   explicit RaftLog(Storage& storage);

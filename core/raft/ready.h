@@ -18,6 +18,8 @@
 
 namespace shoal::raft {
 
+namespace raftpb = ::shoal::raftpb;  // Raft's protobuf types, as raft::raftpb::X
+
 enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
 const char* to_string(Role role);
 

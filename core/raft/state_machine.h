@@ -9,6 +9,8 @@
 
 namespace shoal::raft {
 
+namespace raftpb = ::shoal::raftpb;  // Raft's protobuf types, as raft::raftpb::X
+
 class StateMachine {
  public:
   virtual ~StateMachine() = default;

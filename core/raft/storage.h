@@ -16,6 +16,8 @@
 
 namespace shoal::raft {
 
+namespace raftpb = ::shoal::raftpb;  // Raft's protobuf types, as raft::raftpb::X
+
 class Storage {
  public:
   Storage();

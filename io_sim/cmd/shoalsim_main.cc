@@ -1,0 +1,200 @@
+// shoalsim: runs Shoal's protocol core in the deterministic simulator.
+//
+//   shoalsim run SCENARIO [--seed N] [--swarm] [--timeline] [--trace-out FILE] [--check-determinism]
+//   shoalsim sweep SCENARIO... --seeds N [--from S] [--no-swarm]
+//   both take --plant BUG to switch on a planted bug (tests prove the checkers with these).
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "core/env/probe.h"
+#include "io_sim/scenario/runner.h"
+
+namespace {
+
+using namespace shoal;
+using namespace shoal::sim;
+
+void print_violations(const RunResult& r, const std::string& indent) {
+  for (const auto& v : r.violations) {
+    std::cout << indent << "violation [" << v.checker << "] at " << format_sim_time(v.t) << ": "
+              << v.what << "\n";
+  }
+}
+
+std::string replay_command(const std::string& path, uint64_t seed, bool swarm,
+                           const std::vector<std::string>& bugs) {
+  std::string cmd = "build/bin/shoalsim run " + path + " --seed " + std::to_string(seed);
+  if (swarm) cmd += " --swarm";
+  for (const auto& b : bugs) cmd += " --plant " + b;
+  return cmd;
+}
+
+int run_command(const std::string& path, uint64_t seed, bool swarm, bool timeline,
+                const std::string& trace_out, bool check_determinism,
+                const std::vector<std::string>& bugs, const raft::PlantedBugs& planted) {
+  auto sc = load_scenario(path);
+  if (!sc.ok()) {
+    std::cerr << "shoalsim: " << sc.status().message() << "\n";
+    return 2;
+  }
+  RunOptions opt{.seed = seed, .swarm = swarm,
+                 .keep_trace = check_determinism || !trace_out.empty(), .bugs = planted};
+  const auto wall_start = std::chrono::steady_clock::now();
+  RunResult r = run_scenario(*sc, opt);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+  std::cout << "scenario: " << sc->name << "  seed: " << seed << (swarm ? "  (swarm faults)" : "") << "\n";
+  if (!sc->description.empty()) std::cout << "  " << sc->description << "\n";
+  if (timeline) {
+    std::cout << "\ntimeline (simulated time):\n";
+    for (const auto& line : r.cluster->timeline()) std::cout << "  " << line << "\n";
+    std::cout << "\n";
+  }
+  std::cout << std::fixed << std::setprecision(2);
+  std::cout << "first leader after " << r.first_leader_s << " s; writes acknowledged: " << r.writes_acked
+            << "; linearizable reads served: " << r.reads_served << "\n";
+  if (r.liveness_recovery_s >= 0) {
+    std::cout << "after every fault healed, a write committed within " << std::setprecision(3)
+              << r.liveness_recovery_s << " s\n";
+  }
+  std::cout << std::setprecision(1) << "simulated " << r.sim_seconds << " s in " << std::setprecision(3)
+            << wall << " s of wall time (" << std::setprecision(0) << (wall > 0 ? r.sim_seconds / wall : 0)
+            << "x), " << r.events << " events\n";
+  if (!trace_out.empty()) {
+    std::ofstream out(trace_out);
+    r.cluster->world().trace().write_jsonl(out);
+    std::cout << "trace written to " << trace_out << "\n";
+  }
+  int rc = r.violations.empty() ? 0 : 1;
+  if (check_determinism) {
+    RunResult again = run_scenario(*sc, opt);
+    auto diff = first_divergence(r.cluster->world().trace(), again.cluster->world().trace());
+    if (diff) {
+      std::cout << "NOT DETERMINISTIC: two runs of seed " << seed << " diverged at " << *diff << "\n";
+      rc = 3;
+    } else {
+      std::cout << "deterministic: a second run gave the same trace hash\n";
+    }
+  }
+  print_violations(r, "");
+  std::cout << "violations: " << r.violations.size() << "\n";
+  std::cout << "trace-hash: " << r.trace_hash << "\n";
+  if (rc == 1) std::cout << "replay: " << replay_command(path, seed, swarm, bugs) << "\n";
+  return rc;
+}
+
+int sweep_command(const std::vector<std::string>& paths, uint64_t seeds, uint64_t from, bool swarm,
+                  const std::vector<std::string>& bugs, const raft::PlantedBugs& planted,
+                  bool stop_on_failure) {
+  std::vector<Scenario> scenarios;
+  for (const auto& p : paths) {
+    auto sc = load_scenario(p);
+    if (!sc.ok()) {
+      std::cerr << "shoalsim: " << sc.status().message() << "\n";
+      return 2;
+    }
+    scenarios.push_back(*sc);
+  }
+  const auto wall_start = std::chrono::steady_clock::now();
+  uint64_t violations = 0, failing_seeds = 0, ran = 0;
+  double sim_seconds = 0;
+  std::map<std::string, uint64_t> probes;
+  std::map<std::string, uint64_t> by_checker;
+  for (uint64_t i = 0; i < seeds; ++i) {
+    const uint64_t seed = from + i;
+    const size_t which = i % scenarios.size();
+    RunResult r = run_scenario(scenarios[which], {.seed = seed, .swarm = swarm, .bugs = planted});
+    ++ran;
+    sim_seconds += r.sim_seconds;
+    for (const auto& [name, n] : r.probes) probes[name] += n;
+    if (!r.violations.empty()) {
+      ++failing_seeds;
+      violations += r.violations.size();
+      for (const auto& v : r.violations) by_checker[v.checker]++;
+      std::cout << "FAIL seed " << seed << " " << paths[which] << ": " << r.violations.size()
+                << " violation(s)\n";
+      print_violations(r, "  ");
+      std::cout << "  replay: " << replay_command(paths[which], seed, swarm, bugs) << "\n";
+      if (stop_on_failure) break;
+    }
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  std::cout << "coverage probes reached:";
+  for (const auto& [name, n] : probes) std::cout << " " << name << "=" << n;
+  std::cout << "\n";
+  std::vector<std::string> missed;
+  for (const char* p : kAllProbes) {
+    if (!probes.count(p)) missed.push_back(p);
+  }
+  if (!missed.empty()) {
+    std::cout << "coverage probes NOT reached:";
+    for (const auto& m : missed) std::cout << " " << m;
+    std::cout << "\n";
+  }
+  if (!by_checker.empty()) {
+    std::cout << "violations by checker:";
+    for (const auto& [name, n] : by_checker) std::cout << " " << name << "=" << n;
+    std::cout << " (in " << failing_seeds << " seeds)\n";
+  }
+  std::cout << std::fixed << std::setprecision(1) << "seeds: " << ran << " violations: " << violations
+            << " sim-seconds: " << sim_seconds << " wall-seconds: " << wall << "\n";
+  return violations == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"shoalsim: Shoal's protocol core in a deterministic simulator"};
+  app.require_subcommand(1);
+  std::vector<std::string> bugs;
+  raft::PlantedBugs planted;
+  auto check_bugs = [&]() -> bool {
+    for (const auto& b : bugs) {
+      if (!plant_bug(b, planted)) {
+        std::cerr << "shoalsim: unknown planted bug '" << b << "' (known:";
+        for (const auto& n : planted_bug_names()) std::cerr << " " << n;
+        std::cerr << ")\n";
+        return false;
+      }
+    }
+    return true;
+  };
+
+  auto* run = app.add_subcommand("run", "run one scenario with one seed");
+  std::string path, trace_out;
+  uint64_t seed = 1;
+  bool swarm = false, timeline = false, determinism = false;
+  run->add_option("scenario", path, "scenario file (YAML)")->required()->check(CLI::ExistingFile);
+  run->add_option("--seed", seed, "the run's seed");
+  run->add_flag("--swarm", swarm, "also draw this seed's own random faults (as sweep does)");
+  run->add_flag("--timeline", timeline, "print the timeline of leaders, faults and commits");
+  run->add_option("--trace-out", trace_out, "write the full trace as JSON lines");
+  run->add_flag("--check-determinism", determinism, "run twice and compare the traces");
+  run->add_option("--plant", bugs, "switch on a planted bug (for proving checkers)");
+
+  auto* sweep = app.add_subcommand("sweep", "run many seeds over scenarios, drawing faults per seed");
+  std::vector<std::string> paths;
+  uint64_t seeds = 100, from = 1;
+  bool no_swarm = false, stop = false;
+  sweep->add_option("scenarios", paths, "scenario files (YAML)")->required()->check(CLI::ExistingFile);
+  sweep->add_option("--seeds", seeds, "number of seeds in total (spread over the scenarios)")->required();
+  sweep->add_option("--from", from, "first seed");
+  sweep->add_flag("--no-swarm", no_swarm, "do not draw random faults per seed");
+  sweep->add_flag("--stop-on-failure", stop, "stop at the first failing seed");
+  sweep->add_option("--plant", bugs, "switch on a planted bug (for proving checkers)");
+
+  CLI11_PARSE(app, argc, argv);
+  if (!check_bugs()) return 2;
+  if (run->parsed()) return run_command(path, seed, swarm, timeline, trace_out, determinism, bugs, planted);
+  if (seeds == 0) {
+    std::cerr << "shoalsim: --seeds must be at least 1\n";
+    return 2;
+  }
+  return sweep_command(paths, seeds, from, !no_swarm, bugs, planted, stop);
+}

@@ -1,0 +1,53 @@
+// Runner: plays one Scenario on a simulated Raft cluster for one seed — timeline, random faults,
+// workload — through a safety phase with faults and a liveness phase in which every fault heals,
+// and reports what the checkers found.
+//
+//   RunResult r = run_scenario(scenario, {.seed = 7});
+//   std::cout << r.violations.size() << " " << r.trace_hash;
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/raft/config.h"
+#include "io_sim/checkers/raft_checker.h"
+#include "io_sim/cluster/raft_cluster.h"
+#include "io_sim/scenario/scenario.h"
+
+namespace shoal::sim {
+
+struct RunOptions {
+  uint64_t seed = 1;
+  // Swarm testing: this seed also draws its own random fault probabilities.
+  bool swarm = false;
+  bool keep_trace = false;
+  raft::PlantedBugs bugs;
+};
+
+struct RunResult {
+  std::vector<Violation> violations;
+  std::string trace_hash;
+  double sim_seconds = 0;
+  uint64_t events = 0;
+  uint64_t writes_acked = 0;
+  uint64_t reads_served = 0;
+  double first_leader_s = -1;           // when the first leader was elected
+  double liveness_recovery_s = -1;      // from liveness start to the first write acknowledged
+  std::map<std::string, uint64_t> probes;
+  RandomFaults faults;                  // the random faults in force
+  std::unique_ptr<RaftCluster> cluster; // the finished cluster (its trace, timeline, stats)
+};
+
+// Draws the random fault probabilities of one seed (swarm testing).
+RandomFaults draw_swarm_faults(uint64_t seed, const RandomFaults& base);
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+// Names a planted bug ("vote_twice_in_term", ...) by setting its switch; false if unknown.
+bool plant_bug(const std::string& name, raft::PlantedBugs& bugs);
+const std::vector<std::string>& planted_bug_names();
+
+}  // namespace shoal::sim

@@ -1,0 +1,239 @@
+#include "io_sim/scenario/scenario.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace shoal::sim {
+
+namespace {
+
+// Every problem names the scenario, the field and what was expected.
+struct Bad {
+  std::string what;
+};
+
+Duration duration_of(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) throw Bad{field + ": expected a duration like 500ms or 2s"};
+  auto d = parse_duration(n.as<std::string>());
+  if (!d.ok()) throw Bad{field + ": " + d.status().message()};
+  return *d;
+}
+
+double number_of(const YAML::Node& n, const std::string& field, double lo, double hi) {
+  double v = 0;
+  try {
+    v = n.as<double>();
+  } catch (const YAML::Exception&) {
+    throw Bad{field + ": expected a number"};
+  }
+  if (!(v >= lo && v <= hi)) {
+    throw Bad{field + ": " + std::to_string(v) + " is outside [" + std::to_string(lo) + ", " +
+              std::to_string(hi) + "]"};
+  }
+  return v;
+}
+
+Target target_of(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) throw Bad{field + ": expected a node number, leader, follower, all or crashed"};
+  const std::string s = n.as<std::string>();
+  if (s == "leader") return {Target::Kind::kLeader, 0};
+  if (s == "follower") return {Target::Kind::kFollower, 0};
+  if (s == "all") return {Target::Kind::kAll, 0};
+  if (s == "crashed") return {Target::Kind::kCrashed, 0};
+  try {
+    size_t used = 0;
+    const unsigned long v = std::stoul(s, &used);
+    if (used == s.size() && v > 0) return {Target::Kind::kNode, v};
+  } catch (const std::exception&) {
+  }
+  throw Bad{field + ": '" + s + "' is not a node number, leader, follower, all or crashed"};
+}
+
+void check_keys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& where) {
+  for (const auto& kv : map) {
+    const auto key = kv.first.as<std::string>();
+    if (!allowed.count(key)) throw Bad{where + ": unknown field '" + key + "'"};
+  }
+}
+
+Step step_of(const YAML::Node& n, size_t i) {
+  const std::string where = "timeline[" + std::to_string(i) + "]";
+  if (!n.IsMap()) throw Bad{where + ": expected a map with 'at' and one action"};
+  Step s;
+  std::ostringstream line;
+  line << YAML::Dump(n);
+  s.line = line.str();
+  for (auto& c : s.line) c = c == '\n' ? ' ' : c;
+  if (!n["at"]) throw Bad{where + ": missing 'at'"};
+  s.at = duration_of(n["at"], where + ".at");
+  static const std::set<std::string> kActions = {
+      "partition", "isolate", "block", "unblock", "heal", "crash", "restart", "pause",
+      "disk_loss", "clock_jump", "clock_drift", "link", "flap", "add_learner", "add_voter",
+      "remove_node", "transfer_leader"};
+  for (const auto& kv : n) {
+    const auto key = kv.first.as<std::string>();
+    if (key == "at") continue;
+    if (!kActions.count(key)) throw Bad{where + ": unknown action '" + key + "'"};
+    if (!s.action.empty()) throw Bad{where + ": one action per step ('" + s.action + "' and '" + key + "')"};
+    s.action = key;
+    const YAML::Node& v = kv.second;
+    const std::string f = where + "." + key;
+    if (key == "partition") {
+      if (!v.IsSequence() || v.size() < 2) throw Bad{f + ": expected a list of at least two groups"};
+      for (const auto& g : v) {
+        if (!g.IsSequence()) throw Bad{f + ": each group is a list of nodes ([] = everyone else)"};
+        std::vector<Target> group;
+        for (const auto& t : g) group.push_back(target_of(t, f));
+        s.groups.push_back(group);
+      }
+    } else if (key == "heal") {
+      // `heal: true`
+    } else if (key == "block" || key == "unblock") {
+      if (!v.IsMap()) throw Bad{f + ": expected {from: X, to: Y}"};
+      check_keys(v, {"from", "to"}, f);
+      s.node = target_of(v["from"], f + ".from");
+      s.to = target_of(v["to"], f + ".to");
+    } else if (key == "pause") {
+      if (!v.IsMap()) throw Bad{f + ": expected {node: X, for: 2s}"};
+      check_keys(v, {"node", "for"}, f);
+      s.node = target_of(v["node"], f + ".node");
+      s.amount = duration_of(v["for"], f + ".for");
+    } else if (key == "clock_jump") {
+      if (!v.IsMap()) throw Bad{f + ": expected {node: X, by: -5s}"};
+      check_keys(v, {"node", "by"}, f);
+      s.node = target_of(v["node"], f + ".node");
+      s.amount = duration_of(v["by"], f + ".by");
+    } else if (key == "clock_drift") {
+      if (!v.IsMap()) throw Bad{f + ": expected {node: X, ppm: 500}"};
+      check_keys(v, {"node", "ppm"}, f);
+      s.node = target_of(v["node"], f + ".node");
+      s.ppm = number_of(v["ppm"], f + ".ppm", -100000, 100000);
+    } else if (key == "link") {
+      if (!v.IsMap()) throw Bad{f + ": expected {drop: P, duplicate: P, reorder: P}"};
+      check_keys(v, {"drop", "duplicate", "reorder"}, f);
+      if (v["drop"]) s.drop = number_of(v["drop"], f + ".drop", 0, 1);
+      if (v["duplicate"]) s.duplicate = number_of(v["duplicate"], f + ".duplicate", 0, 1);
+      if (v["reorder"]) s.reorder = number_of(v["reorder"], f + ".reorder", 0, 1);
+    } else if (key == "flap") {
+      if (!v.IsMap()) throw Bad{f + ": expected {node: X, down: 200ms, up: 300ms, times: N}"};
+      check_keys(v, {"node", "down", "up", "times"}, f);
+      s.node = target_of(v["node"], f + ".node");
+      s.amount = duration_of(v["down"], f + ".down");
+      s.amount2 = duration_of(v["up"], f + ".up");
+      s.times = static_cast<int>(number_of(v["times"], f + ".times", 1, 1000));
+    } else {
+      s.node = target_of(v, f);  // isolate, crash, restart, disk_loss, membership, transfer
+    }
+  }
+  if (s.action.empty()) throw Bad{where + ": no action"};
+  return s;
+}
+
+}  // namespace
+
+Result<Duration> parse_duration(const std::string& text) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return Status::invalid_argument("'" + text + "' is not a duration (like 500ms or 2s)");
+  }
+  const std::string unit = text.substr(used);
+  double ns_per = 0;
+  if (unit == "s") ns_per = 1e9;
+  else if (unit == "ms") ns_per = 1e6;
+  else if (unit == "us") ns_per = 1e3;
+  else if (unit == "m") ns_per = 60e9;
+  else return Status::invalid_argument("'" + text + "' needs a unit: us, ms, s or m");
+  if (v * ns_per > 1e9 * 3600 * 24 || v * ns_per < -1e9 * 3600 * 24) {
+    return Status::invalid_argument("'" + text + "' is out of range");
+  }
+  return Duration(static_cast<int64_t>(v * ns_per));
+}
+
+Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string& name) {
+  Scenario sc;
+  try {
+    const YAML::Node root = YAML::Load(yaml_text);
+    if (!root.IsMap()) throw Bad{"expected a map at the top"};
+    check_keys(root, {"name", "description", "cluster", "workload", "safety_phase",
+                      "liveness_bound", "max_commit_gap", "max_commit_gap_after", "timeline",
+                      "random_faults"},
+               "top level");
+    sc.name = root["name"] ? root["name"].as<std::string>() : name;
+    if (root["description"]) sc.description = root["description"].as<std::string>();
+    if (const auto c = root["cluster"]) {
+      check_keys(c, {"nodes", "voters", "tick", "election_tick", "heartbeat_tick",
+                     "snapshot_every", "pre_vote", "check_quorum"},
+                 "cluster");
+      if (c["nodes"]) sc.nodes = static_cast<size_t>(number_of(c["nodes"], "cluster.nodes", 1, 64));
+      if (c["voters"]) sc.voters = static_cast<size_t>(number_of(c["voters"], "cluster.voters", 1, 64));
+      if (sc.voters > sc.nodes) throw Bad{"cluster.voters: more voters than nodes"};
+      if (c["tick"]) sc.tick_ms = static_cast<int>(duration_of(c["tick"], "cluster.tick").count() / 1000000);
+      if (sc.tick_ms <= 0) throw Bad{"cluster.tick: must be at least 1ms"};
+      if (c["election_tick"]) sc.election_tick = static_cast<int>(number_of(c["election_tick"], "cluster.election_tick", 2, 1000));
+      if (c["heartbeat_tick"]) sc.heartbeat_tick = static_cast<int>(number_of(c["heartbeat_tick"], "cluster.heartbeat_tick", 1, 1000));
+      if (sc.heartbeat_tick >= sc.election_tick) throw Bad{"cluster.heartbeat_tick: must be below election_tick"};
+      if (c["snapshot_every"]) sc.snapshot_every = static_cast<uint64_t>(number_of(c["snapshot_every"], "cluster.snapshot_every", 0, 1e9));
+      if (c["pre_vote"]) sc.pre_vote = c["pre_vote"].as<bool>();
+      if (c["check_quorum"]) sc.check_quorum = c["check_quorum"].as<bool>();
+    }
+    if (const auto w = root["workload"]) {
+      check_keys(w, {"writes_per_s", "reads_per_s"}, "workload");
+      if (w["writes_per_s"]) sc.writes_per_s = number_of(w["writes_per_s"], "workload.writes_per_s", 0, 1e6);
+      if (w["reads_per_s"]) sc.reads_per_s = number_of(w["reads_per_s"], "workload.reads_per_s", 0, 1e6);
+    }
+    if (root["safety_phase"]) sc.safety_phase = duration_of(root["safety_phase"], "safety_phase");
+    if (root["liveness_bound"]) sc.liveness_bound = duration_of(root["liveness_bound"], "liveness_bound");
+    if (root["max_commit_gap"]) sc.max_commit_gap = duration_of(root["max_commit_gap"], "max_commit_gap");
+    if (root["max_commit_gap_after"]) sc.max_commit_gap_after = duration_of(root["max_commit_gap_after"], "max_commit_gap_after");
+    if (const auto t = root["timeline"]) {
+      if (!t.IsSequence()) throw Bad{"timeline: expected a list of steps"};
+      for (size_t i = 0; i < t.size(); ++i) sc.timeline.push_back(step_of(t[i], i));
+    }
+    if (const auto f = root["random_faults"]) {
+      check_keys(f, {"every", "crash", "restart", "partition", "heal", "loss", "duplicate",
+                     "clock", "pause", "disk_torn"},
+                 "random_faults");
+      auto& rf = sc.faults;
+      if (f["every"]) rf.every = duration_of(f["every"], "random_faults.every");
+      if (f["crash"]) rf.crash = number_of(f["crash"], "random_faults.crash", 0, 1);
+      if (f["restart"]) rf.restart = number_of(f["restart"], "random_faults.restart", 0, 1);
+      if (f["partition"]) rf.partition = number_of(f["partition"], "random_faults.partition", 0, 1);
+      if (f["heal"]) rf.heal = number_of(f["heal"], "random_faults.heal", 0, 1);
+      if (f["loss"]) rf.loss = number_of(f["loss"], "random_faults.loss", 0, 1);
+      if (f["duplicate"]) rf.duplicate = number_of(f["duplicate"], "random_faults.duplicate", 0, 1);
+      if (f["clock"]) rf.clock = number_of(f["clock"], "random_faults.clock", 0, 1);
+      if (f["pause"]) rf.pause = number_of(f["pause"], "random_faults.pause", 0, 1);
+      if (f["disk_torn"]) rf.disk_torn = number_of(f["disk_torn"], "random_faults.disk_torn", 0, 1);
+      if (rf.every.count() <= 0) throw Bad{"random_faults.every: must be positive"};
+    }
+    for (const auto& s : sc.timeline) {
+      for (const Target* t : {&s.node, &s.to}) {
+        if (t->kind == Target::Kind::kNode && t->node > sc.nodes) {
+          throw Bad{"timeline: node " + std::to_string(t->node) + " does not exist (cluster has " +
+                    std::to_string(sc.nodes) + ")"};
+        }
+      }
+    }
+  } catch (const Bad& b) {
+    return Status::invalid_argument(name + ": " + b.what);
+  } catch (const YAML::Exception& e) {
+    return Status::invalid_argument(name + ": not valid YAML: " + e.what());
+  }
+  return sc;
+}
+
+Result<Scenario> load_scenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::not_found("cannot open scenario file " + path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse_scenario(buf.str(), path);
+}
+
+}  // namespace shoal::sim

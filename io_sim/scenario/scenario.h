@@ -1,0 +1,85 @@
+// Scenario: one simulated failure story, read from a YAML file in scenarios/ (format in
+// docs/simulation.md): the cluster, the workload, a timeline of faults, the random faults to
+// draw, and what must hold. Parsing checks every field and names the bad one; nothing runs from
+// a scenario that did not parse.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/env/status.h"
+#include "core/env/time.h"
+
+namespace shoal::sim {
+
+// A node as a scenario names it: a number, or a role resolved when the step runs.
+struct Target {
+  enum class Kind { kNode, kLeader, kFollower, kAll, kCrashed } kind = Kind::kNode;
+  uint64_t node = 0;
+};
+
+// One timeline step. `action` is one of: partition, isolate, block, unblock, heal, crash,
+// restart, pause, disk_loss, clock_jump, clock_drift, link, flap, add_learner, add_voter,
+// remove_node, transfer_leader.
+struct Step {
+  Duration at{0};
+  std::string action;
+  std::vector<std::vector<Target>> groups;  // partition; an empty group means "everyone else"
+  Target node;                              // most actions
+  Target to;                                // block/unblock (node -> to), transfer_leader
+  Duration amount{0};                       // pause length, clock jump, flap down-time
+  Duration amount2{0};                      // flap up-time
+  int times = 0;                            // flap repetitions
+  double ppm = 0;                           // clock_drift
+  double drop = 0, duplicate = 0, reorder = 0;  // link
+  std::string line;                         // the step as written, for the timeline
+};
+
+// Probabilities per fault interval of each random fault (all zero: no random faults).
+struct RandomFaults {
+  Duration every = std::chrono::milliseconds(500);
+  double crash = 0;       // crash a random live node
+  double restart = 0.5;   // restart each crashed node
+  double partition = 0;   // cut a random shape (split, isolate, one-way)
+  double heal = 0.3;
+  double loss = 0;        // set link loss to a random level up to 30% (or back to 0)
+  double duplicate = 0;
+  double clock = 0;       // jump a node's wall clock or change its drift
+  double pause = 0;       // pause a random node up to 2 s
+  double disk_torn = 0.5; // probability a crash keeps a torn prefix of unsynced writes
+  bool any() const { return crash + partition + loss + duplicate + clock + pause > 0; }
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  // Cluster.
+  size_t nodes = 5;
+  size_t voters = 0;  // 0: all nodes
+  int tick_ms = 50;
+  int election_tick = 10;
+  int heartbeat_tick = 1;
+  uint64_t snapshot_every = 1000;
+  bool pre_vote = true;
+  bool check_quorum = true;
+  // Workload.
+  double writes_per_s = 50;
+  double reads_per_s = 10;
+  // Phases.
+  Duration safety_phase = std::chrono::seconds(20);
+  Duration liveness_bound = std::chrono::seconds(10);
+  // Optional: acknowledged writes never stop for longer than this during the safety phase
+  // (the cluster must stay live through these faults). Zero: not checked.
+  Duration max_commit_gap{0};
+  Duration max_commit_gap_after{0};  // ...counted from this time on (after the first election)
+  std::vector<Step> timeline;
+  RandomFaults faults;
+};
+
+Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string& name_for_errors);
+Result<Scenario> load_scenario(const std::string& path);
+Result<Duration> parse_duration(const std::string& text);
+
+}  // namespace shoal::sim
