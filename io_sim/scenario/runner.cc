@@ -198,6 +198,10 @@ class FaultDriver {
       const NodeId id = static_cast<NodeId>(r.uniform(1, n));
       if (w_.crash(id)) c_.note(id, "fault", "n" + std::to_string(id) + " crashed");
     }
+    if (r.chance(f.power_loss)) {
+      for (NodeId id = 1; id <= n; ++id) w_.crash(id);
+      c_.note(0, "fault", "power loss: every node crashed");
+    }
     if (r.chance(f.heal)) {
       w_.heal();
       c_.note(0, "fault", "network healed");
@@ -313,6 +317,7 @@ RandomFaults draw_swarm_faults(uint64_t seed, const RandomFaults& base) {
   draw(f.duplicate, 0.2);
   draw(f.clock, 0.2);
   draw(f.pause, 0.2);
+  draw(f.power_loss, 0.05);
   f.heal = 0.2 + r.unit() * 0.5;
   f.restart = 0.2 + r.unit() * 0.6;
   f.disk_torn = r.unit();
@@ -330,6 +335,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
   co.seed = opt.seed;
   co.keep_trace = opt.keep_trace;
   co.disk.torn = result.faults.disk_torn;
+  co.disk.min_sync_latency = sc.disk_sync_min;
+  co.disk.max_sync_latency = sc.disk_sync_max;
   co.node.tick_interval = milliseconds(sc.tick_ms);
   co.node.snapshot_every = sc.snapshot_every;
   co.node.raft.election_tick = sc.election_tick;

@@ -168,7 +168,7 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
     if (root["description"]) sc.description = root["description"].as<std::string>();
     if (const auto c = root["cluster"]) {
       check_keys(c, {"nodes", "voters", "tick", "election_tick", "heartbeat_tick",
-                     "snapshot_every", "pre_vote", "check_quorum"},
+                     "snapshot_every", "pre_vote", "check_quorum", "disk_sync"},
                  "cluster");
       if (c["nodes"]) sc.nodes = static_cast<size_t>(number_of(c["nodes"], "cluster.nodes", 1, 64));
       if (c["voters"]) sc.voters = static_cast<size_t>(number_of(c["voters"], "cluster.voters", 1, 64));
@@ -181,6 +181,14 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
       if (c["snapshot_every"]) sc.snapshot_every = static_cast<uint64_t>(number_of(c["snapshot_every"], "cluster.snapshot_every", 0, 1e9));
       if (c["pre_vote"]) sc.pre_vote = c["pre_vote"].as<bool>();
       if (c["check_quorum"]) sc.check_quorum = c["check_quorum"].as<bool>();
+      if (const auto d = c["disk_sync"]) {
+        if (!d.IsSequence() || d.size() != 2) throw Bad{"cluster.disk_sync: expected [min, max], e.g. [1ms, 10ms]"};
+        sc.disk_sync_min = duration_of(d[0], "cluster.disk_sync[0]");
+        sc.disk_sync_max = duration_of(d[1], "cluster.disk_sync[1]");
+        if (sc.disk_sync_min.count() < 0 || sc.disk_sync_max < sc.disk_sync_min) {
+          throw Bad{"cluster.disk_sync: need 0 <= min <= max"};
+        }
+      }
     }
     if (const auto w = root["workload"]) {
       check_keys(w, {"writes_per_s", "reads_per_s"}, "workload");
@@ -197,7 +205,7 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
     }
     if (const auto f = root["random_faults"]) {
       check_keys(f, {"every", "crash", "restart", "partition", "heal", "loss", "duplicate",
-                     "clock", "pause", "disk_torn"},
+                     "clock", "pause", "power_loss", "disk_torn"},
                  "random_faults");
       auto& rf = sc.faults;
       if (f["every"]) rf.every = duration_of(f["every"], "random_faults.every");
@@ -209,6 +217,7 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
       if (f["duplicate"]) rf.duplicate = number_of(f["duplicate"], "random_faults.duplicate", 0, 1);
       if (f["clock"]) rf.clock = number_of(f["clock"], "random_faults.clock", 0, 1);
       if (f["pause"]) rf.pause = number_of(f["pause"], "random_faults.pause", 0, 1);
+      if (f["power_loss"]) rf.power_loss = number_of(f["power_loss"], "random_faults.power_loss", 0, 1);
       if (f["disk_torn"]) rf.disk_torn = number_of(f["disk_torn"], "random_faults.disk_torn", 0, 1);
       if (rf.every.count() <= 0) throw Bad{"random_faults.every: must be positive"};
     }

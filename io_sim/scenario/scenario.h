@@ -48,8 +48,9 @@ struct RandomFaults {
   double duplicate = 0;
   double clock = 0;       // jump a node's wall clock or change its drift
   double pause = 0;       // pause a random node up to 2 s
+  double power_loss = 0;  // crash every node at once (then restarts follow)
   double disk_torn = 0.5; // probability a crash keeps a torn prefix of unsynced writes
-  bool any() const { return crash + partition + loss + duplicate + clock + pause > 0; }
+  bool any() const { return crash + partition + loss + duplicate + clock + pause + power_loss > 0; }
 };
 
 struct Scenario {
@@ -64,6 +65,9 @@ struct Scenario {
   uint64_t snapshot_every = 1000;
   bool pre_vote = true;
   bool check_quorum = true;
+  // Disk sync latency range (slow disks widen the window in which unsynced data is at risk).
+  Duration disk_sync_min = std::chrono::microseconds(100);
+  Duration disk_sync_max = std::chrono::milliseconds(2);
   // Workload.
   double writes_per_s = 50;
   double reads_per_s = 10;
