@@ -41,7 +41,7 @@ Raft::Raft(const Config& config, Storage& storage, Rng rng)
 }
 
 void Raft::bootstrap(const std::vector<NodeId>& voters) {
-  SHOAL_CHECK(log_.last_index() == 0 && prs_.empty(), "bootstrap of a non-empty peer");
+  SHOAL_CHECK(prs_.empty(), "bootstrap of a peer that has a configuration");
   raftpb::ConfState cs;
   for (NodeId v : voters) cs.add_voters(v);
   apply_conf_state(cs);

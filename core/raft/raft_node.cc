@@ -25,19 +25,15 @@ RaftNode::RaftNode(Env& env, RaftNodeOptions options, StateMachine& sm, RaftNode
     : env_(env), opts_(std::move(options)), sm_(sm), events_(std::move(events)) {
   opts_.raft.max_inflight = std::max<size_t>(opts_.raft.max_inflight, 1);
   status_ = load();
-  raft_ = std::make_unique<Raft>(opts_.raft, storage_, env_.rng.derive("raft"));
-  if (!status_.ok()) return;  // a node with corrupt state does nothing at all
-  if (storage_.last_index() == 0 && storage_.snapshot().metadata().conf_state().voters_size() == 0 &&
-      !opts_.bootstrap_voters.empty()) {
-    raft_->bootstrap(opts_.bootstrap_voters);
-    // Persist the first configuration as an empty snapshot so a restart remembers it.
-    raftpb::Snapshot snap;
-    *snap.mutable_metadata()->mutable_conf_state() = raft_->conf_state();
-    storage_.apply_snapshot(snap);
-    env_.disk.put(kSnapshotKey, snap.SerializeAsString());
-  }
-  applied_ = storage_.snapshot().metadata().index();
   restarted_ = storage_.hard_state().term() > 0;
+  const bool fresh = storage_.last_index() == 0 &&
+                     storage_.snapshot().metadata().conf_state().voters_size() == 0;
+  if (status_.ok() && fresh && !opts_.bootstrap_voters.empty()) bootstrap_log();
+  // A fresh stream per start: a restarted node must not replay its old election timeouts.
+  raft_ = std::make_unique<Raft>(opts_.raft, storage_, Rng(env_.rng.next_u64()));
+  if (!status_.ok()) return;  // a node with corrupt state does nothing at all
+  if (fresh && !opts_.bootstrap_voters.empty()) raft_->bootstrap(opts_.bootstrap_voters);
+  applied_ = storage_.snapshot().metadata().index();
   env_.transport.set_handler(
       [this](const PeerIdentity& from, std::string_view payload) { on_message(from, payload); });
   tick_timer_ = env_.timers.after(opts_.tick_interval, [this] { on_tick(); });
@@ -47,6 +43,31 @@ RaftNode::~RaftNode() {
   *alive_ = false;
   env_.timers.cancel(tick_timer_);
   env_.transport.set_handler(nullptr);
+}
+
+// A new cluster's first configuration goes into the log itself, as committed conf-change
+// entries of term 1 (as etcd does), so a node added later learns it by replaying the log.
+void RaftNode::bootstrap_log() {
+  std::vector<raftpb::Entry> entries;
+  for (NodeId v : opts_.bootstrap_voters) {
+    raftpb::ConfChange cc;
+    cc.set_type(raftpb::CONF_ADD_NODE);
+    cc.set_node_id(v);
+    raftpb::Entry e;
+    e.set_term(1);
+    e.set_index(entries.size() + 1);
+    e.set_type(raftpb::ENTRY_CONF_CHANGE);
+    e.set_data(cc.SerializeAsString());
+    entries.push_back(std::move(e));
+  }
+  raftpb::HardState hs;
+  hs.set_term(1);
+  hs.set_commit(entries.size());
+  storage_.append(entries);
+  storage_.set_hard_state(hs);
+  // Not synced here: a crash before the first sync simply bootstraps the same log again.
+  for (const auto& e : entries) env_.disk.put(entry_key(e.index()), e.SerializeAsString());
+  env_.disk.put(kHardStateKey, hs.SerializeAsString());
 }
 
 Status RaftNode::load() {

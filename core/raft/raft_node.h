@@ -77,6 +77,7 @@ class RaftNode {
 
  private:
   Status load();
+  void bootstrap_log();
   void on_message(const PeerIdentity& from, std::string_view payload);
   void on_tick();
   void pump();
