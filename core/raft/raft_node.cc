@@ -26,13 +26,15 @@ RaftNode::RaftNode(Env& env, RaftNodeOptions options, StateMachine& sm, RaftNode
   opts_.raft.max_inflight = std::max<size_t>(opts_.raft.max_inflight, 1);
   status_ = load();
   restarted_ = storage_.hard_state().term() > 0;
-  const bool fresh = storage_.last_index() == 0 &&
-                     storage_.snapshot().metadata().conf_state().voters_size() == 0;
-  if (status_.ok() && fresh && !opts_.bootstrap_voters.empty()) bootstrap_log();
+  // The bootstrap is complete once its hard state (written last) says its entries are committed;
+  // a crash may have kept only part of it (a torn write), and then it is written again.
+  const bool fresh = !opts_.bootstrap_voters.empty() && storage_.snapshot().metadata().index() == 0 &&
+                     storage_.hard_state().commit() < opts_.bootstrap_voters.size();
+  if (status_.ok() && fresh) bootstrap_log();
   // A fresh stream per start: a restarted node must not replay its old election timeouts.
   raft_ = std::make_unique<Raft>(opts_.raft, storage_, Rng(env_.rng.next_u64()));
   if (!status_.ok()) return;  // a node with corrupt state does nothing at all
-  if (fresh && !opts_.bootstrap_voters.empty()) raft_->bootstrap(opts_.bootstrap_voters);
+  if (fresh) raft_->bootstrap(opts_.bootstrap_voters);
   applied_ = storage_.snapshot().metadata().index();
   env_.transport.set_handler(
       [this](const PeerIdentity& from, std::string_view payload) { on_message(from, payload); });

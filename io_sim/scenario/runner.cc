@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/env/check.h"
 #include "core/env/probe.h"
 
 namespace shoal::sim {
@@ -284,6 +285,12 @@ class FaultDriver {
   Rng faults_rng_;
 };
 
+// A failed SHOAL_CHECK inside a simulated node ends the run as a violation, not the process.
+struct CoreCheckFailure {
+  std::string what;
+};
+[[noreturn]] void throw_check_failure(const std::string& what) { throw CoreCheckFailure{what}; }
+
 }  // namespace
 
 const std::vector<std::string>& planted_bug_names() {
@@ -326,6 +333,7 @@ RandomFaults draw_swarm_faults(uint64_t seed, const RandomFaults& base) {
 
 RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
   ProbeRegistry::instance().reset();
+  set_check_failure_handler(throw_check_failure);
   RunResult result;
   result.faults = opt.swarm ? draw_swarm_faults(opt.seed, sc.faults) : sc.faults;
 
@@ -343,84 +351,96 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
   co.node.raft.heartbeat_tick = sc.heartbeat_tick;
   co.node.raft.pre_vote = sc.pre_vote;
   co.node.raft.check_quorum = sc.check_quorum;
+  co.node.raft.max_msg_bytes = sc.max_msg_bytes;
+  co.node.raft.max_inflight = sc.max_inflight;
   co.node.raft.bugs = opt.bugs;
   result.cluster = std::make_unique<RaftCluster>(co);
   RaftCluster& c = *result.cluster;
   World& w = c.world();
   FaultDriver faults(c, opt.seed);
 
-  c.note(0, "start", sc.name + ": " + std::to_string(sc.nodes) + " managers, seed " + std::to_string(opt.seed));
-  c.start();
-  c.start_workload(sc.writes_per_s, sc.reads_per_s);
+  try {
+    c.note(0, "start", sc.name + ": " + std::to_string(sc.nodes) + " managers, seed " + std::to_string(opt.seed));
+    c.start();
+    c.start_workload(sc.writes_per_s, sc.reads_per_s);
 
-  for (const Step& s : sc.timeline) {
-    w.at(s.at, [&faults, &s] { faults.apply(s); });
-  }
-  const SimTime safety_end = sc.safety_phase;
-  if (result.faults.any()) {
-    std::function<void()> round = [&] {
-      if (w.now() >= safety_end) return;
-      faults.random_round(result.faults);
-      w.after(result.faults.every, round);
-    };
-    w.after(result.faults.every, round);
-  }
-  std::function<void()> check = [&] {
-    c.check_now();
-    if (result.first_leader_s < 0 && c.leader() != 0) result.first_leader_s = to_seconds(w.now());
-    w.after(milliseconds(250), check);
-  };
-  w.after(milliseconds(250), check);
-  if (sc.max_commit_gap.count() > 0) {
-    w.at(sc.max_commit_gap_after, [&c] { c.reset_ack_gap(); });
-  }
-
-  // Safety phase: faults as the scenario and the seed say.
-  w.run_until(safety_end);
-  // "Stays live" is a promise about the scenario's own faults; random faults may stall anything.
-  if (sc.max_commit_gap.count() > 0 && !result.faults.any()) {
-    const SimTime gap = std::max(c.max_ack_gap(), w.now() - std::max(c.last_ack_time(), sc.max_commit_gap_after));
-    if (gap > sc.max_commit_gap) {
-      c.checker().add("liveness", "writes stalled for " + format_sim_time(gap) +
-                                      " during the faults (the scenario allows " +
-                                      format_sim_time(sc.max_commit_gap) + ")");
+    for (const Step& s : sc.timeline) {
+      w.at(s.at, [&faults, &s] { faults.apply(s); });
     }
-  }
+    const SimTime safety_end = sc.safety_phase;
+    if (result.faults.any()) {
+      std::function<void()> round = [&] {
+        if (w.now() >= safety_end) return;
+        faults.random_round(result.faults);
+        w.after(result.faults.every, round);
+      };
+      w.after(result.faults.every, round);
+    }
+    std::function<void()> check = [&] {
+      c.check_now();
+      if (result.first_leader_s < 0 && c.leader() != 0) result.first_leader_s = to_seconds(w.now());
+      w.after(milliseconds(250), check);
+    };
+    w.after(milliseconds(250), check);
+    if (sc.max_commit_gap.count() > 0) {
+      w.at(sc.max_commit_gap_after, [&c] { c.reset_ack_gap(); });
+    }
 
-  // Liveness phase: heal everything; a write must commit within the bound, then all converge.
-  faults.heal_everything();
-  const SimTime live_start = w.now();
-  bool probe_done = false, probe_acked = false;
-  c.write_until_acked(live_start + sc.liveness_bound, [&](bool acked) {
-    probe_done = true;
-    probe_acked = acked;
-    if (acked) result.liveness_recovery_s = to_seconds(w.now() - live_start);
-  });
-  w.run_until(live_start + sc.liveness_bound);
-  if (!probe_acked) {
-    c.checker().add("liveness", std::string("no write committed within ") +
-                                    format_sim_time(sc.liveness_bound) + " after every fault healed" +
-                                    (c.leader() ? "" : " (no leader)"));
-  }
-  (void)probe_done;
-  c.stop_workload();
-  w.run_for(seconds(3));  // let followers catch up
-  const NodeId l = c.leader();
-  if (l == 0) {
-    c.checker().add("liveness", "no leader at the end of the liveness phase");
-  } else {
-    const uint64_t commit = c.host(l)->node().raft().log().committed();
-    for (NodeId id : c.members()) {
-      const uint64_t applied = c.host(id)->node().applied_index();
-      if (applied < commit) {
-        c.checker().add("liveness", "n" + std::to_string(id) + " applied only " + std::to_string(applied) +
-                                        " of leader n" + std::to_string(l) + "'s " + std::to_string(commit) +
-                                        " committed entries after the faults healed");
+    // Safety phase: faults as the scenario and the seed say.
+    w.run_until(safety_end);
+    // "Stays live" is a promise about the scenario's own faults; random faults may stall anything.
+    if (sc.max_commit_gap.count() > 0 && !result.faults.any()) {
+      const SimTime gap = std::max(c.max_ack_gap(), w.now() - std::max(c.last_ack_time(), sc.max_commit_gap_after));
+      if (gap > sc.max_commit_gap) {
+        c.checker().add("liveness", "writes stalled for " + format_sim_time(gap) +
+                                        " during the faults (the scenario allows " +
+                                        format_sim_time(sc.max_commit_gap) + ")");
       }
     }
-  }
-  c.check_now();
 
+    // Liveness phase: heal everything; a write must commit within the bound, then all converge.
+    faults.heal_everything();
+    const SimTime live_start = w.now();
+    bool probe_done = false, probe_acked = false;
+    c.write_until_acked(live_start + sc.liveness_bound, [&](bool acked) {
+      probe_done = true;
+      probe_acked = acked;
+      if (acked) result.liveness_recovery_s = to_seconds(w.now() - live_start);
+    });
+    w.run_until(live_start + sc.liveness_bound);
+    if (!probe_acked) {
+      c.checker().add("liveness", std::string("no write committed within ") +
+                                      format_sim_time(sc.liveness_bound) + " after every fault healed" +
+                                      (c.leader() ? "" : " (no leader)"));
+    }
+    (void)probe_done;
+    c.stop_workload();
+    w.run_for(seconds(3));  // let followers catch up
+    const NodeId l = c.leader();
+    if (l == 0) {
+      c.checker().add("liveness", "no leader at the end of the liveness phase");
+    } else {
+      const uint64_t commit = c.host(l)->node().raft().log().committed();
+      for (NodeId id : c.members()) {
+        const uint64_t applied = c.host(id)->node().applied_index();
+        if (applied < commit) {
+            const raft::Progress* pr = c.host(l)->node().raft().progress(id);
+            const std::string view = pr ? " (leader's view: match " + std::to_string(pr->match) + ", next " +
+                                              std::to_string(pr->next) + ", " + raft::to_string(pr->state) +
+                                              (pr->is_paused() ? ", paused)" : ")")
+                                        : std::string(" (not in the leader's progress)");
+
+          c.checker().add("liveness", "n" + std::to_string(id) + " applied only " + std::to_string(applied) +
+                                          " of leader n" + std::to_string(l) + "'s " + std::to_string(commit) +
+                                          " committed entries after the faults healed" + view);
+        }
+      }
+    }
+    c.check_now();
+  } catch (const CoreCheckFailure& f) {
+    c.checker().add("core-invariant", f.what);
+  }
+  set_check_failure_handler(nullptr);
   result.violations = c.checker().violations();
   result.trace_hash = w.trace().hash();
   result.sim_seconds = to_seconds(w.now());

@@ -168,7 +168,7 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
     if (root["description"]) sc.description = root["description"].as<std::string>();
     if (const auto c = root["cluster"]) {
       check_keys(c, {"nodes", "voters", "tick", "election_tick", "heartbeat_tick",
-                     "snapshot_every", "pre_vote", "check_quorum", "disk_sync"},
+                     "snapshot_every", "pre_vote", "check_quorum", "disk_sync", "max_msg_bytes", "max_inflight"},
                  "cluster");
       if (c["nodes"]) sc.nodes = static_cast<size_t>(number_of(c["nodes"], "cluster.nodes", 1, 64));
       if (c["voters"]) sc.voters = static_cast<size_t>(number_of(c["voters"], "cluster.voters", 1, 64));
@@ -181,6 +181,8 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
       if (c["snapshot_every"]) sc.snapshot_every = static_cast<uint64_t>(number_of(c["snapshot_every"], "cluster.snapshot_every", 0, 1e9));
       if (c["pre_vote"]) sc.pre_vote = c["pre_vote"].as<bool>();
       if (c["check_quorum"]) sc.check_quorum = c["check_quorum"].as<bool>();
+      if (c["max_msg_bytes"]) sc.max_msg_bytes = static_cast<uint64_t>(number_of(c["max_msg_bytes"], "cluster.max_msg_bytes", 1, 1e9));
+      if (c["max_inflight"]) sc.max_inflight = static_cast<size_t>(number_of(c["max_inflight"], "cluster.max_inflight", 1, 1e6));
       if (const auto d = c["disk_sync"]) {
         if (!d.IsSequence() || d.size() != 2) throw Bad{"cluster.disk_sync: expected [min, max], e.g. [1ms, 10ms]"};
         sc.disk_sync_min = duration_of(d[0], "cluster.disk_sync[0]");

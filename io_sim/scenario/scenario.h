@@ -65,6 +65,8 @@ struct Scenario {
   uint64_t snapshot_every = 1000;
   bool pre_vote = true;
   bool check_quorum = true;
+  uint64_t max_msg_bytes = 1 << 20;  // batching limit per append message
+  size_t max_inflight = 64;          // pipeline window per follower
   // Disk sync latency range (slow disks widen the window in which unsynced data is at risk).
   Duration disk_sync_min = std::chrono::microseconds(100);
   Duration disk_sync_max = std::chrono::milliseconds(2);
