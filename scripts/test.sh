@@ -8,7 +8,7 @@ SEEDS=${SHOAL_CI_SEEDS:-200}
 bash scripts/setup-debian.sh
 
 echo "== build (release, for the simulator sweeps)"
-bash scripts/build.sh
+bash scripts/build.sh shoalsim
 
 echo "== build (ASan + UBSan, for the tests)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON >/dev/null
