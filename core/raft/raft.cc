@@ -233,7 +233,8 @@ void Raft::tick_heartbeat() {
   }
   if (heartbeat_elapsed_ >= cfg_.heartbeat_tick) {
     heartbeat_elapsed_ = 0;
-    bcast_heartbeat();
+    // Carry the newest pending read, as etcd does, so a read whose acks were lost is retried.
+    bcast_heartbeat(pending_reads_.empty() ? std::string() : pending_reads_.back().ctx);
   }
 }
 

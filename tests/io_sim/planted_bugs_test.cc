@@ -63,7 +63,7 @@ TEST(PlantedBugs, CorrectRaftPassesTheSameRuns) {
     auto sc = load_scenario(scenario_path(name));
     ASSERT_TRUE(sc.ok());
     for (uint64_t seed = 1; seed <= 3; ++seed) {
-      RunResult r = run_scenario(*sc, {.seed = seed});
+      RunResult r = run_scenario(*sc, {.seed = seed, .swarm = false, .keep_trace = false, .bugs = {}});
       EXPECT_TRUE(r.violations.empty()) << name << " seed " << seed << ": " << r.violations.front().what;
     }
   }
@@ -72,9 +72,9 @@ TEST(PlantedBugs, CorrectRaftPassesTheSameRuns) {
 TEST(Determinism, SameSeedSameTraceHashDifferentSeedDifferentHash) {
   auto sc = load_scenario(scenario_path("chaos"));
   ASSERT_TRUE(sc.ok());
-  RunResult a = run_scenario(*sc, {.seed = 11, .swarm = true, .keep_trace = true});
-  RunResult b = run_scenario(*sc, {.seed = 11, .swarm = true, .keep_trace = true});
-  RunResult c = run_scenario(*sc, {.seed = 12, .swarm = true});
+  RunResult a = run_scenario(*sc, {.seed = 11, .swarm = true, .keep_trace = true, .bugs = {}});
+  RunResult b = run_scenario(*sc, {.seed = 11, .swarm = true, .keep_trace = true, .bugs = {}});
+  RunResult c = run_scenario(*sc, {.seed = 12, .swarm = true, .keep_trace = false, .bugs = {}});
   EXPECT_EQ(a.trace_hash, b.trace_hash);
   EXPECT_FALSE(first_divergence(a.cluster->world().trace(), b.cluster->world().trace()).has_value());
   EXPECT_NE(a.trace_hash, c.trace_hash);
