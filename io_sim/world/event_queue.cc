@@ -27,7 +27,7 @@ EventId EventQueue::schedule(SimTime at, int32_t node, std::function<void()> fn,
   s.live = true;
   if (++s.gen == 0) s.gen = 1;  // wrap-around: never produce id 0
   heap_.push_back(HeapEntry{at, next_seq_++, slot});
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
   ++live_;
   return (static_cast<uint64_t>(s.gen) << 32) | slot;
 }
@@ -53,7 +53,7 @@ void EventQueue::free_slot(uint32_t slot) {
 void EventQueue::drop_cancelled_head() {
   while (!heap_.empty() && !slots_[heap_.front().slot].live) {
     const uint32_t slot = heap_.front().slot;
-    std::pop_heap(heap_.begin(), heap_.end(), later);
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
     heap_.pop_back();
     free_slot(slot);
   }
@@ -63,7 +63,7 @@ std::optional<EventQueue::Event> EventQueue::pop_next() {
   drop_cancelled_head();
   if (heap_.empty()) return std::nullopt;
   const HeapEntry top = heap_.front();
-  std::pop_heap(heap_.begin(), heap_.end(), later);
+  std::pop_heap(heap_.begin(), heap_.end(), Later{});
   heap_.pop_back();
   Slot& s = slots_[top.slot];
   Event ev{top.at, top.seq, s.node, s.epoch, std::move(s.fn)};
@@ -84,6 +84,12 @@ std::optional<SimTime> EventQueue::next_time() {
   drop_cancelled_head();
   if (heap_.empty()) return std::nullopt;
   return heap_.front().at;
+}
+
+void EventQueue::clear() {
+  for (const HeapEntry& e : heap_) free_slot(e.slot);
+  heap_.clear();
+  live_ = 0;
 }
 
 void EventQueue::advance_to(SimTime t) {

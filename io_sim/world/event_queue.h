@@ -65,6 +65,9 @@ class EventQueue {
   // due before t.
   void advance_to(SimTime t);
 
+  // Drops every pending event (destroying its callback) without running it; now() stays.
+  void clear();
+
   SimTime now() const { return now_; }
   // Number of pending (scheduled, not run, not cancelled) events.
   size_t pending() const { return live_; }
@@ -84,16 +87,19 @@ class EventQueue {
     uint32_t gen = 0;
     bool live = false;
   };
-  static bool later(const HeapEntry& a, const HeapEntry& b) {
-    return a.at != b.at ? a.at > b.at : a.seq > b.seq;
-  }
+  // Heap order: a functor (not a function pointer) so the heap operations inline it.
+  struct Later {
+    bool operator()(const HeapEntry& a, const HeapEntry& b) const {
+      return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+    }
+  };
   void drop_cancelled_head();
   void free_slot(uint32_t slot);
 
   SimTime now_{0};
   uint64_t next_seq_ = 0;
   size_t live_ = 0;
-  std::vector<HeapEntry> heap_;  // min-heap on (at, seq) via `later`
+  std::vector<HeapEntry> heap_;  // min-heap on (at, seq) via Later
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
 };

@@ -6,35 +6,72 @@ namespace shoal::sim {
 
 SimDisk::SimDisk(std::function<void()> on_sync) : on_sync_(std::move(on_sync)) {}
 
-void SimDisk::apply(Image& image, const Op& op) {
-  switch (op.kind) {
-    case OpKind::kPut:
-      image.insert_or_assign(op.a, op.b);
+void SimDisk::put(std::string key, std::string value) {
+  Undo& u = log_.emplace_back();
+  auto it = live_.lower_bound(key);
+  if (it == live_.end() || it->first != key) {
+    u.kind = Undo::Kind::kRemoveKey;
+    u.key = key;
+    live_.emplace_hint(it, std::move(key), std::move(value));
+  } else {
+    u.kind = Undo::Kind::kRestoreValue;
+    u.key = std::move(key);
+    u.old_value = std::exchange(it->second, std::move(value));
+  }
+}
+
+void SimDisk::erase(std::string key) {
+  Undo& u = log_.emplace_back();
+  auto it = live_.find(key);
+  if (it == live_.end()) return;  // kNothing
+  u.kind = Undo::Kind::kReinsert;
+  u.nodes.push_back(live_.extract(it));
+}
+
+void SimDisk::erase_range(std::string begin, std::string end) {
+  Undo& u = log_.emplace_back();
+  if (!(begin < end)) return;
+  auto it = live_.lower_bound(begin);
+  while (it != live_.end() && it->first < end) u.nodes.push_back(live_.extract(it++));
+  if (!u.nodes.empty()) u.kind = Undo::Kind::kReinsert;
+}
+
+void SimDisk::undo_in_place(Image& image, Undo& u) {
+  switch (u.kind) {
+    case Undo::Kind::kNothing:
       break;
-    case OpKind::kErase: {
-      auto it = image.find(op.a);
-      if (it != image.end()) image.erase(it);
+    case Undo::Kind::kRemoveKey:
+      image.erase(u.key);
       break;
-    }
-    case OpKind::kEraseRange:
-      if (op.a < op.b) image.erase(image.lower_bound(op.a), image.lower_bound(op.b));
+    case Undo::Kind::kRestoreValue:
+      image.find(u.key)->second = std::move(u.old_value);
+      break;
+    case Undo::Kind::kReinsert:
+      for (auto& node : u.nodes) image.insert(std::move(node));
       break;
   }
 }
 
-void SimDisk::put(std::string key, std::string value) {
-  log_.push_back(Op{OpKind::kPut, std::move(key), std::move(value)});
-  apply(live_, log_.back());
+void SimDisk::undo_copy(Image& image, const Undo& u) {
+  switch (u.kind) {
+    case Undo::Kind::kNothing:
+      break;
+    case Undo::Kind::kRemoveKey:
+      image.erase(u.key);
+      break;
+    case Undo::Kind::kRestoreValue:
+      image.find(u.key)->second = u.old_value;
+      break;
+    case Undo::Kind::kReinsert:
+      for (const auto& node : u.nodes) image.emplace(node.key(), node.mapped());
+      break;
+  }
 }
 
-void SimDisk::erase(std::string key) {
-  log_.push_back(Op{OpKind::kErase, std::move(key), {}});
-  apply(live_, log_.back());
-}
-
-void SimDisk::erase_range(std::string begin, std::string end) {
-  log_.push_back(Op{OpKind::kEraseRange, std::move(begin), std::move(end)});
-  apply(live_, log_.back());
+SimDisk::Image SimDisk::durable() const {
+  Image image = live_;
+  for (auto it = log_.rbegin(); it != log_.rend(); ++it) undo_copy(image, *it);
+  return image;
 }
 
 void SimDisk::sync(std::function<void(Status)> done) {
@@ -62,9 +99,8 @@ std::optional<SimDisk::CompletedSync> SimDisk::complete_next_sync() {
   PendingSync s = std::move(syncs_.front());
   syncs_.pop_front();
   CompletedSync out{std::move(s.done), 0};
-  // Make durable every operation issued before this sync (possibly none).
+  // Make durable every operation issued before this sync (possibly none): forget their undo.
   while (log_base_ < s.upto && !log_.empty()) {
-    apply(durable_, log_.front());
     log_.pop_front();
     ++log_base_;
     ++out.ops_made_durable;
@@ -78,12 +114,15 @@ SimDisk::CrashResult SimDisk::crash(Rng& rng, double torn_probability) {
   r.dropped_syncs = syncs_.size();
   if (!log_.empty() && rng.chance(torn_probability)) {
     r.kept_ops = static_cast<size_t>(rng.uniform(1, log_.size()));
-    for (size_t i = 0; i < r.kept_ops; ++i) apply(durable_, log_[i]);
+  }
+  // Undo, newest first, every operation past the kept prefix.
+  while (log_.size() > r.kept_ops) {
+    undo_in_place(live_, log_.back());
+    log_.pop_back();
   }
   log_base_ += log_.size();
   log_.clear();
   syncs_.clear();
-  live_ = durable_;
   return r;
 }
 
@@ -92,7 +131,6 @@ void SimDisk::wipe() {
   log_.clear();
   syncs_.clear();
   live_.clear();
-  durable_.clear();
 }
 
 }  // namespace shoal::sim

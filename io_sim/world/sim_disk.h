@@ -5,20 +5,24 @@
 //
 // Model (after LevelDB's fault-injection Env):
 //   - live image: what reads see; put/erase/erase_range change it at once.
-//   - durable image: what survives a crash; changed only when a sync completes.
-//   - unsynced log: the ordered put/erase/erase_range operations applied to the live image but
-//     not yet to the durable one, oldest first.
+//   - durable image: what survives a crash. It is not stored: it is the live image with the
+//     unsynced operations undone, which keeps the hot path to one map operation per write.
+//   - unsynced log: one undo record per put/erase/erase_range applied to the live image since
+//     the last completed sync, oldest first (it holds the displaced values and map nodes).
 //   - sync(done) covers every operation issued before it. The disk only queues the request and
 //     tells its owner (the `on_sync` hook); the owner later calls complete_next_sync() (the
 //     World does so after a simulated latency, on the node's loop) which makes those operations
-//     durable and hands back `done` for the owner to call. Syncs complete in request order.
+//     durable (drops their undo records) and hands back `done` for the owner to call. Syncs
+//     complete in request order.
 //   - crash(): the live image becomes the durable image plus, with probability `torn`, a random
-//     non-empty prefix of the unsynced log (a partially written WAL). Pending syncs are
-//     forgotten: their callbacks never run.
+//     non-empty prefix of the unsynced operations (a partially written WAL): the other
+//     operations are undone, newest first. Pending syncs are forgotten: their callbacks never
+//     run.
 //   - wipe(): disk loss; everything is gone.
 //
-// Invariants: durable image + whole unsynced log (applied in order) == live image; every
-// pending sync covers a prefix of the unsynced log, and pending syncs cover growing prefixes.
+// Invariants: undoing the whole unsynced log (newest first) from the live image gives the
+// durable image; every pending sync covers a prefix of the unsynced log, and pending syncs
+// cover growing prefixes.
 //
 //   SimDisk disk([&] { schedule_completion(); });
 //   disk.put("k", "v");
@@ -34,6 +38,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/env/disk.h"
 #include "core/env/random.h"
@@ -77,29 +82,40 @@ class SimDisk final : public Disk {
   CrashResult crash(Rng& rng, double torn_probability);
   // Disk loss: durable and live images, unsynced log and pending syncs all gone.
   void wipe();
+  // Forgets pending syncs (their callbacks never run) and changes nothing else; for teardown.
+  void drop_pending_syncs() { syncs_.clear(); }
 
   const Image& live() const { return live_; }
-  const Image& durable() const { return durable_; }
+  // The image a crash without a torn write would leave (computed: a copy, for tests and
+  // checkers, not for hot paths).
+  Image durable() const;
   size_t unsynced_ops() const { return log_.size(); }
   size_t pending_syncs() const { return syncs_.size(); }
 
  private:
-  enum class OpKind : uint8_t { kPut, kErase, kEraseRange };
-  struct Op {
-    OpKind kind;
-    std::string a;  // key, or range begin
-    std::string b;  // value, or range end
+  // How to undo one operation.
+  struct Undo {
+    enum class Kind : uint8_t {
+      kNothing,       // the operation changed nothing (erase of a missing key, empty range)
+      kRemoveKey,     // a put created `key`
+      kRestoreValue,  // a put overwrote `key`, whose value was `old_value`
+      kReinsert,      // an erase removed `nodes`
+    };
+    Kind kind = Kind::kNothing;
+    std::string key;
+    std::string old_value;
+    std::vector<Image::node_type> nodes;
   };
   struct PendingSync {
     uint64_t upto;  // operations with sequence < upto are covered
     std::function<void(Status)> done;
   };
-  static void apply(Image& image, const Op& op);
+  static void undo_in_place(Image& image, Undo& u);  // consumes u
+  static void undo_copy(Image& image, const Undo& u);
 
   std::function<void()> on_sync_;
   Image live_;
-  Image durable_;
-  std::deque<Op> log_;
+  std::deque<Undo> log_;
   uint64_t log_base_ = 0;  // sequence number of log_.front()
   std::deque<PendingSync> syncs_;
 };

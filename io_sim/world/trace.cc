@@ -11,10 +11,14 @@ namespace shoal::sim {
 
 namespace {
 
-uint64_t hash_u64(uint64_t v, uint64_t h) {
-  char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return fnv1a64(std::string_view(bytes, 8), h);
+// LEB128 varint of v into p (at most 10 bytes); returns the end.
+char* put_varint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
 }
 
 std::string describe(const Trace::Record& r) {
@@ -46,9 +50,10 @@ void Trace::record(NodeId node, std::string_view kind, std::string_view detail) 
 }
 
 void Trace::record_at(SimTime t, NodeId node, std::string_view kind, std::string_view detail) {
-  // Canonical serialization: t_ns (8 bytes LE), node (8 bytes LE), kind, NUL, detail, LF.
-  uint64_t h = hash_u64(static_cast<uint64_t>(t.count()), hash_);
-  h = hash_u64(node, h);
+  // Canonical serialization: varint(t_ns), varint(node), kind, NUL, detail, LF.
+  char head[20];
+  char* end = put_varint(put_varint(head, static_cast<uint64_t>(t.count())), node);
+  uint64_t h = fnv1a64(std::string_view(head, static_cast<size_t>(end - head)), hash_);
   h = fnv1a64(kind, h);
   h = fnv1a64(std::string_view("\0", 1), h);
   h = fnv1a64(detail, h);

@@ -7,7 +7,8 @@
 //
 // Invariants:
 //   - hash() covers every record ever made, whether or not records are kept: it is a running
-//     FNV-1a 64 over a canonical serialization of (t_ns, node, kind, detail), so two runs with
+//     FNV-1a 64 over a canonical serialization of each record (LEB128 varints of t_ns and node,
+//     then kind, NUL, detail, LF) so two runs with
 //     the same hash saw the same records in the same order. Keeping records or not never changes
 //     the hash.
 //   - records() holds every record made since recording was last switched on (set_keep(true));

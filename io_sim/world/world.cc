@@ -63,13 +63,18 @@ class World::NodeTimers final : public Timers {
   void clear();
 
  private:
-  void arm(TimerId id, MonoTime deadline, std::function<void()> fn);
-  void fire(TimerId id, MonoTime deadline, std::function<void()>& fn);
+  struct Armed {
+    EventId event;
+    MonoTime deadline;  // on the node's monotonic clock
+    std::function<void()> fn;
+  };
+  void schedule(TimerId id, Armed& armed);
+  void fire(TimerId id);
 
   World& world_;
   Node& node_;
   TimerId next_id_ = 1;
-  std::map<TimerId, EventId> armed_;
+  std::map<TimerId, Armed> armed_;
 };
 
 class World::NodeTransport final : public Transport {
@@ -144,26 +149,28 @@ TimerId World::NodeTimers::after(Duration delay, std::function<void()> fn) {
   const TimerId id = next_id_++;
   if (!node_.up) return id;
   if (delay < Duration::zero()) delay = Duration::zero();
-  arm(id, node_.clock.monotonic_now() + delay, std::move(fn));
+  Armed& armed = armed_.emplace(id, Armed{kNoEvent, node_.clock.monotonic_now() + delay, std::move(fn)})
+                     .first->second;
+  schedule(id, armed);
   return id;
 }
 
-void World::NodeTimers::arm(TimerId id, MonoTime deadline, std::function<void()> fn) {
-  const SimTime at = node_.clock.global_time_for(deadline);
-  armed_[id] = world_.queue_.schedule(
-      at, static_cast<int32_t>(node_.index),
-      [this, id, deadline, fn = std::move(fn)]() mutable { fire(id, deadline, fn); },
-      node_.incarnation);
+void World::NodeTimers::schedule(TimerId id, Armed& armed) {
+  // The closure stays small ([this, id]) so std::function stores it without allocating.
+  armed.event = world_.queue_.schedule(node_.clock.global_time_for(armed.deadline),
+                                       static_cast<int32_t>(node_.index), [this, id] { fire(id); },
+                                       node_.incarnation);
 }
 
-void World::NodeTimers::fire(TimerId id, MonoTime deadline, std::function<void()>& fn) {
+void World::NodeTimers::fire(TimerId id) {
   auto it = armed_.find(id);
   if (it == armed_.end()) return;  // cancelled while deferred by a pause
-  if (node_.clock.monotonic_now() < deadline) {
+  if (node_.clock.monotonic_now() < it->second.deadline) {
     // The node's clock was slowed after the timer was armed: not due yet on its clock.
-    arm(id, deadline, std::move(fn));
+    schedule(id, it->second);
     return;
   }
+  std::function<void()> fn = std::move(it->second.fn);
   armed_.erase(it);
   ++node_.stats.timers_fired;
   char buf[32];
@@ -176,12 +183,12 @@ void World::NodeTimers::fire(TimerId id, MonoTime deadline, std::function<void()
 void World::NodeTimers::cancel(TimerId id) {
   auto it = armed_.find(id);
   if (it == armed_.end()) return;
-  world_.queue_.cancel(it->second);
+  world_.queue_.cancel(it->second.event);
   armed_.erase(it);
 }
 
 void World::NodeTimers::clear() {
-  for (const auto& [id, event] : armed_) world_.queue_.cancel(event);
+  for (const auto& [id, armed] : armed_) world_.queue_.cancel(armed.event);
   armed_.clear();
 }
 
@@ -245,12 +252,18 @@ World::World(WorldOptions options, AppFactory factory)
 }
 
 World::~World() {
-  // Apps go first, while the seams they reference still exist.
+  // Callbacks the apps handed us (handlers, timers, sync callbacks, deferred and queued events)
+  // go first, while the apps they may point into still exist; then the apps, while the seams
+  // they reference still exist.
   for (auto& n : nodes_) {
     n->up = false;
     n->handler.reset();
-    n->app.reset();
+    n->timers.clear();
+    n->deferred.clear();
+    n->disk.drop_pending_syncs();
   }
+  queue_.clear();
+  for (auto& n : nodes_) n->app.reset();
   graveyard_.clear();
 }
 
@@ -295,6 +308,11 @@ bool World::crash(NodeId id) {
   ++n.stats.crashes;
   n.paused = false;
   ++n.pause_gen;
+  // Deferred deliveries go back to the queue, to be dropped (and traced) as "down"; every
+  // other deferred event belonged to the dead incarnation.
+  for (auto& d : n.deferred) {
+    if (d.epoch == kAnyEpoch) queue_.schedule(now(), static_cast<int32_t>(n.index), std::move(d.fn), d.epoch);
+  }
   n.deferred.clear();
   n.handler.reset();
   n.timers.clear();
@@ -418,36 +436,45 @@ void World::send_message(Node& from, NodeId to, std::string payload) {
   const Network::Fate fate = network_.decide(from.id, to, net_rng_);
   if (fate.dropped) return drop(from.id, from.id, to, bytes, "loss");
   Node& dst = node(to);
-  const size_t to_index = dst.index;
-  const uint64_t incarnation = dst.incarnation;
-  const NodeId from_id = from.id;
+  InFlight message{from.id, static_cast<uint32_t>(dst.index), dst.incarnation, std::move(payload)};
   if (fate.duplicated) {
     trace_.record(from.id, "dup", LinkDetail(from.id, to, bytes).view());
-    queue_.schedule(now() + fate.duplicate_latency, static_cast<int32_t>(to_index),
-                    [this, from_id, to_index, incarnation, payload] {
-                      deliver(from_id, to_index, incarnation, payload);
-                    },
-                    kAnyEpoch);
+    schedule_delivery(now() + fate.duplicate_latency, message);
   }
-  queue_.schedule(now() + fate.latency, static_cast<int32_t>(to_index),
-                  [this, from_id, to_index, incarnation, payload = std::move(payload)] {
-                    deliver(from_id, to_index, incarnation, payload);
-                  },
-                  kAnyEpoch);
+  schedule_delivery(now() + fate.latency, std::move(message));
 }
 
-void World::deliver(NodeId from, size_t to_index, uint64_t incarnation, const std::string& payload) {
-  Node& dst = *nodes_[to_index];
-  const size_t bytes = payload.size();
+void World::schedule_delivery(SimTime at, InFlight message) {
+  uint32_t slot;
+  if (!inflight_free_.empty()) {
+    slot = inflight_free_.back();
+    inflight_free_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(inflight_.size());
+    inflight_.emplace_back();
+  }
+  const int32_t to_index = static_cast<int32_t>(message.to_index);
+  inflight_[slot] = std::move(message);
+  // Tagged with the receiver (so a pause defers it) but any epoch: deliver() itself decides,
+  // and records the drop, if the receiver went down.
+  queue_.schedule(at, to_index, [this, slot] { deliver(slot); }, kAnyEpoch);
+}
+
+void World::deliver(uint32_t slot) {
+  InFlight m = std::move(inflight_[slot]);
+  inflight_free_.push_back(slot);
+  Node& dst = *nodes_[m.to_index];
+  const NodeId from = m.from;
+  const size_t bytes = m.payload.size();
   if (!network_.connected(from, dst.id)) return drop(dst.id, from, dst.id, bytes, "partition");
-  if (!dst.up || dst.incarnation != incarnation) return drop(dst.id, from, dst.id, bytes, "down");
+  if (!dst.up || dst.incarnation != m.incarnation) return drop(dst.id, from, dst.id, bytes, "down");
   if (!dst.handler) return drop(dst.id, from, dst.id, bytes, "no-handler");
   ++dst.stats.messages_received;
   dst.stats.bytes_received += bytes;
   trace_.record(dst.id, "recv", LinkDetail(from, dst.id, bytes).view());
   // Keep the handler alive even if it replaces itself or its node crashes while it runs.
   std::shared_ptr<Transport::Handler> handler = dst.handler;
-  (*handler)(nodes_[from - 1]->identity, payload);
+  (*handler)(nodes_[from - 1]->identity, m.payload);
 }
 
 // --- clocks and disks ------------------------------------------------------------------------
@@ -511,12 +538,21 @@ bool World::step_until(const SimTime* limit) {
       }
     }
     ++events_;
-    in_step_ = true;
-    running_node_ = ev->node;
-    ev->fn();
-    running_node_ = -1;
-    in_step_ = false;
-    graveyard_.clear();
+    {
+      // Restores the world's bookkeeping even if the event throws (a check-failure handler
+      // may throw to abandon a run).
+      struct Guard {
+        World& w;
+        ~Guard() {
+          w.running_node_ = -1;
+          w.in_step_ = false;
+          w.graveyard_.clear();
+        }
+      } guard{*this};
+      in_step_ = true;
+      running_node_ = ev->node;
+      ev->fn();
+    }
     if (after_event_) after_event_();
     return true;
   }

@@ -21,7 +21,8 @@
 //     "drop ... partition"). Cuts accumulate until heal().
 //   - crash(node): app destroyed, timers cancelled, pending events of the node void, pending
 //     syncs never call back, disk reverts to its durable image plus (with probability
-//     DiskOptions::torn) a random prefix of the unsynced writes. The clock keeps running.
+//     DiskOptions::torn) a random prefix of the unsynced writes. Messages it had not yet
+//     received (in flight, or deferred by a pause) are dropped. The clock keeps running.
 //     Crashing the node whose event is running is allowed (its app is destroyed when that event
 //     returns). A NodeApp's destructor must not rely on the Env: while the node is down, sends,
 //     timer arming, handler changes and disk writes/syncs are ignored.
@@ -181,8 +182,16 @@ class World {
   const Node& node(NodeId id) const;
   bool step_until(const SimTime* limit);
   void bring_up(Node& n, std::string_view kind);
+  // A message on the wire. Parked in a table so the delivery event's closure stays small.
+  struct InFlight {
+    NodeId from = 0;
+    uint32_t to_index = 0;
+    uint64_t incarnation = 0;  // of the receiver when sent
+    std::string payload;
+  };
   void send_message(Node& from, NodeId to, std::string payload);
-  void deliver(NodeId from, size_t to_index, uint64_t incarnation, const std::string& payload);
+  void schedule_delivery(SimTime at, InFlight message);
+  void deliver(uint32_t slot);
   void drop(NodeId at, NodeId from, NodeId to, size_t bytes, std::string_view why);
   void schedule_sync(Node& n);
   void complete_sync(Node& n);
@@ -201,6 +210,8 @@ class World {
   bool in_step_ = false;
   int32_t running_node_ = -1;  // index of the node whose event is running, or -1
   std::vector<std::unique_ptr<NodeApp>> graveyard_;  // apps crashed from inside their own event
+  std::vector<InFlight> inflight_;        // slots of messages on the wire
+  std::vector<uint32_t> inflight_free_;   // free slots, reused last-in first-out
 };
 
 }  // namespace shoal::sim
