@@ -26,6 +26,31 @@ void add_blank_node(RaftTestNetwork& net, NodeId id) {
   net.add_peer(id, std::make_unique<Storage>());
 }
 
+TEST(RaftMembership, BootstrapGivesABlankPeerItsFirstConfiguration) {
+  Storage s;
+  Config cfg;
+  cfg.id = 2;
+  Raft r(cfg, s, Rng(3));
+  EXPECT_EQ(r.conf_state().voters_size(), 0);
+  r.campaign_now();
+  EXPECT_EQ(r.role(), Role::kFollower) << "a peer with no configuration campaigned";
+  r.bootstrap({1, 2, 3});
+  EXPECT_EQ(r.conf_state().voters_size(), 3);
+  EXPECT_TRUE(r.is_voter(1));
+  EXPECT_TRUE(r.is_voter(2));
+  EXPECT_FALSE(r.is_learner(2));
+  EXPECT_EQ(r.term(), 0u);
+}
+
+TEST(RaftMembershipDeathTest, BootstrapOfAPeerWithALogIsAProgrammerError) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto s = make_storage(make_conf_state({1}), testnet::entries_with_terms(1, {1}));
+  Config cfg;
+  cfg.id = 1;
+  Raft r(cfg, *s, Rng(3));
+  EXPECT_DEATH(r.bootstrap({1, 2}), "bootstrap");
+}
+
 TEST(RaftMembership, LearnerReceivesEntriesButNeitherVotesNorCounts) {
   RaftTestNetwork net({1, 2, 3});
   net.campaign(1);
@@ -158,16 +183,14 @@ TEST(RaftMembership, FollowerCannotProposeAConfChange) {
 }
 
 // A node that joins by replication starts with an empty log (as the simulator's joiners do: only
-// the founding voters get bootstrap_voters). The founders keep their first configuration only as
-// a local index-0 snapshot (Raft::bootstrap + RaftNode), which is never sent, since entries from
-// index 1 are still available. So the joiner learns only the later changes: after its promotion
-// it believes it is the only voter, and once cut off it elects itself and commits alone — two
-// histories. See the report.
-// Disabled: the fix lives in RaftNode, which writes the founding configuration into the log as
-// committed conf-change entries (RaftNode::bootstrap_log); this harness bootstraps with
-// Raft::bootstrap alone. scenarios/membership_partition.yaml covers the joiner end to end.
-TEST(RaftMembership, DISABLED_JoiningNodeLearnsTheFoundingVoters) {
-  RaftTestNetwork net({1, 2, 3});
+// the founding voters get bootstrap_voters), so it must learn the founding voters from the log.
+// RaftNode now writes them there as committed conf-change entries (RaftNode::bootstrap_log; the
+// network's Bootstrap::kLog mirrors it). Had they stayed only in each founder's local index-0
+// snapshot (Bootstrap::kSnapshot, RaftNode's first design), the joiner would learn only the later
+// changes: after its promotion it would believe it is the only voter, and once cut off it would
+// elect itself and commit alone — two histories.
+TEST(RaftMembership, JoiningNodeLearnsTheFoundingVotersFromTheLog) {
+  RaftTestNetwork net({1, 2, 3}, nullptr, 1, testnet::Bootstrap::kLog);
   net.campaign(1);
   add_blank_node(net, 4);
   ASSERT_TRUE(net.propose_conf_change(1, raftpb::CONF_ADD_LEARNER_NODE, 4).ok());

@@ -36,6 +36,9 @@ struct Params {
   bool check_quorum = true;
   size_t max_inflight = 4;
   uint64_t max_msg_bytes = 1 << 20;
+  // RaftNode's bootstrap (configuration in the log, replayed after every restart) or the
+  // snapshot-held one.
+  testnet::Bootstrap bootstrap = testnet::Bootstrap::kLog;
   PlantedBugs bugs;
 };
 
@@ -61,7 +64,7 @@ struct Outcome {
   bool live = false;                    // a final proposal was applied everywhere
   std::string state;                    // the peers at the end, for a failure message
   int leaders_elected = 0;              // terms that had a leader
-  uint64_t max_commit_during_faults = 0;
+  uint64_t commits_during_faults = 0;   // highest commit index reached, past the bootstrap
 };
 
 bool applied_final(RaftTestNetwork& net, NodeId id) {
@@ -85,7 +88,7 @@ Outcome run_schedule(const Params& p, const std::vector<Op>& ops) {
         c.max_msg_bytes = p.max_msg_bytes;
         c.bugs = p.bugs;
       },
-      p.seed);
+      p.seed, p.bootstrap);
   // Planted bugs break per-peer invariants on purpose; let the cluster-wide checks judge.
   net.set_check_invariants(!(p.bugs.vote_twice_in_term || p.bugs.commit_old_term_by_counting ||
                              p.bugs.self_ack_before_persist));
@@ -129,8 +132,10 @@ Outcome run_schedule(const Params& p, const std::vector<Op>& ops) {
     }
     if (!net.violations().empty()) break;
   }
+  const uint64_t bootstrap_entries = p.bootstrap == testnet::Bootstrap::kLog ? ids.size() : 0;
   for (NodeId id : ids) {
-    out.max_commit_during_faults = std::max(out.max_commit_during_faults, net.raft(id).log().committed());
+    const uint64_t c = net.raft(id).log().committed();
+    out.commits_during_faults = std::max(out.commits_during_faults, c - std::min(c, bootstrap_entries));
   }
 
   // Liveness: no more faults.
@@ -177,6 +182,7 @@ RC_GTEST_PROP(RaftProperty, SafetyUnderFaultsThenLiveness, ()) {
   p.check_quorum = *rc::gen::arbitrary<bool>();
   p.max_inflight = *full_range<size_t>(1, 5);
   p.max_msg_bytes = *rc::gen::element<uint64_t>(uint64_t{1}, uint64_t{64}, uint64_t{1} << 20);
+  p.bootstrap = *rc::gen::element(testnet::Bootstrap::kLog, testnet::Bootstrap::kSnapshot);
   const auto ops = *rc::gen::resize(
       1000, rc::gen::container<std::vector<Op>>(rc::gen::tuple(
                rc::gen::inRange(0, 100), rc::gen::inRange(0, 5), rc::gen::inRange(0, 1 << 20))));
@@ -208,14 +214,34 @@ TEST(RaftProperty, SchedulesElectAndCommitUnderFaults) {
     Params p;
     p.n = 3;
     p.seed = rng.next_u64();
+    p.bootstrap = run % 2 == 0 ? testnet::Bootstrap::kLog : testnet::Bootstrap::kSnapshot;
     const Outcome out = run_schedule(p, random_ops(rng, 1000));
     EXPECT_TRUE(out.violations.empty()) << out.violations[0];
     EXPECT_TRUE(out.live) << out.state;
-    with_commit += out.max_commit_during_faults > 1 ? 1 : 0;
+    with_commit += out.commits_during_faults > 1 ? 1 : 0;
     multi_term += out.leaders_elected > 1 ? 1 : 0;
   }
   EXPECT_GT(with_commit, 10) << "too few schedules commit anything while faults are on";
   EXPECT_GT(multi_term, 10) << "too few schedules change leaders";
+}
+
+// A deterministic sweep over the whole parameter space (reproducible by seed, unlike the
+// rapidcheck property above, whose seed is printed instead).
+TEST(RaftProperty, DeterministicSweep) {
+  Rng rng(77);
+  for (int run = 0; run < 400; ++run) {
+    Params p;
+    p.n = static_cast<int>(rng.uniform(1, 5));
+    p.seed = rng.next_u64();
+    p.pre_vote = rng.chance(0.5);
+    p.check_quorum = rng.chance(0.5);
+    p.max_inflight = rng.uniform(1, 4);
+    p.max_msg_bytes = rng.chance(0.5) ? 1 : uint64_t{1} << 20;
+    p.bootstrap = rng.chance(0.5) ? testnet::Bootstrap::kLog : testnet::Bootstrap::kSnapshot;
+    const Outcome out = run_schedule(p, random_ops(rng, 1500));
+    ASSERT_TRUE(out.violations.empty()) << "run " << run << ": " << out.violations[0];
+    ASSERT_TRUE(out.live) << "run " << run << " (n=" << p.n << ") is not live:\n" << out.state;
+  }
 }
 
 // With a planted bug, the same checks fire on some schedule: the property can fail. A run stops

@@ -92,7 +92,33 @@ inline std::unique_ptr<Storage> make_storage(const raftpb::ConfState& cs,
   return s;
 }
 
-inline const char* type_name(raftpb::MessageType t) { return raftpb::MessageType_Name(t).c_str(); }
+// The Storage RaftNode writes for a founding member of a new cluster (RaftNode::bootstrap_log):
+// the first configuration as committed CONF_ADD_NODE entries of term 1 at indexes 1..n, so a node
+// that joins later learns it by replaying the log.
+inline std::unique_ptr<Storage> make_bootstrap_log_storage(const std::vector<NodeId>& voters) {
+  auto s = std::make_unique<Storage>();
+  std::vector<raftpb::Entry> entries;
+  for (NodeId v : voters) {
+    raftpb::ConfChange cc;
+    cc.set_type(raftpb::CONF_ADD_NODE);
+    cc.set_node_id(v);
+    raftpb::Entry e = make_entry(entries.size() + 1, 1, cc.SerializeAsString());
+    e.set_type(raftpb::ENTRY_CONF_CHANGE);
+    entries.push_back(std::move(e));
+  }
+  s->append(entries);
+  s->set_hard_state(make_hard_state(1, 0, entries.size()));
+  return s;
+}
+
+// How a new cluster's peers learn their first configuration.
+enum class Bootstrap {
+  // As an index-0 snapshot holding the configuration: the log starts empty at term 0, so the
+  // first leader is of term 1 and its empty entry is index 1 (the shape of the paper's examples).
+  kSnapshot,
+  // As RaftNode does it: committed conf-change entries 1..n of term 1, plus Raft::bootstrap().
+  kLog,
+};
 
 class RaftTestNetwork {
  public:
@@ -110,12 +136,18 @@ class RaftTestNetwork {
     int restarts = 0;
   };
 
-  // A cluster of `voters`, bootstrapped the way RaftNode does it: the first configuration is
-  // stored as an index-0 snapshot so a restarted peer remembers it.
+  // A new cluster of `voters` (see Bootstrap for how they learn the configuration).
   explicit RaftTestNetwork(const std::vector<NodeId>& voters, ConfigTweak tweak = {},
-                           uint64_t seed = 1)
+                           uint64_t seed = 1, Bootstrap bootstrap = Bootstrap::kSnapshot)
       : tweak_(std::move(tweak)), rng_(seed) {
-    for (NodeId id : voters) add_peer(id, make_storage(make_conf_state(voters)));
+    for (NodeId id : voters) {
+      if (bootstrap == Bootstrap::kSnapshot) {
+        add_peer(id, make_storage(make_conf_state(voters)));
+      } else {
+        add_peer(id, make_bootstrap_log_storage(voters));
+        raft(id).bootstrap(voters);
+      }
+    }
   }
 
   // A network with no peers yet; add them with add_peer().
