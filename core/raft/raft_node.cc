@@ -111,6 +111,25 @@ Status RaftNode::load() {
   return {};
 }
 
+// Structural checks a well-behaved peer always passes; anything else is dropped, not stepped.
+Status RaftNode::validate(const raftpb::Message& m) {
+  if (m.type() == raftpb::MSG_NONE || !raftpb::MessageType_IsValid(m.type())) {
+    return Status::invalid_argument("raft message of unknown type");
+  }
+  uint64_t expected = m.index() + 1;
+  uint64_t prev_term = m.log_term();
+  for (const auto& e : m.entries()) {
+    if (e.index() != expected++ || e.term() < prev_term || e.term() > m.term()) {
+      return Status::invalid_argument("raft append whose entries do not follow on");
+    }
+    prev_term = e.term();
+  }
+  if (m.type() == raftpb::MSG_SNAP && m.snapshot().metadata().index() == 0) {
+    return Status::invalid_argument("raft snapshot message without a snapshot");
+  }
+  return {};
+}
+
 // ---- inputs --------------------------------------------------------------------------------
 
 void RaftNode::on_message(const PeerIdentity& from, std::string_view payload) {
@@ -123,6 +142,17 @@ void RaftNode::on_message(const PeerIdentity& from, std::string_view payload) {
   if (m.from() != from.node_id || m.to() != raft_->id()) {
     ++bad_messages_;
     if (events_.on_bad_message) events_.on_bad_message("raft message with a forged sender");
+    return;
+  }
+  // A removed member may not know it yet; it must not disturb us (as etcd's transport does).
+  if (removed_.count(m.from())) {
+    ++bad_messages_;
+    if (events_.on_bad_message) events_.on_bad_message("raft message from a removed member");
+    return;
+  }
+  if (Status s = validate(m); !s.ok()) {
+    ++bad_messages_;
+    if (events_.on_bad_message) events_.on_bad_message(s.message());
     return;
   }
   raft_->step(m);
@@ -270,6 +300,7 @@ void RaftNode::apply_committed(const std::vector<raftpb::Entry>& entries) {
       raftpb::ConfChange cc;
       if (cc.ParseFromString(e.data())) {
         raft_->apply_conf_change(cc);
+        if (cc.type() == raftpb::CONF_REMOVE_NODE) removed_.insert(cc.node_id());
         SHOAL_PROBE("raft.conf_change_applied");
         if (events_.on_conf_change) events_.on_conf_change(cc);
       }

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,7 @@ class RaftNode {
   Status load();
   void bootstrap_log();
   void on_message(const PeerIdentity& from, std::string_view payload);
+  static Status validate(const raftpb::Message& m);
   void on_tick();
   void pump();
   void handle_ready(Ready rd);
@@ -104,6 +106,7 @@ class RaftNode {
   bool restarted_ = false;  // started from Raft state left on disk (a restart after a crash)
   uint64_t applied_ = 0;
   uint64_t bad_messages_ = 0;
+  std::set<NodeId> removed_;  // members removed by an applied conf change
   uint64_t next_read_id_ = 1;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
