@@ -39,6 +39,10 @@ struct Params {
   // RaftNode's bootstrap (configuration in the log, replayed after every restart) or the
   // snapshot-held one.
   testnet::Bootstrap bootstrap = testnet::Bootstrap::kLog;
+  // Membership churn: peers 1..5 all run, the first n are the founding voters, the others start
+  // blank; some proposals become random conf changes. Safety only (a random configuration may
+  // lose its quorum for good, so liveness is not required).
+  bool membership = false;
   PlantedBugs bugs;
 };
 
@@ -48,11 +52,11 @@ using Op = std::tuple<int, int, int>;
 enum OpKind { kTick, kReady, kDeliver, kDrop, kDuplicate, kPropose, kIsolate, kRecover, kCrash };
 
 OpKind kind_of(int roll) {
-  if (roll < 25) return kTick;
-  if (roll < 50) return kReady;
-  if (roll < 84) return kDeliver;
-  if (roll < 87) return kDrop;
-  if (roll < 88) return kDuplicate;
+  if (roll < 22) return kTick;
+  if (roll < 47) return kReady;
+  if (roll < 81) return kDeliver;
+  if (roll < 84) return kDrop;
+  if (roll < 85) return kDuplicate;
   if (roll < 96) return kPropose;
   if (roll < 97) return kIsolate;
   if (roll < 98) return kRecover;
@@ -64,7 +68,8 @@ struct Outcome {
   bool live = false;                    // a final proposal was applied everywhere
   std::string state;                    // the peers at the end, for a failure message
   int leaders_elected = 0;              // terms that had a leader
-  uint64_t commits_during_faults = 0;   // highest commit index reached, past the bootstrap
+  uint64_t commits_during_faults = 0;
+  int conf_changes_applied = 0;         // by the peers, past the bootstrap entries   // highest commit index reached, past the bootstrap
 };
 
 bool applied_final(RaftTestNetwork& net, NodeId id) {
@@ -75,10 +80,10 @@ bool applied_final(RaftTestNetwork& net, NodeId id) {
 }
 
 Outcome run_schedule(const Params& p, const std::vector<Op>& ops) {
-  std::vector<NodeId> ids;
-  for (int i = 1; i <= p.n; ++i) ids.push_back(static_cast<NodeId>(i));
+  std::vector<NodeId> founders;
+  for (int i = 1; i <= p.n; ++i) founders.push_back(static_cast<NodeId>(i));
   RaftTestNetwork net(
-      ids,
+      founders,
       [&](Config& c) {
         c.election_tick = 5;
         c.heartbeat_tick = 1;
@@ -92,6 +97,13 @@ Outcome run_schedule(const Params& p, const std::vector<Op>& ops) {
   // Planted bugs break per-peer invariants on purpose; let the cluster-wide checks judge.
   net.set_check_invariants(!(p.bugs.vote_twice_in_term || p.bugs.commit_old_term_by_counting ||
                              p.bugs.self_ack_before_persist));
+  std::vector<NodeId> ids = founders;
+  if (p.membership) {
+    for (NodeId id = founders.size() + 1; id <= 5; ++id) {
+      net.add_peer(id, std::make_unique<Storage>());
+      ids.push_back(id);
+    }
+  }
   Outcome out;
 
   int proposals = 0;
@@ -116,7 +128,16 @@ Outcome run_schedule(const Params& p, const std::vector<Op>& ops) {
         if (!pending.empty()) pending.push_back(pending[pick]);
         break;
       case kPropose:
-        if (net.raft(id).role() == Role::kLeader) {
+        if (net.raft(id).role() != Role::kLeader) break;
+        if (p.membership && arg % 3 == 0) {
+          static constexpr raftpb::ConfChangeType kTypes[] = {
+              raftpb::CONF_ADD_LEARNER_NODE, raftpb::CONF_ADD_NODE, raftpb::CONF_REMOVE_NODE};
+          raftpb::ConfChange cc;
+          cc.set_type(kTypes[(arg / 3) % 3]);
+          cc.set_node_id(static_cast<NodeId>((arg / 9) % 5 + 1));
+          cc.set_id(static_cast<uint64_t>(proposals++));
+          (void)net.raft(id).propose_conf_change(cc);
+        } else {
           (void)net.raft(id).propose("p" + std::to_string(proposals++));
         }
         break;
@@ -153,10 +174,27 @@ Outcome run_schedule(const Params& p, const std::vector<Op>& ops) {
         net.settle_pending();
       }
     }
-    out.live = true;
-    for (NodeId id : ids) out.live = out.live && applied_final(net, id);
+    std::vector<NodeId> members = ids;
+    if (p.membership) {
+      // Only the members of the newest leader's configuration must have applied it.
+      members.clear();
+      for (NodeId id : ids) {
+        const Raft& r = net.raft(id);
+        if (r.role() != Role::kLeader || r.term() != max_term) continue;
+        const auto cs = r.conf_state();
+        members.assign(cs.voters().begin(), cs.voters().end());
+        members.insert(members.end(), cs.learners().begin(), cs.learners().end());
+      }
+    }
+    out.live = !members.empty();
+    for (NodeId id : members) out.live = out.live && applied_final(net, id);
   }
   out.violations = net.violations();
+  for (NodeId id : ids) {
+    for (const auto& [index, e] : net.applied(id)) {
+      if (e.type() == raftpb::ENTRY_CONF_CHANGE && index > bootstrap_entries) out.conf_changes_applied++;
+    }
+  }
   out.leaders_elected = static_cast<int>(net.leader_of_term().size());
   for (NodeId id : ids) {
     const Raft& r = net.raft(id);
@@ -184,7 +222,7 @@ RC_GTEST_PROP(RaftProperty, SafetyUnderFaultsThenLiveness, ()) {
   p.max_msg_bytes = *rc::gen::element<uint64_t>(uint64_t{1}, uint64_t{64}, uint64_t{1} << 20);
   p.bootstrap = *rc::gen::element(testnet::Bootstrap::kLog, testnet::Bootstrap::kSnapshot);
   const auto ops = *rc::gen::resize(
-      1000, rc::gen::container<std::vector<Op>>(rc::gen::tuple(
+      2000, rc::gen::container<std::vector<Op>>(rc::gen::tuple(
                rc::gen::inRange(0, 100), rc::gen::inRange(0, 5), rc::gen::inRange(0, 1 << 20))));
   RC_TAG(p.n);
   const Outcome out = run_schedule(p, ops);
@@ -225,6 +263,30 @@ TEST(RaftProperty, SchedulesElectAndCommitUnderFaults) {
   EXPECT_GT(multi_term, 10) << "too few schedules change leaders";
 }
 
+// Membership churn under the same faults: random conf changes (add learner, add voter, remove)
+// proposed by whoever leads; joiners start blank. Safety must hold throughout.
+TEST(RaftProperty, MembershipChurnKeepsSafety) {
+  Rng rng(4242);
+  int live = 0;
+  int changed = 0;
+  for (int run = 0; run < 300; ++run) {
+    Params p;
+    p.n = static_cast<int>(rng.uniform(1, 3));
+    p.seed = rng.next_u64();
+    p.pre_vote = rng.chance(0.5);
+    p.check_quorum = rng.chance(0.5);
+    p.membership = true;
+    p.bootstrap = testnet::Bootstrap::kLog;
+    const Outcome out = run_schedule(p, random_ops(rng, 4000));
+    ASSERT_TRUE(out.violations.empty()) << "run " << run << ": " << out.violations[0] << "\n"
+                                        << out.state;
+    live += out.live ? 1 : 0;
+    changed += out.conf_changes_applied > 0 ? 1 : 0;
+  }
+  EXPECT_GT(changed, 100) << "too few runs applied a configuration change";
+  EXPECT_GT(live, 150) << "too few runs recovered after the faults";
+}
+
 // A deterministic sweep over the whole parameter space (reproducible by seed, unlike the
 // rapidcheck property above, whose seed is printed instead).
 TEST(RaftProperty, DeterministicSweep) {
@@ -238,7 +300,7 @@ TEST(RaftProperty, DeterministicSweep) {
     p.max_inflight = rng.uniform(1, 4);
     p.max_msg_bytes = rng.chance(0.5) ? 1 : uint64_t{1} << 20;
     p.bootstrap = rng.chance(0.5) ? testnet::Bootstrap::kLog : testnet::Bootstrap::kSnapshot;
-    const Outcome out = run_schedule(p, random_ops(rng, 1500));
+    const Outcome out = run_schedule(p, random_ops(rng, 4000));
     ASSERT_TRUE(out.violations.empty()) << "run " << run << ": " << out.violations[0];
     ASSERT_TRUE(out.live) << "run " << run << " (n=" << p.n << ") is not live:\n" << out.state;
   }
