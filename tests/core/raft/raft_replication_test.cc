@@ -1,7 +1,11 @@
 // Log replication and the commit rule (Raft paper 5.3, 5.4.2), and the Ready contract.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "core/raft/raft.h"
+#include "io_sim/checkers/raft_checker.h"
 #include "tests/core/raft/raft_test_network.h"
 
 namespace shoal::raft {
@@ -186,6 +190,23 @@ TEST(RaftReplication, Figure8LeaderDoesNotCommitAnOldTermEntryByCounting) {
       ASSERT_FALSE(net.violations().empty());
       EXPECT_NE(net.violations()[0].find("state-machine safety"), std::string::npos)
           << net.violations()[0];
+    }
+
+    // The simulator's RaftChecker, fed this same history (S1's applies, then S5's election,
+    // then everyone's applies), must name the planted bug too, and stay quiet without it.
+    shoal::sim::RaftChecker checker([] { return shoal::sim::SimTime{0}; });
+    for (const auto& [index, e] : net.applied(1)) checker.on_apply(1, e);
+    checker.on_soft_state(5, net.raft(5).term(), Role::kLeader, net.raft(5));
+    for (NodeId id : {2, 3, 4, 5}) {
+      for (const auto& [index, e] : net.applied(id)) checker.on_apply(id, e);
+    }
+    std::set<std::string> fired;
+    for (const auto& v : checker.violations()) fired.insert(v.checker);
+    if (!bug) {
+      EXPECT_TRUE(fired.empty()) << checker.violations().front().what;
+    } else {
+      EXPECT_TRUE(fired.count("leader-completeness")) << "checker missed S5 leading without (2, 2)";
+      EXPECT_TRUE(fired.count("state-machine-safety")) << "checker missed index 2 applied twice";
     }
   }
 }
