@@ -50,7 +50,10 @@ raft::RaftNodeEvents RaftCluster::events_for(NodeId id) {
       note(id, "stepdown", "n" + std::to_string(id) + " stepped down (term " + std::to_string(term) + ")");
     }
     last = {term, role};
-    if (role == raft::Role::kLeader) believed_leader_ = id;
+    if (role == raft::Role::kLeader) {
+      believed_leader_ = id;
+      if (first_leader_at_.count() < 0) first_leader_at_ = world_->now();
+    }
   };
   ev.on_hard_state_synced = [this, id](const raft::raftpb::HardState& hs) {
     checker_.on_hard_state_synced(id, hs);

@@ -74,6 +74,8 @@ class RaftCluster {
   // Simulated time of the last acknowledged write (0 if none).
   SimTime last_ack_time() const { return last_ack_; }
   SimTime max_ack_gap() const { return max_ack_gap_; }
+  // When the first leader was elected (negative: never).
+  SimTime first_leader_time() const { return first_leader_at_; }
   void reset_ack_gap() { max_ack_gap_ = SimTime{0}; gap_from_ = world_->now(); }
 
   // --- timeline
@@ -104,6 +106,7 @@ class RaftCluster {
   uint64_t writes_acked_ = 0;
   uint64_t reads_served_ = 0;
   SimTime last_ack_{0};
+  SimTime first_leader_at_{-1};
   SimTime gap_from_{0};
   SimTime max_ack_gap_{0};
   uint64_t last_reported_commit_ = 0;

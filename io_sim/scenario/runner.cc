@@ -367,21 +367,19 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
     for (const Step& s : sc.timeline) {
       w.at(s.at, [&faults, &s] { faults.apply(s); });
     }
-    const SimTime safety_end = sc.safety_phase;
-    if (result.faults.any()) {
-      std::function<void()> round = [&] {
-        if (w.now() >= safety_end) return;
-        faults.random_round(result.faults);
-        w.after(result.faults.every, round);
-      };
+    // Periodic callbacks re-arm themselves by reference, so they live as long as the run.
+    std::function<void()> round = [&] {
+      if (w.now() >= sc.safety_phase) return;
+      faults.random_round(result.faults);
       w.after(result.faults.every, round);
-    }
+    };
+    if (result.faults.any()) w.after(result.faults.every, round);
     std::function<void()> check = [&] {
       c.check_now();
-      if (result.first_leader_s < 0 && c.leader() != 0) result.first_leader_s = to_seconds(w.now());
       w.after(milliseconds(250), check);
     };
     w.after(milliseconds(250), check);
+    const SimTime safety_end = sc.safety_phase;
     if (sc.max_commit_gap.count() > 0) {
       w.at(sc.max_commit_gap_after, [&c] { c.reset_ack_gap(); });
     }
@@ -441,6 +439,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
     c.checker().add("core-invariant", f.what);
   }
   set_check_failure_handler(nullptr);
+  result.first_leader_s = c.first_leader_time().count() < 0 ? -1 : to_seconds(c.first_leader_time());
   result.violations = c.checker().violations();
   result.trace_hash = w.trace().hash();
   result.sim_seconds = to_seconds(w.now());
