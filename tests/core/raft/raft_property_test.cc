@@ -3,11 +3,13 @@
 //
 // A run draws a cluster of 1..5 peers and a sequence of operations: tick a peer, handle a peer's
 // Ready (persist, apply, advance; its messages join a pending pool), deliver / drop / duplicate a
-// pending message (any one, so messages are reordered), propose at a peer, isolate a peer,
-// recover the network, crash a peer (rebuild its Raft from its Storage: everything it had not
-// persisted is lost). After every operation:
+// pending message (any one, so messages are reordered), propose at a peer, compact a peer's log,
+// isolate a peer, recover the network, crash a peer (rebuild its Raft from its Storage:
+// everything it had not persisted is lost). After every operation:
 //   * election safety: at most one leader per term, over the whole run;
 //   * state-machine safety: no two peers ever apply different entries at one index.
+// Compaction snapshots the applied state and keeps 0..2 entries, so lagging peers catch up by
+// snapshot.
 // Then the liveness phase: the network heals, every peer ticks and all messages are delivered,
 // until a leader commits a final proposal and every peer has applied it.
 //
@@ -64,12 +66,15 @@ struct Params {
 // (roll in [0, 100) choosing the operation, peer index in [0, n), argument).
 using Op = std::tuple<int, int, int>;
 
-enum OpKind { kTick, kReady, kDeliver, kDrop, kDuplicate, kPropose, kIsolate, kRecover, kCrash };
+enum OpKind {
+  kTick, kReady, kDeliver, kDrop, kDuplicate, kPropose, kIsolate, kRecover, kCrash, kCompact
+};
 
 OpKind kind_of(int roll) {
   if (roll < 22) return kTick;
   if (roll < 47) return kReady;
-  if (roll < 81) return kDeliver;
+  if (roll < 79) return kDeliver;
+  if (roll < 81) return kCompact;
   if (roll < 84) return kDrop;
   if (roll < 85) return kDuplicate;
   if (roll < 96) return kPropose;
@@ -84,7 +89,8 @@ struct Outcome {
   std::string state;                    // the peers at the end, for a failure message
   int leaders_elected = 0;              // terms that had a leader
   uint64_t commits_during_faults = 0;
-  int conf_changes_applied = 0;         // by the peers, past the bootstrap entries   // highest commit index reached, past the bootstrap
+  int conf_changes_applied = 0;         // by the peers, past the bootstrap entries
+  uint64_t snapshots_installed = 0;     // from leaders' MSG_SNAP   // highest commit index reached, past the bootstrap
 };
 
 bool applied_final(RaftTestNetwork& net, NodeId id) {
@@ -178,6 +184,9 @@ Outcome run_schedule_unguarded(const Params& p, const std::vector<Op>& ops, Outc
       case kCrash:
         net.crash(id);
         break;
+      case kCompact:
+        net.compact(id, static_cast<uint64_t>(arg) % 3);
+        break;
     }
     if (!net.violations().empty()) break;
   }
@@ -218,6 +227,7 @@ Outcome run_schedule_unguarded(const Params& p, const std::vector<Op>& ops, Outc
     for (NodeId id : members) out.live = out.live && applied_final(net, id);
   }
   out.violations = net.violations();
+  for (NodeId id : ids) out.snapshots_installed += net.peer(id).snapshots_applied;
   for (NodeId id : ids) {
     for (const auto& [index, e] : net.applied(id)) {
       if (e.type() == raftpb::ENTRY_CONF_CHANGE && index > bootstrap_entries) out.conf_changes_applied++;
@@ -270,12 +280,13 @@ std::vector<Op> random_ops(Rng& rng, size_t count) {
   return ops;
 }
 
-// The schedules do reach interesting states: leaders are elected and entries committed while
-// faults are on (otherwise the safety property would be vacuous).
+// The schedules do reach interesting states: leaders are elected, entries committed while faults
+// are on, snapshots sent (otherwise the safety property would be vacuous).
 TEST(RaftProperty, SchedulesElectAndCommitUnderFaults) {
   Rng rng(2024);
   int with_commit = 0;
   int multi_term = 0;
+  int with_snapshot = 0;
   for (int run = 0; run < 50; ++run) {
     Params p;
     p.n = 3;
@@ -286,7 +297,9 @@ TEST(RaftProperty, SchedulesElectAndCommitUnderFaults) {
     EXPECT_TRUE(out.live) << out.state;
     with_commit += out.commits_during_faults > 1 ? 1 : 0;
     multi_term += out.leaders_elected > 1 ? 1 : 0;
+    with_snapshot += out.snapshots_installed > 0 ? 1 : 0;
   }
+  EXPECT_GT(with_snapshot, 5) << "too few schedules send a snapshot";
   EXPECT_GT(with_commit, 10) << "too few schedules commit anything while faults are on";
   EXPECT_GT(multi_term, 10) << "too few schedules change leaders";
 }

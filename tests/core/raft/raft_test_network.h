@@ -184,6 +184,20 @@ class RaftTestNetwork {
 
   void remove_peer(NodeId id) { peers_.erase(id); }
 
+  // The host's log compaction (as RaftNode::maybe_snapshot): snapshots the state machine at the
+  // applied index, with the configuration as of then, and drops the log up to `keep` entries
+  // behind it. Returns false when there is nothing new to snapshot.
+  bool compact(NodeId id, uint64_t keep = 0) {
+    Peer& p = peer(id);
+    Storage& s = *p.storage;
+    const uint64_t at = p.applied_index;
+    if (at <= s.snapshot().metadata().index() || at > s.last_index()) return false;
+    s.create_snapshot(at, p.raft->conf_state(), "snap@" + std::to_string(at));
+    const uint64_t to = at > keep ? at - keep : 0;
+    s.compact(std::max(to, s.first_index() - 1));
+    return true;
+  }
+
   bool has_peer(NodeId id) const { return peers_.count(id) > 0; }
   Peer& peer(NodeId id) {
     auto it = peers_.find(id);
