@@ -257,7 +257,7 @@ void RaftNode::persist(const Ready& rd) {
   if (rd.hard_state) env_.disk.put(kHardStateKey, rd.hard_state->SerializeAsString());
 }
 
-void RaftNode::after_sync(const Ready& rd) {
+void RaftNode::after_sync(Ready& rd) {
   persisting_ = false;
   if (rd.snapshot) storage_.apply_snapshot(*rd.snapshot);
   storage_.append(rd.entries);
@@ -265,8 +265,7 @@ void RaftNode::after_sync(const Ready& rd) {
     storage_.set_hard_state(*rd.hard_state);
     if (events_.on_hard_state_synced) events_.on_hard_state_synced(*rd.hard_state);
   }
-  auto msgs = rd.messages;
-  if (!opts_.raft.bugs.ack_before_sync) send_messages(msgs);
+  if (!opts_.raft.bugs.ack_before_sync) send_messages(rd.messages);
   raft_->advance(rd);
   maybe_snapshot();
   pump();

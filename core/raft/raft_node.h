@@ -85,7 +85,7 @@ class RaftNode {
   void pump();
   void handle_ready(Ready rd);
   void persist(const Ready& rd);
-  void after_sync(const Ready& rd);
+  void after_sync(Ready& rd);
   void send_messages(std::vector<raftpb::Message>& msgs);
   void apply_snapshot(const raftpb::Snapshot& snap);
   void apply_committed(const std::vector<raftpb::Entry>& entries);
