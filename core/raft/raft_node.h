@@ -66,6 +66,8 @@ class RaftNode {
   RaftNode& operator=(const RaftNode&) = delete;
 
   Status status() const { return status_; }
+  // Structural checks every message from a well-behaved peer passes (used before stepping).
+  static Status validate(const raftpb::Message& m);
   void propose(std::string data, ProposeDone done);
   void read(ReadDone done);
   Status propose_conf_change(raftpb::ConfChangeType type, NodeId node);
@@ -80,7 +82,6 @@ class RaftNode {
   Status load();
   void bootstrap_log();
   void on_message(const PeerIdentity& from, std::string_view payload);
-  static Status validate(const raftpb::Message& m);
   void on_tick();
   void pump();
   void handle_ready(Ready rd);
