@@ -21,6 +21,10 @@ class Inflights {
   void free_le(uint64_t index) {
     while (!in_flight_.empty() && in_flight_.front() <= index) in_flight_.pop_front();
   }
+  // Frees the oldest message (an answer from the follower shows it is alive; as etcd does).
+  void free_first_one() {
+    if (!in_flight_.empty()) in_flight_.pop_front();
+  }
   bool full() const { return in_flight_.size() >= capacity_; }
   size_t count() const { return in_flight_.size(); }
   void reset() { in_flight_.clear(); }

@@ -368,7 +368,8 @@ void Raft::step_leader(const raftpb::Message& m) {
       pr.recent_active = true;
       pr.probe_sent = false;
       if (pr.state == Progress::State::kSnapshot) pr.become_probe();  // retry if it was lost
-      if (pr.state == Progress::State::kReplicate && pr.inflights.full()) pr.inflights.free_le(pr.next);
+      // A full window with the follower alive: let one more append out (etcd's FreeFirstOne).
+      if (pr.state == Progress::State::kReplicate && pr.inflights.full()) pr.inflights.free_first_one();
       if (pr.match < log_.last_index()) send_append(m.from());
       if (!m.context().empty()) {
         for (auto& r : pending_reads_) {
@@ -791,7 +792,9 @@ void Raft::check_invariants() const {
     SHOAL_CHECK(vote_ == id_ || term_ == 0 || cfg_.bugs.vote_twice_in_term,
                 "leader %lu of term %lu voted for %lu", id_, term_, vote_);
   }
-  if (role_ == Role::kCandidate) SHOAL_CHECK(vote_ == id_, "candidate did not vote for itself");
+  if (role_ == Role::kCandidate) {
+    SHOAL_CHECK(vote_ == id_ || cfg_.bugs.vote_twice_in_term, "candidate did not vote for itself");
+  }
 }
 
 }  // namespace shoal::raft

@@ -25,8 +25,11 @@ uint64_t RaftLog::last_index() const {
 }
 
 uint64_t RaftLog::last_stable_index() const {
+  if (unstable_snapshot_) {
+    // Nothing after the snapshot is stable until the snapshot itself is.
+    return std::min(storage_.last_index(), unstable_snapshot_->metadata().index());
+  }
   if (!unstable_.empty()) return unstable_offset_ - 1;
-  if (unstable_snapshot_) return storage_.last_index();
   return last_index();
 }
 
@@ -38,7 +41,9 @@ std::optional<uint64_t> RaftLog::term(uint64_t i) const {
     if (i - unstable_offset_ < unstable_.size()) return unstable_[i - unstable_offset_].term();
     return std::nullopt;
   }
-  if (unstable_snapshot_ && i < unstable_snapshot_->metadata().index()) return std::nullopt;
+  // With a snapshot pending, the stored log is stale: only the snapshot and the entries after
+  // it answer.
+  if (unstable_snapshot_) return std::nullopt;
   auto t = storage_.term(i);
   if (!t.ok()) return std::nullopt;
   return *t;

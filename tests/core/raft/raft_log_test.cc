@@ -287,7 +287,7 @@ TEST(RaftLog, RestoreInstallsAnUnstableSnapshot) {
 // terms; last_stable_index() reports storage's 10 although the log ends at 5. See the report.
 // Disabled: a real defect of RaftLog, but no Raft-level failure could be built from it (log
 // matching keeps a leader from ever matching one of the stale entries).
-TEST(RaftLog, DISABLED_RestoredSnapshotHidesTheStaleStoredTail) {
+TEST(RaftLog, RestoredSnapshotHidesTheStaleStoredTail) {
   Storage s;
   s.append(entries_with_terms(1, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}));
   RaftLog log(s);

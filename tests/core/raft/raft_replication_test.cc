@@ -285,7 +285,7 @@ TEST(RaftReplication, MaxInflightLimitsUnackedAppends) {
 // whole window (raft.cc, MSG_HEARTBEAT_RESP: inflights.free_le(pr.next)), so every heartbeat
 // lets another max_inflight appends out with none acknowledged. Disabled: flow control only, not
 // safety; see the report.
-TEST(RaftReplication, DISABLED_HeartbeatAnswerReopensAtMostOneInflightSlot) {
+TEST(RaftReplication, HeartbeatAnswerReopensAtMostOneInflightSlot) {
   RaftTestNetwork net({1, 2, 3}, [](Config& c) { c.max_inflight = 3; });
   net.campaign(1);
   // Node 2 never sees (so never acknowledges) an append, but answers heartbeats.
