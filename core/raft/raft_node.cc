@@ -11,12 +11,14 @@ namespace {
 
 const std::string kHardStateKey = "raft/hardstate";
 const std::string kSnapshotKey = "raft/snapshot";
-const std::string kEntryPrefix = "raft/entry/";
-const std::string kEntryEnd = "raft/entry0";  // just past every entry key
+const std::string kEntryPrefix = "raft/e/";
+const std::string kEntryEnd = "raft/e0";  // '0' sorts just after '/': past every entry key
 
+// "raft/e/" + the index as 8 big-endian bytes, so keys sort in index order and compare fast.
 std::string entry_key(uint64_t index) {
-  std::string digits = std::to_string(index);
-  return kEntryPrefix + std::string(20 - digits.size(), '0') + digits;
+  std::string key = kEntryPrefix;
+  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((index >> shift) & 0xff));
+  return key;
 }
 
 }  // namespace
@@ -133,7 +135,8 @@ Status RaftNode::validate(const raftpb::Message& m) {
 // ---- inputs --------------------------------------------------------------------------------
 
 void RaftNode::on_message(const PeerIdentity& from, std::string_view payload) {
-  raftpb::Message m;
+  // One message object, reused: parsing into it recycles its entries' memory.
+  raftpb::Message& m = incoming_;
   if (!m.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     ++bad_messages_;
     if (events_.on_bad_message) events_.on_bad_message("unparsable raft message");

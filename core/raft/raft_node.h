@@ -9,7 +9,7 @@
 // lost (aborted: another entry took its index); read() completes once a read index confirmed by
 // a quorum has been applied here, so a read served then is linearizable.
 //
-// Disk layout: "raft/hardstate", "raft/snapshot", "raft/entry/<20-digit index>".
+// Disk layout: "raft/hardstate", "raft/snapshot", "raft/e/<index as 8 big-endian bytes>".
 //
 // Owned by the node's app; lives on the node's event loop; Env outlives it.
 #pragma once
@@ -107,7 +107,8 @@ class RaftNode {
   bool restarted_ = false;  // started from Raft state left on disk (a restart after a crash)
   uint64_t applied_ = 0;
   uint64_t bad_messages_ = 0;
-  std::set<NodeId> removed_;  // members removed by an applied conf change
+  std::set<NodeId> removed_;
+  raftpb::Message incoming_;  // scratch space for parsing received messages  // members removed by an applied conf change
   uint64_t next_read_id_ = 1;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 

@@ -53,8 +53,12 @@ void RaftChecker::on_hard_state_synced(NodeId node, const raft::raftpb::HardStat
 }
 
 void RaftChecker::on_apply(NodeId node, const raft::raftpb::Entry& e) {
-  auto [it, fresh] = applied_.emplace(e.index(), Applied{e.term(), e.data(), node});
-  if (fresh || (it->second.term == e.term() && it->second.data == e.data())) return;
+  auto it = applied_.find(e.index());
+  if (it == applied_.end()) {
+    applied_.emplace(e.index(), Applied{e.term(), e.data(), node});
+    return;
+  }
+  if (it->second.term == e.term() && it->second.data == e.data()) return;
   const auto acked = acked_.find(e.index());
   if (acked != acked_.end()) {
     add("durability", "acknowledged write " + quote(acked->second) + " at index " +

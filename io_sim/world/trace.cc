@@ -1,5 +1,7 @@
 #include "io_sim/world/trace.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -19,6 +21,22 @@ char* put_varint(char* p, uint64_t v) {
   }
   *p++ = static_cast<char>(v);
   return p;
+}
+
+// Folds bytes into the running hash eight at a time (a multiply-xorshift step per word): the
+// trace hash is on every event's path, and byte-at-a-time FNV showed up in profiles.
+uint64_t fold(uint64_t h, std::string_view bytes) {
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 29;
+  }
+  uint64_t tail = bytes.size() - i;  // the length of the tail is part of the word
+  for (size_t k = 0; i < bytes.size(); ++i, ++k) tail |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * (k + 1));
+  h = (h ^ tail) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
 }
 
 std::string describe(const Trace::Record& r) {
@@ -53,11 +71,9 @@ void Trace::record_at(SimTime t, NodeId node, std::string_view kind, std::string
   // Canonical serialization: varint(t_ns), varint(node), kind, NUL, detail, LF.
   char head[20];
   char* end = put_varint(put_varint(head, static_cast<uint64_t>(t.count())), node);
-  uint64_t h = fnv1a64(std::string_view(head, static_cast<size_t>(end - head)), hash_);
-  h = fnv1a64(kind, h);
-  h = fnv1a64(std::string_view("\0", 1), h);
-  h = fnv1a64(detail, h);
-  hash_ = fnv1a64("\n", h);
+  uint64_t h = fold(hash_, std::string_view(head, static_cast<size_t>(end - head)));
+  h = fold(h, kind);
+  hash_ = fold(h, detail);
   ++count_;
   if (keep_) records_.push_back(Record{t, node, std::string(kind), std::string(detail)});
 }

@@ -7,9 +7,9 @@
 //
 // Invariants:
 //   - hash() covers every record ever made, whether or not records are kept: it is a running
-//     FNV-1a 64 over a canonical serialization of each record (LEB128 varints of t_ns and node,
-//     then kind, NUL, detail, LF) so two runs with
-//     the same hash saw the same records in the same order. Keeping records or not never changes
+//     64-bit hash folded word by word over a canonical serialization of each record (LEB128
+//     varints of t_ns and node, then kind, then detail, each field closed by its length) so
+//     two runs with the same hash saw the same records in the same order. Keeping records or not never changes
 //     the hash.
 //   - records() holds every record made since recording was last switched on (set_keep(true));
 //     first_kept_index() is the event number of records().front() (0 when kept from the start).
@@ -76,7 +76,7 @@ class Trace {
  private:
   std::function<SimTime()> now_;
   bool keep_ = false;
-  uint64_t hash_ = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
+  uint64_t hash_ = 0xcbf29ce484222325ULL;  // any fixed start value
   uint64_t count_ = 0;
   uint64_t first_kept_ = 0;
   std::vector<Record> records_;
