@@ -399,9 +399,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
     // Liveness phase: heal everything; a write must commit within the bound, then all converge.
     faults.heal_everything();
     const SimTime live_start = w.now();
-    bool probe_done = false, probe_acked = false;
+    bool probe_acked = false;
     c.write_until_acked(live_start + sc.liveness_bound, [&](bool acked) {
-      probe_done = true;
       probe_acked = acked;
       if (acked) result.liveness_recovery_s = to_seconds(w.now() - live_start);
     });
@@ -411,7 +410,6 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
                                       format_sim_time(sc.liveness_bound) + " after every fault healed" +
                                       (c.leader() ? "" : " (no leader)"));
     }
-    (void)probe_done;
     c.stop_workload();
     w.run_for(seconds(3));  // let followers catch up
     const NodeId l = c.leader();
@@ -422,12 +420,11 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
       for (NodeId id : c.members()) {
         const uint64_t applied = c.host(id)->node().applied_index();
         if (applied < commit) {
-            const raft::Progress* pr = c.host(l)->node().raft().progress(id);
-            const std::string view = pr ? " (leader's view: match " + std::to_string(pr->match) + ", next " +
-                                              std::to_string(pr->next) + ", " + raft::to_string(pr->state) +
-                                              (pr->is_paused() ? ", paused)" : ")")
-                                        : std::string(" (not in the leader's progress)");
-
+          const raft::Progress* pr = c.host(l)->node().raft().progress(id);
+          const std::string view = pr ? " (leader's view: match " + std::to_string(pr->match) + ", next " +
+                                            std::to_string(pr->next) + ", " + raft::to_string(pr->state) +
+                                            (pr->is_paused() ? ", paused)" : ")")
+                                      : std::string(" (not in the leader's progress)");
           c.checker().add("liveness", "n" + std::to_string(id) + " applied only " + std::to_string(applied) +
                                           " of leader n" + std::to_string(l) + "'s " + std::to_string(commit) +
                                           " committed entries after the faults healed" + view);
