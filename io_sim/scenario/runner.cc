@@ -69,9 +69,12 @@ class FaultDriver {
       lo.drop = s.drop;
       lo.duplicate = s.duplicate;
       lo.reorder = s.reorder;
+      if (s.latency.count() >= 0) lo.base_latency = s.latency;
+      if (s.jitter.count() >= 0) lo.jitter = s.jitter;
       w_.network().set_default_link(lo);
-      return c_.note(0, "fault", "links: drop " + std::to_string(int(s.drop * 100)) + "%, duplicate " +
-                                     std::to_string(int(s.duplicate * 100)) + "%, reorder " +
+      return c_.note(0, "fault", "links: latency " + format_sim_time(lo.base_latency) + " + up to " +
+                                     format_sim_time(lo.jitter) + ", drop " + std::to_string(int(s.drop * 100)) +
+                                     "%, duplicate " + std::to_string(int(s.duplicate * 100)) + "%, reorder " +
                                      std::to_string(int(s.reorder * 100)) + "%");
     }
     if (a == "partition") {
@@ -266,9 +269,7 @@ class FaultDriver {
   // The liveness phase begins: every fault heals and no new one is injected.
   void heal_everything() {
     w_.heal();
-    LinkOptions lo = w_.network().default_link();
-    lo.drop = lo.duplicate = lo.reorder = 0;
-    w_.network().set_default_link(lo);
+    w_.network().set_default_link(w_.options().link);  // the world's own latency, no loss
     w_.network().clear_all_links();
     for (NodeId id = 1; id <= w_.size(); ++id) {
       if (w_.is_paused(id)) w_.resume(id);

@@ -112,8 +112,11 @@ Step step_of(const YAML::Node& n, size_t i) {
       s.node = target_of(v["node"], f + ".node");
       s.ppm = number_of(v["ppm"], f + ".ppm", -100000, 100000);
     } else if (key == "link") {
-      if (!v.IsMap()) throw Bad{f + ": expected {drop: P, duplicate: P, reorder: P}"};
-      check_keys(v, {"drop", "duplicate", "reorder"}, f);
+      if (!v.IsMap()) throw Bad{f + ": expected {drop: P, duplicate: P, reorder: P, latency: D, jitter: D}"};
+      check_keys(v, {"drop", "duplicate", "reorder", "latency", "jitter"}, f);
+      if (v["latency"]) s.latency = duration_of(v["latency"], f + ".latency");
+      if (v["jitter"]) s.jitter = duration_of(v["jitter"], f + ".jitter");
+      if (s.latency.count() < -1 || s.jitter.count() < -1) throw Bad{f + ": latency and jitter cannot be negative"};
       if (v["drop"]) s.drop = number_of(v["drop"], f + ".drop", 0, 1);
       if (v["duplicate"]) s.duplicate = number_of(v["duplicate"], f + ".duplicate", 0, 1);
       if (v["reorder"]) s.reorder = number_of(v["reorder"], f + ".reorder", 0, 1);

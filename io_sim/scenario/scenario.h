@@ -34,6 +34,7 @@ struct Step {
   int times = 0;                            // flap repetitions
   double ppm = 0;                           // clock_drift
   double drop = 0, duplicate = 0, reorder = 0;  // link
+  Duration latency{-1}, jitter{-1};         // link: base latency and its spread (-1: unchanged)
   std::string line;                         // the step as written, for the timeline
 };
 
