@@ -179,16 +179,15 @@ void RaftCluster::submit(NodeId target, std::string data, int attempts, SimTime 
     }
     if (to == 0 || !host(to)) to = static_cast<NodeId>(workload_rng_.uniform(1, world_->size()));
     auto self = attempt_weak.lock();
-    const uint64_t tries_before = static_cast<uint64_t>(left);
     const uint64_t my = ++w->current;
     // Client timeout: try elsewhere if this attempt has not been answered within a second.
     world_->after(std::chrono::seconds(1), [w, self, left, my] {
       if (!w->finished && w->current == my && self) (*self)(0, left - 1);
     });
-    world_->after_on(to, Duration{0}, [this, w, self, to, tries_before, my] {
+    world_->after_on(to, Duration{0}, [this, w, self, to, left, my] {
       RaftHost* h = host(to);
       if (!h) return;
-      h->node().propose(w->data, [this, w, self, to, tries_before, my](Status s, uint64_t index) {
+      h->node().propose(w->data, [this, w, self, to, left, my](Status s, uint64_t index) {
         if (s.ok()) {
           // An acknowledgement binds the cluster even if the client had given up on it.
           checker_.on_write_acked(index, w->data);
@@ -204,8 +203,8 @@ void RaftCluster::submit(NodeId target, std::string data, int attempts, SimTime 
         RaftHost* again = host(to);
         const NodeId hint = again ? again->node().raft().leader() : 0;
         if (hint != 0) believed_leader_ = hint;
-        world_->after(std::chrono::milliseconds(20), [w, self, hint, tries_before, my] {
-          if (self && w->current == my) (*self)(hint, static_cast<int>(tries_before) - 1);
+        world_->after(std::chrono::milliseconds(20), [w, self, hint, left, my] {
+          if (self && w->current == my) (*self)(hint, left - 1);
         });
       });
     });
