@@ -5,8 +5,25 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 namespace shoal::io {
+
+namespace {
+
+constexpr int kNonceSize = 12;
+constexpr int kTagSize = 16;
+
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+[[noreturn]] void fatal(const char* what) {
+  std::fprintf(stderr, "fatal: OpenSSL %s failed\n", what);
+  std::abort();
+}
+
+const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+}  // namespace
 
 void OpenSslCrypto::random_bytes(uint8_t* out, size_t n) {
   // A node that cannot get randomness must not invent secrets: stop loudly.
@@ -24,6 +41,46 @@ Sha256Digest OpenSslCrypto::sha256(std::string_view data) {
     std::abort();
   }
   return d;
+}
+
+std::string OpenSslCrypto::seal(const AeadKey& key, std::string_view plaintext, std::string_view aad) {
+  std::string out(kNonceSize + plaintext.size() + kTagSize, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  random_bytes(o, kNonceSize);
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  int len = 0;
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), o) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), o + kNonceSize, &len, bytes(plaintext), static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), o + kNonceSize + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, o + kNonceSize + plaintext.size()) != 1) {
+    fatal("AES-256-GCM seal");
+  }
+  return out;
+}
+
+Result<std::string> OpenSslCrypto::unseal(const AeadKey& key, std::string_view sealed, std::string_view aad) {
+  if (sealed.size() < static_cast<size_t>(kNonceSize + kTagSize)) {
+    return Status::corruption("sealed data is truncated (" + std::to_string(sealed.size()) +
+                              " bytes, less than a nonce and a tag)");
+  }
+  const size_t n = sealed.size() - kNonceSize - kTagSize;
+  std::string plain(n, '\0');
+  auto* p = reinterpret_cast<unsigned char*>(plain.data());
+  const unsigned char* s = bytes(sealed);
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  int len = 0;
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), s) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), p, &len, s + kNonceSize, static_cast<int>(n)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize,
+                          const_cast<unsigned char*>(s + kNonceSize + n)) != 1) {
+    fatal("AES-256-GCM unseal setup");
+  }
+  if (EVP_DecryptFinal_ex(ctx.get(), p + len, &len) != 1) {
+    return Status::corruption("sealed data failed authentication (tampered, or sealed under another key)");
+  }
+  return plain;
 }
 
 }  // namespace shoal::io
