@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/env/check.h"
+#include "core/raft/bootstrap.h"
 #include "core/raft/raft.h"
 #include "core/raft/storage.h"
 #include "io_sim/cluster/raft_cluster.h"
@@ -99,18 +100,7 @@ class StepCluster {
     std::vector<shoal::NodeId> voters;
     for (size_t i = 1; i <= n; ++i) voters.push_back(i);
     // The bootstrap log RaftNode writes: one committed CONF_ADD_NODE per voter, term 1.
-    std::vector<raftpb::Entry> boot;
-    for (shoal::NodeId v : voters) {
-      raftpb::ConfChange cc;
-      cc.set_type(raftpb::CONF_ADD_NODE);
-      cc.set_node_id(v);
-      raftpb::Entry e;
-      e.set_term(1);
-      e.set_index(boot.size() + 1);
-      e.set_type(raftpb::ENTRY_CONF_CHANGE);
-      e.set_data(cc.SerializeAsString());
-      boot.push_back(std::move(e));
-    }
+    const auto boot = shoal::raft::bootstrap_log_entries(voters);
     raftpb::HardState hs;
     hs.set_term(1);
     hs.set_commit(boot.size());

@@ -4,6 +4,7 @@
 
 #include "core/env/check.h"
 #include "core/env/probe.h"
+#include "core/raft/bootstrap.h"
 
 namespace shoal::raft {
 
@@ -52,18 +53,7 @@ RaftNode::~RaftNode() {
 // A new cluster's first configuration goes into the log itself, as committed conf-change
 // entries of term 1 (as etcd does), so a node added later learns it by replaying the log.
 void RaftNode::bootstrap_log() {
-  std::vector<raftpb::Entry> entries;
-  for (NodeId v : opts_.bootstrap_voters) {
-    raftpb::ConfChange cc;
-    cc.set_type(raftpb::CONF_ADD_NODE);
-    cc.set_node_id(v);
-    raftpb::Entry e;
-    e.set_term(1);
-    e.set_index(entries.size() + 1);
-    e.set_type(raftpb::ENTRY_CONF_CHANGE);
-    e.set_data(cc.SerializeAsString());
-    entries.push_back(std::move(e));
-  }
+  const std::vector<raftpb::Entry> entries = bootstrap_log_entries(opts_.bootstrap_voters);
   raftpb::HardState hs;
   hs.set_term(1);
   hs.set_commit(entries.size());

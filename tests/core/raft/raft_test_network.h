@@ -37,6 +37,7 @@
 
 #include "core/api/raft.pb.h"
 #include "core/env/random.h"
+#include "core/raft/bootstrap.h"
 #include "core/raft/config.h"
 #include "core/raft/raft.h"
 #include "core/raft/storage.h"
@@ -97,15 +98,7 @@ inline std::unique_ptr<Storage> make_storage(const raftpb::ConfState& cs,
 // that joins later learns it by replaying the log.
 inline std::unique_ptr<Storage> make_bootstrap_log_storage(const std::vector<NodeId>& voters) {
   auto s = std::make_unique<Storage>();
-  std::vector<raftpb::Entry> entries;
-  for (NodeId v : voters) {
-    raftpb::ConfChange cc;
-    cc.set_type(raftpb::CONF_ADD_NODE);
-    cc.set_node_id(v);
-    raftpb::Entry e = make_entry(entries.size() + 1, 1, cc.SerializeAsString());
-    e.set_type(raftpb::ENTRY_CONF_CHANGE);
-    entries.push_back(std::move(e));
-  }
+  const auto entries = bootstrap_log_entries(voters);
   s->append(entries);
   s->set_hard_state(make_hard_state(1, 0, entries.size()));
   return s;
