@@ -17,7 +17,21 @@
 
 namespace shoal {
 
-enum class StatusCode { kOk, kInvalidArgument, kNotFound, kCorruption, kNotLeader, kBusy, kAborted, kIoError };
+enum class StatusCode {
+  kOk,
+  kInvalidArgument,
+  kNotFound,
+  kCorruption,
+  kNotLeader,
+  kBusy,
+  kAborted,
+  kIoError,
+  kPermissionDenied,    // the caller's identity or role may not do this
+  kUnavailable,         // a peer or manager cannot be reached now; retrying may help
+  kFailedPrecondition,  // the system is not in a state for this (locked, not in a cluster, ...)
+  kAlreadyExists,
+  kDeadlineExceeded,
+};
 
 class [[nodiscard]] Status {
  public:
@@ -32,6 +46,11 @@ class [[nodiscard]] Status {
   static Status busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
   static Status aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
   static Status io_error(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
+  static Status permission_denied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+  static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+  static Status failed_precondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
+  static Status already_exists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+  static Status deadline_exceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
