@@ -12,6 +12,21 @@ JoinTokens JoinTokens::generate(const Sha256Digest& ca_digest, Crypto& crypto) {
   return t;
 }
 
+Result<JoinTokens> JoinTokens::from_tokens(std::string_view manager_token, std::string_view worker_token) {
+  auto m = parse_join_token(manager_token);
+  if (!m.ok()) return Status::corruption("stored manager join token: " + m.status().message());
+  auto w = parse_join_token(worker_token);
+  if (!w.ok()) return Status::corruption("stored worker join token: " + w.status().message());
+  if (m->ca_digest != w->ca_digest) {
+    return Status::corruption("stored join tokens name two different root CAs");
+  }
+  JoinTokens t;
+  t.ca_digest_ = m->ca_digest;
+  t.manager_secret_ = m->secret;
+  t.worker_secret_ = w->secret;
+  return t;
+}
+
 std::string JoinTokens::token(NodeRole role) const {
   JoinToken t;
   t.ca_digest = ca_digest_;

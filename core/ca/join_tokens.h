@@ -30,6 +30,9 @@ const char* role_ou(NodeRole role);
 class JoinTokens {
  public:
   static JoinTokens generate(const Sha256Digest& ca_digest, Crypto& crypto);
+  // Rebuilds the pair from the two token strings kept in the replicated store; both must name
+  // the same root CA.
+  static Result<JoinTokens> from_tokens(std::string_view manager_token, std::string_view worker_token);
 
   std::string token(NodeRole role) const;
   void rotate(NodeRole role, Crypto& crypto);
