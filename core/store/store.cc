@@ -1,0 +1,244 @@
+#include "core/store/store.h"
+
+#include "core/env/check.h"
+
+namespace shoal::store {
+namespace {
+
+template <typename Map>
+const typename Map::mapped_type* find_by_id_or_name(const Map& m, std::string_view key) {
+  if (auto it = m.find(std::string(key)); it != m.end()) return &it->second;
+  for (const auto& [id, obj] : m) {
+    if (obj.spec().name() == key) return &obj;
+  }
+  return nullptr;
+}
+
+// Object kind name and id, for error messages.
+std::string describe(const storepb::StoreAction& a) {
+  switch (a.object_case()) {
+    case storepb::StoreAction::kNode: return "node " + a.node().id();
+    case storepb::StoreAction::kConfig: return "config " + a.config().id();
+    case storepb::StoreAction::kSecret: return "secret " + a.secret().id();
+    case storepb::StoreAction::kCluster: return "cluster " + a.cluster().id();
+    default: return "nothing";
+  }
+}
+
+// Existence and version rules shared by every kind. `stored` is null when absent.
+template <typename Obj>
+Status check_versioned(const storepb::StoreAction& a, const Obj* stored, const Obj& proposed) {
+  switch (a.kind()) {
+    case storepb::StoreAction::CREATE:
+      if (stored) return Status::already_exists(describe(a) + " already exists");
+      return {};
+    case storepb::StoreAction::UPDATE:
+    case storepb::StoreAction::REMOVE:
+      if (!stored) return Status::not_found(describe(a) + " not found");
+      if (a.kind() == storepb::StoreAction::UPDATE && stored->version() != proposed.version()) {
+        return Status::failed_precondition("update out of sequence: " + describe(a) + " is at version " +
+                                           std::to_string(stored->version()) + ", the update was made against " +
+                                           std::to_string(proposed.version()) + "; read it again and retry");
+      }
+      return {};
+    default:
+      return Status::invalid_argument("unknown store action kind");
+  }
+}
+
+template <typename Map>
+Status check_name_free(const Map& m, const storepb::StoreAction& a, const std::string& id, const std::string& name,
+                       const char* kind) {
+  if (a.kind() != storepb::StoreAction::CREATE) return {};
+  if (name.empty()) return Status::invalid_argument(std::string(kind) + " needs a name");
+  for (const auto& [other_id, obj] : m) {
+    if (other_id != id && obj.spec().name() == name) {
+      return Status::already_exists(std::string(kind) + " with name '" + name + "' already exists (id " +
+                                    other_id + ")");
+    }
+  }
+  return {};
+}
+
+template <typename Map, typename Obj>
+void put_or_remove(Map& m, storepb::StoreAction::Kind kind, Obj obj, uint64_t index, int64_t now_ns) {
+  if (kind == storepb::StoreAction::REMOVE) {
+    m.erase(obj.id());
+    return;
+  }
+  if (kind == storepb::StoreAction::CREATE) {
+    obj.set_created_at_ns(now_ns);
+  } else {
+    obj.set_created_at_ns(m.at(obj.id()).created_at_ns());
+  }
+  obj.set_updated_at_ns(now_ns);
+  obj.set_version(index);
+  m[obj.id()] = std::move(obj);
+}
+
+}  // namespace
+
+const storepb::NodeObject* Store::find_node(std::string_view id_or_name) const {
+  if (auto it = nodes_.find(std::string(id_or_name)); it != nodes_.end()) return &it->second;
+  for (const auto& [id, n] : nodes_) {
+    if (n.hostname() == id_or_name || n.spec().annotations().name() == id_or_name) return &n;
+  }
+  return nullptr;
+}
+const storepb::ConfigObject* Store::find_config(std::string_view k) const { return find_by_id_or_name(configs_, k); }
+const storepb::SecretObject* Store::find_secret(std::string_view k) const { return find_by_id_or_name(secrets_, k); }
+
+Status Store::check_action(const storepb::StoreAction& a) const {
+  switch (a.object_case()) {
+    case storepb::StoreAction::kNode: {
+      auto it = nodes_.find(a.node().id());
+      if (a.node().id().empty()) return Status::invalid_argument("node without an id");
+      return check_versioned(a, it == nodes_.end() ? nullptr : &it->second, a.node());
+    }
+    case storepb::StoreAction::kConfig: {
+      const auto& c = a.config();
+      if (c.id().empty()) return Status::invalid_argument("config without an id");
+      if (c.data().size() > kMaxConfigBytes) {
+        return Status::invalid_argument("config data too long (" + std::to_string(c.data().size()) +
+                                        " bytes; at most 1000 KiB)");
+      }
+      auto it = configs_.find(c.id());
+      if (Status s = check_versioned(a, it == configs_.end() ? nullptr : &it->second, c); !s.ok()) return s;
+      return check_name_free(configs_, a, c.id(), c.spec().name(), "config");
+    }
+    case storepb::StoreAction::kSecret: {
+      const auto& c = a.secret();
+      if (c.id().empty()) return Status::invalid_argument("secret without an id");
+      if (c.data().size() > kMaxSecretBytes) {
+        return Status::invalid_argument("secret data too long (" + std::to_string(c.data().size()) +
+                                        " bytes; at most 500 KiB)");
+      }
+      auto it = secrets_.find(c.id());
+      if (Status s = check_versioned(a, it == secrets_.end() ? nullptr : &it->second, c); !s.ok()) return s;
+      return check_name_free(secrets_, a, c.id(), c.spec().name(), "secret");
+    }
+    case storepb::StoreAction::kCluster:
+      if (a.kind() == storepb::StoreAction::REMOVE) return Status::invalid_argument("the cluster cannot be removed");
+      return check_versioned(a, has_cluster_ ? &cluster_ : nullptr, a.cluster());
+    default:
+      return Status::invalid_argument("store action names no object");
+  }
+}
+
+Status Store::check(const storepb::Transaction& tx) const {
+  // Actions are checked against the state as it stands; a transaction that creates and then
+  // updates the same object is not something any caller needs.
+  for (const auto& a : tx.actions()) {
+    if (Status s = check_action(a); !s.ok()) return s;
+  }
+  return {};
+}
+
+void Store::apply_action(storepb::StoreAction a, uint64_t index, int64_t now_ns) {
+  const auto kind = a.kind();
+  switch (a.object_case()) {
+    case storepb::StoreAction::kNode: put_or_remove(nodes_, kind, std::move(*a.mutable_node()), index, now_ns); break;
+    case storepb::StoreAction::kConfig:
+      put_or_remove(configs_, kind, std::move(*a.mutable_config()), index, now_ns);
+      break;
+    case storepb::StoreAction::kSecret:
+      put_or_remove(secrets_, kind, std::move(*a.mutable_secret()), index, now_ns);
+      break;
+    case storepb::StoreAction::kCluster: {
+      storepb::ClusterObject c = std::move(*a.mutable_cluster());
+      c.set_created_at_ns(has_cluster_ ? cluster_.created_at_ns() : now_ns);
+      c.set_updated_at_ns(now_ns);
+      c.set_version(index);
+      cluster_ = std::move(c);
+      has_cluster_ = true;
+      break;
+    }
+    default: break;
+  }
+}
+
+void Store::when_applied(uint64_t index, std::function<void()> fn) {
+  if (index <= last_index_) {
+    fn();
+    return;
+  }
+  waiting_apply_.emplace(index, std::move(fn));
+}
+
+void Store::run_waiting() {
+  while (!waiting_apply_.empty() && waiting_apply_.begin()->first <= last_index_) {
+    auto fn = std::move(waiting_apply_.begin()->second);
+    waiting_apply_.erase(waiting_apply_.begin());
+    fn();
+  }
+}
+
+void Store::apply(const raft::raftpb::Entry& entry) {
+  last_index_ = entry.index();
+  apply_entry(entry);
+  run_waiting();
+}
+
+void Store::apply_entry(const raft::raftpb::Entry& entry) {
+  if (entry.data().empty()) return;  // a leader's empty entry
+  storepb::Transaction tx;
+  if (!tx.ParseFromString(entry.data())) {
+    failed_[entry.index()] = Status::corruption("committed entry is not a store transaction");
+    return;
+  }
+  if (Status s = check(tx); !s.ok()) {
+    failed_[entry.index()] = s;
+    // Outcomes nobody takes (a proposer that moved on) must not pile up.
+    while (failed_.size() > 1024) failed_.erase(failed_.begin());
+    return;
+  }
+  for (auto& a : *tx.mutable_actions()) {
+    apply_action(a, entry.index(), tx.now_ns());
+    for (auto& w : watchers_) w(a);
+  }
+}
+
+Status Store::take_result(uint64_t index) {
+  auto it = failed_.find(index);
+  if (it == failed_.end()) return {};
+  Status s = it->second;
+  failed_.erase(it);
+  return s;
+}
+
+std::string Store::snapshot() const {
+  storepb::StoreSnapshot snap;
+  for (const auto& [id, n] : nodes_) *snap.add_nodes() = n;
+  for (const auto& [id, c] : configs_) *snap.add_configs() = c;
+  for (const auto& [id, s] : secrets_) *snap.add_secrets() = s;
+  if (has_cluster_) *snap.mutable_cluster() = cluster_;
+  snap.set_last_index(last_index_);
+  std::string out;
+  snap.SerializeToString(&out);
+  return out;
+}
+
+void Store::restore(std::string_view data) {
+  storepb::StoreSnapshot snap;
+  const bool parsed = snap.ParseFromArray(data.data(), static_cast<int>(data.size()));
+  // The snapshot came through Raft from a sealed store; failing to parse it is a broken invariant.
+  SHOAL_CHECK(parsed, "store snapshot does not parse");
+  nodes_.clear();
+  configs_.clear();
+  secrets_.clear();
+  for (auto& n : *snap.mutable_nodes()) nodes_[n.id()] = n;
+  for (auto& c : *snap.mutable_configs()) configs_[c.id()] = c;
+  for (auto& s : *snap.mutable_secrets()) secrets_[s.id()] = s;
+  has_cluster_ = snap.has_cluster();
+  if (has_cluster_) cluster_ = snap.cluster();
+  last_index_ = snap.last_index();
+  // Watchers learn the restored state as a set of creates.
+  for (const auto& [id, n] : nodes_) {
+    storepb::StoreAction a;
+    *a.mutable_node() = n;
+    for (auto& w : watchers_) w(a);
+  }
+  run_waiting();
+}
+
+}  // namespace shoal::store

@@ -1,0 +1,77 @@
+// Store: the replicated cluster state — nodes, configs, secrets and the cluster object — as a
+// Raft state machine. Every manager applies the same committed transactions in the same order,
+// so every manager holds the same objects; reads are served from the local copy.
+//
+// A transaction applies whole or not at all. It fails (and changes nothing) when an action does
+// not fit the state it meets: creating an id or name that exists, updating with a stale version,
+// removing what is not there. The proposer learns the outcome with take_result(index) after
+// RaftNode reports the entry applied.
+//
+//   Store store;                                        // RaftNode applies entries to it
+//   store.on_change([](const storepb::StoreAction& a) { ... });   // after each applied action
+//   const storepb::ConfigObject* c = store.find_config("my-config");  // id or name
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+#include "core/api/store.pb.h"
+#include "core/env/status.h"
+#include "core/raft/state_machine.h"
+
+namespace shoal::store {
+
+namespace storepb = ::shoal::storepb;
+
+class Store final : public raft::StateMachine {
+ public:
+  using ChangeFn = std::function<void(const storepb::StoreAction& applied)>;
+
+  void apply(const raft::raftpb::Entry& entry) override;
+  std::string snapshot() const override;
+  void restore(std::string_view data) override;
+
+  // Checks a transaction against the current state without applying it (the leader uses this
+  // to refuse early with the same error the apply would give).
+  Status check(const storepb::Transaction& tx) const;
+  // The outcome of the transaction applied at `index`, once; ok if unknown.
+  Status take_result(uint64_t index);
+  void on_change(ChangeFn fn) { watchers_.push_back(std::move(fn)); }
+  // Runs fn once the entry at `index` has been applied here (at once if it already has): a
+  // write forwarded to the leader is visible to reads on this manager when fn runs.
+  void when_applied(uint64_t index, std::function<void()> fn);
+
+  const std::map<std::string, storepb::NodeObject>& nodes() const { return nodes_; }
+  const std::map<std::string, storepb::ConfigObject>& configs() const { return configs_; }
+  const std::map<std::string, storepb::SecretObject>& secrets() const { return secrets_; }
+  const storepb::NodeObject* find_node(std::string_view id_or_name) const;
+  const storepb::ConfigObject* find_config(std::string_view id_or_name) const;
+  const storepb::SecretObject* find_secret(std::string_view id_or_name) const;
+  // nullptr until the founding transaction has been applied.
+  const storepb::ClusterObject* cluster() const { return has_cluster_ ? &cluster_ : nullptr; }
+  uint64_t last_index() const { return last_index_; }
+
+ private:
+  void apply_entry(const raft::raftpb::Entry& entry);
+  Status check_action(const storepb::StoreAction& a) const;
+  void apply_action(storepb::StoreAction a, uint64_t index, int64_t now_ns);
+
+  std::map<std::string, storepb::NodeObject> nodes_;
+  std::map<std::string, storepb::ConfigObject> configs_;
+  std::map<std::string, storepb::SecretObject> secrets_;
+  storepb::ClusterObject cluster_;
+  bool has_cluster_ = false;
+  uint64_t last_index_ = 0;
+  std::map<uint64_t, Status> failed_;  // outcomes not yet taken, by index (failures only)
+  std::vector<ChangeFn> watchers_;
+  std::multimap<uint64_t, std::function<void()>> waiting_apply_;
+  void run_waiting();
+};
+
+// Docker's limits: a config holds at most 1000 KiB, a secret at most 500 KiB.
+inline constexpr size_t kMaxConfigBytes = 1000 * 1024;
+inline constexpr size_t kMaxSecretBytes = 500 * 1024;
+
+}  // namespace shoal::store
