@@ -1,0 +1,89 @@
+// Manager: what makes a Raft member a cluster manager — it turns client writes into store
+// transactions committed through Raft (forwarding them to the leader from any manager), admits
+// joining nodes with a join token and a certificate, renews certificates, and keeps Raft's
+// membership in step with the manager nodes in the store.
+//
+// Every manager runs one. The leader does the work that needs one decider (admission, Raft
+// membership); any other manager forwards to it over the Rpc seam.
+//
+// RPC methods it serves:
+//   ca.root           anonymous     the cluster's root CA certificate (PEM), for a joiner to check
+//   node.join         anonymous     JoinRequest -> JoinResponse (forwarded to the leader)
+//   manager.join      managers      a join forwarded by another manager
+//   manager.propose   managers      a transaction forwarded by another manager
+//   ca.renew          any node      RenewRequest -> RenewResponse, for the caller's own node id
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include "core/api/manager.pb.h"
+#include "core/ca/join_tokens.h"
+#include "core/env/crypto.h"
+#include "core/env/env.h"
+#include "core/env/rpc.h"
+#include "core/raft/raft_node.h"
+#include "core/store/store.h"
+
+namespace shoal::manager {
+
+namespace storepb = ::shoal::storepb;
+namespace managerpb = ::shoal::managerpb;
+
+struct ManagerOptions {
+  NodeId self = 0;
+  Duration forward_timeout = std::chrono::seconds(5);
+  // How often the leader compares Raft's members with the store's manager nodes.
+  Duration membership_interval = std::chrono::milliseconds(500);
+};
+
+inline constexpr int64_t kDefaultNodeCertLifetimeS = 90LL * 24 * 3600;
+
+class Manager {
+ public:
+  using Done = std::function<void(Status, uint64_t index)>;
+
+  Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store::Store& store, ManagerOptions options);
+  ~Manager();
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+
+  // Commits tx through Raft from any manager. done runs once the transaction has been applied
+  // on THIS manager (so a read here sees it), with the store's verdict on it.
+  void submit(storepb::Transaction tx, Done done);
+  // Completes once this manager has applied everything committed before the call: reads after
+  // it are linearizable.
+  void read_barrier(std::function<void(Status)> done);
+
+  NodeId leader() const { return raft_.raft().leader(); }
+  bool is_leader() const { return raft_.raft().role() == raft::Role::kLeader; }
+  int64_t now_ns() const { return env_.clock.wall_now_unix_ns(); }
+
+  // Issues a certificate for `node` in `role` from the cluster's root CA (leader or not: every
+  // manager holds the CA key in its store).
+  Result<std::string> issue_certificate(std::string_view csr_pem, NodeId node, ca::NodeRole role);
+
+ private:
+  void propose_here(storepb::Transaction tx, Done done);
+  void forward(storepb::Transaction tx, Done done);
+  void handle_join(std::string body, Rpc::Reply reply, bool forwarded);
+  void admit(const managerpb::JoinRequest& req, Rpc::Reply reply);
+  void handle_renew(const PeerIdentity* from, std::string body, Rpc::Reply reply);
+  void reconcile_membership();
+  NodeId fresh_node_id();
+
+  Env& env_;
+  Crypto& crypto_;
+  Rpc& rpc_;
+  raft::RaftNode& raft_;
+  store::Store& store_;
+  ManagerOptions opts_;
+  TimerId membership_timer_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// The store's role words ("manager"/"worker") and the CA's roles.
+const char* role_word(ca::NodeRole role);
+Result<ca::NodeRole> parse_role_word(std::string_view word);
+
+}  // namespace shoal::manager
