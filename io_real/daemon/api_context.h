@@ -1,0 +1,32 @@
+// What the client API's routes need from the running daemon. The daemon fills it in; members
+// that do not exist yet (a locked or worker node has no store) are null.
+#pragma once
+#include <functional>
+#include <string>
+#include "core/env/clock.h"
+#include "core/env/crypto.h"
+#include "core/manager/manager.h"
+#include "core/store/store.h"
+#include "io_real/daemon/data_dir.h"
+
+namespace shoal::daemon {
+
+struct ApiContext {
+  Crypto* crypto = nullptr;
+  Clock* clock = nullptr;
+  const NodeRecord* record = nullptr;  // null while locked
+  store::Store* store = nullptr;       // managers only
+  manager::Manager* manager = nullptr; // managers only
+  std::string hostname;
+  // Unlocks a locked manager with the key given; an error says why it did not open.
+  std::function<Status(const AeadKey&)> unlock;
+  std::function<bool()> locked;
+  // The key this manager's data is sealed under now (for `swarm unlock-key`).
+  std::function<AeadKey()> current_kek;
+  // Stops the daemon after the response is sent; with wipe, its data directory is removed.
+  std::function<void(bool wipe)> shutdown;
+  // Whether a manager is reachable from here (for ManagerStatus.Reachability).
+  std::function<bool(uint64_t node_id)> reachable;
+};
+
+}  // namespace shoal::daemon

@@ -1,0 +1,413 @@
+#include "io_real/daemon/api_routes.h"
+
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/ca/join_token.h"
+#include "core/ca/join_tokens.h"
+#include "core/ca/node_identity.h"
+#include "io_real/daemon/docker_json.h"
+
+namespace shoal::daemon {
+namespace {
+
+using api::HttpRequest;
+using api::HttpResponse;
+using api::PathParams;
+using api::Responder;
+using nlohmann::json;
+
+constexpr const char* kLockedMessage =
+    "Swarm is encrypted and needs to be unlocked before it can be used. Please use \"shoal swarm unlock\" to "
+    "unlock it.";
+constexpr const char* kNotManagerMessage =
+    "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run "
+    "this command on a manager node or promote the current node to a manager.";
+
+HttpResponse from_status(const Status& s) { return api::error_response(http_status_of(s), s.message()); }
+
+Result<std::string> base64_decode(const std::string& text) {
+  if (text.empty()) return std::string();
+  if (text.size() % 4 != 0) return Status::invalid_argument("Data is not valid base64 (length not a multiple of 4)");
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return Status::invalid_argument("Data is not valid base64");
+  size_t len = static_cast<size_t>(n);
+  if (text.size() >= 1 && text[text.size() - 1] == '=') --len;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+// A fresh object id: 25 base-36 digits of 128 random bits, like Docker's.
+std::string new_object_id(Crypto& crypto) {
+  uint8_t bytes[16];
+  crypto.random_bytes(bytes, sizeof bytes);
+  return ca::base36_encode(bytes, sizeof bytes, 25);
+}
+
+bool query_true(const HttpRequest& r, const char* key) {
+  auto it = r.query.find(key);
+  return it != r.query.end() && (it->second == "1" || it->second == "true" || it->second == "True");
+}
+
+Result<uint64_t> query_version(const HttpRequest& r) {
+  auto it = r.query.find("version");
+  if (it == r.query.end()) return Status::invalid_argument("the version query parameter is required (the object's Version.Index)");
+  try {
+    size_t used = 0;
+    const uint64_t v = std::stoull(it->second, &used);
+    if (used != it->second.size()) throw std::invalid_argument("trailing");
+    return v;
+  } catch (const std::exception&) {
+    return Status::invalid_argument("invalid version '" + it->second + "'");
+  }
+}
+
+Result<json> parse_body(const HttpRequest& r) {
+  try {
+    return r.body.empty() ? json::object() : json::parse(r.body);
+  } catch (const json::exception& e) {
+    return Status::invalid_argument(std::string("request body is not valid JSON: ") + e.what());
+  }
+}
+
+void fill_annotations(const json& spec, storepb::Annotations* a) {
+  if (spec.contains("Name") && spec["Name"].is_string()) a->set_name(spec["Name"].get<std::string>());
+  if (spec.contains("Labels") && spec["Labels"].is_object()) {
+    for (const auto& [k, v] : spec["Labels"].items()) {
+      if (v.is_string()) (*a->mutable_labels())[k] = v.get<std::string>();
+    }
+  }
+}
+
+// Guards for routes that need a running manager: answers and returns false otherwise.
+bool manager_ready(ApiContext& ctx, const Responder& respond) {
+  if (ctx.locked && ctx.locked()) {
+    respond(api::error_response(503, kLockedMessage));
+    return false;
+  }
+  if (!ctx.manager || !ctx.store) {
+    respond(api::error_response(503, kNotManagerMessage));
+    return false;
+  }
+  if (!ctx.store->cluster()) {
+    respond(api::error_response(503, "this manager has not caught up with the cluster yet; try again shortly"));
+    return false;
+  }
+  return true;
+}
+
+void submit(ApiContext& ctx, storepb::Transaction tx, Responder respond, std::function<HttpResponse(uint64_t)> ok) {
+  ctx.manager->submit(std::move(tx), [respond, ok](Status s, uint64_t index) {
+    if (!s.ok()) return respond(from_status(s));
+    respond(ok(index));
+  });
+}
+
+// Configs and secrets share their routes; Kind picks the object.
+template <typename Obj>
+struct ObjectRoutes;
+
+template <>
+struct ObjectRoutes<storepb::ConfigObject> {
+  static constexpr const char* kName = "config";
+  static const std::map<std::string, storepb::ConfigObject>& all(store::Store& s) { return s.configs(); }
+  static const storepb::ConfigObject* find(store::Store& s, std::string_view k) { return s.find_config(k); }
+  static storepb::ConfigObject* mutable_in(storepb::StoreAction* a) { return a->mutable_config(); }
+  static json to_json(const storepb::ConfigObject& c) { return config_json(c); }
+};
+template <>
+struct ObjectRoutes<storepb::SecretObject> {
+  static constexpr const char* kName = "secret";
+  static const std::map<std::string, storepb::SecretObject>& all(store::Store& s) { return s.secrets(); }
+  static const storepb::SecretObject* find(store::Store& s, std::string_view k) { return s.find_secret(k); }
+  static storepb::SecretObject* mutable_in(storepb::StoreAction* a) { return a->mutable_secret(); }
+  static json to_json(const storepb::SecretObject& c) { return secret_json(c); }
+};
+
+template <typename Obj>
+void add_object_routes(api::Router& router, ApiContext& ctx, const std::string& base) {
+  using R = ObjectRoutes<Obj>;
+  router.add("GET", base, [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    json out = json::array();
+    for (const auto& [id, o] : R::all(*ctx.store)) out.push_back(R::to_json(o));
+    respond(api::json_response(200, out));
+  });
+  router.add("POST", base + "/create", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    auto body = parse_body(req);
+    if (!body.ok()) return respond(from_status(body.status()));
+    storepb::Transaction tx;
+    auto* a = tx.add_actions();
+    a->set_kind(storepb::StoreAction::CREATE);
+    Obj* o = R::mutable_in(a);
+    o->set_id(new_object_id(*ctx.crypto));
+    storepb::Annotations spec;
+    fill_annotations(*body, &spec);
+    if (spec.name().empty()) return respond(api::error_response(400, std::string(R::kName) + " name is required"));
+    *o->mutable_spec() = spec;
+    std::string data_b64 = body->contains("Data") && (*body)["Data"].is_string() ? (*body)["Data"].get<std::string>() : "";
+    auto data = base64_decode(data_b64);
+    if (!data.ok()) return respond(from_status(data.status()));
+    o->set_data(*data);
+    const std::string id = o->id();
+    submit(ctx, std::move(tx), respond, [id](uint64_t) { return api::json_response(201, {{"ID", id}}); });
+  });
+  router.add("GET", base + "/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    const Obj* o = R::find(*ctx.store, p.at("id"));
+    if (!o) return respond(api::error_response(404, std::string(R::kName) + " " + p.at("id") + " not found"));
+    respond(api::json_response(200, R::to_json(*o)));
+  });
+  router.add("DELETE", base + "/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    const Obj* o = R::find(*ctx.store, p.at("id"));
+    if (!o) return respond(api::error_response(404, std::string(R::kName) + " " + p.at("id") + " not found"));
+    storepb::Transaction tx;
+    auto* a = tx.add_actions();
+    a->set_kind(storepb::StoreAction::REMOVE);
+    *R::mutable_in(a) = *o;
+    submit(ctx, std::move(tx), respond, [](uint64_t) { return api::empty_response(204); });
+  });
+}
+
+json info_json(ApiContext& ctx) {
+  json swarm;
+  const bool locked = ctx.locked && ctx.locked();
+  swarm["LocalNodeState"] = locked ? "locked" : (ctx.record ? "active" : "inactive");
+  swarm["ControlAvailable"] = ctx.manager != nullptr;
+  swarm["Error"] = "";
+  if (ctx.record) {
+    swarm["NodeID"] = ca::node_id_text(ctx.record->node_id);
+    swarm["NodeAddr"] = ctx.record->advertise_addr.substr(0, ctx.record->advertise_addr.rfind(':'));
+    json remotes = json::array();
+    for (const auto& [id, addr] : ctx.record->managers) remotes.push_back({{"NodeID", ca::node_id_text(id)}, {"Addr", addr}});
+    swarm["RemoteManagers"] = remotes;
+  }
+  if (ctx.store && ctx.store->cluster()) {
+    int managers = 0;
+    for (const auto& [id, n] : ctx.store->nodes()) managers += n.role() == "manager";
+    swarm["Nodes"] = ctx.store->nodes().size();
+    swarm["Managers"] = managers;
+    json c = swarm_json(*ctx.store->cluster());
+    c.erase("JoinTokens");
+    swarm["Cluster"] = c;
+    json remotes = json::array();
+    for (const auto& [id, n] : ctx.store->nodes()) {
+      if (n.role() == "manager") remotes.push_back({{"NodeID", id}, {"Addr", n.addr()}});
+    }
+    swarm["RemoteManagers"] = remotes;
+  }
+  return {{"ID", ctx.record ? ca::node_id_text(ctx.record->node_id) : ""},
+          {"Name", ctx.hostname},
+          {"ServerVersion", "shoal-0.3"},
+          {"OperatingSystem", "linux"},
+          {"Swarm", swarm}};
+}
+
+}  // namespace
+
+int http_status_of(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kUnavailable:
+    case StatusCode::kNotLeader:
+    case StatusCode::kBusy:
+    case StatusCode::kAborted: return 503;
+    case StatusCode::kDeadlineExceeded: return 504;
+    default: return 500;
+  }
+}
+
+void add_api_routes(api::Router& router, ApiContext& ctx) {
+  router.add("GET", "/_ping", [](const HttpRequest&, const PathParams&, Responder respond) {
+    respond({200, "text/plain; charset=utf-8", "OK"});
+  });
+  router.add("HEAD", "/_ping", [](const HttpRequest&, const PathParams&, Responder respond) {
+    respond({200, "text/plain; charset=utf-8", ""});
+  });
+  router.add("GET", "/version", [](const HttpRequest&, const PathParams&, Responder respond) {
+    respond(api::json_response(200, {{"Version", "0.3.0"},
+                                     {"ApiVersion", std::string(api::kApiVersion)},
+                                     {"MinAPIVersion", "1.12"},
+                                     {"Os", "linux"},
+                                     {"Arch", "amd64"},
+                                     {"Components", json::array({{{"Name", "Shoal"}, {"Version", "0.3.0"}}})}}));
+  });
+  router.add("GET", "/info", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
+    respond(api::json_response(200, info_json(ctx)));
+  });
+  router.add("GET", "/swarm", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    respond(api::json_response(200, swarm_json(*ctx.store->cluster())));
+  });
+  auto already = [](const HttpRequest&, const PathParams&, Responder respond) {
+    respond(api::error_response(503, "This node is already part of a swarm. Use \"shoal swarm leave\" to leave this "
+                                     "swarm and join another one."));
+  };
+  router.add("POST", "/swarm/init", already);
+  router.add("POST", "/swarm/join", already);
+  router.add("POST", "/swarm/update", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    auto version = query_version(req);
+    if (!version.ok()) return respond(from_status(version.status()));
+    auto body = parse_body(req);
+    if (!body.ok()) return respond(from_status(body.status()));
+    storepb::ClusterObject c = *ctx.store->cluster();
+    c.set_version(*version);
+    auto tokens = ca::JoinTokens::from_tokens(c.manager_token(), c.worker_token());
+    if (!tokens.ok()) return respond(from_status(tokens.status()));
+    if (query_true(req, "rotateWorkerToken")) tokens->rotate(ca::NodeRole::kWorker, *ctx.crypto);
+    if (query_true(req, "rotateManagerToken")) tokens->rotate(ca::NodeRole::kManager, *ctx.crypto);
+    c.set_worker_token(tokens->token(ca::NodeRole::kWorker));
+    c.set_manager_token(tokens->token(ca::NodeRole::kManager));
+    const json& spec = *body;
+    if (spec.contains("EncryptionConfig") && spec["EncryptionConfig"].contains("AutoLockManagers")) {
+      const bool on = spec["EncryptionConfig"]["AutoLockManagers"].get<bool>();
+      if (on && !c.autolock()) {
+        AeadKey k;
+        ctx.crypto->random_bytes(k.data(), k.size());
+        c.set_unlock_key(format_unlock_key(k));
+      }
+      if (!on) c.clear_unlock_key();
+      c.set_autolock(on);
+    }
+    if (query_true(req, "rotateManagerUnlockKey") && c.autolock()) {
+      AeadKey k;
+      ctx.crypto->random_bytes(k.data(), k.size());
+      c.set_unlock_key(format_unlock_key(k));
+    }
+    if (spec.contains("CAConfig")) {
+      const json& ca_cfg = spec["CAConfig"];
+      if (ca_cfg.contains("NodeCertExpiry") && ca_cfg["NodeCertExpiry"].is_number_integer()) {
+        const int64_t ns = ca_cfg["NodeCertExpiry"].get<int64_t>();
+        if (ns < 60'000'000'000LL) return respond(api::error_response(400, "NodeCertExpiry must be at least 1 minute"));
+        c.set_node_cert_expiry_s(ns / 1'000'000'000LL);
+      }
+      if (ca_cfg.contains("ForceRotate") && ca_cfg["ForceRotate"].is_number_unsigned()) {
+        c.set_ca_force_rotate(ca_cfg["ForceRotate"].get<uint64_t>());
+      }
+    }
+    storepb::Transaction tx;
+    auto* a = tx.add_actions();
+    a->set_kind(storepb::StoreAction::UPDATE);
+    *a->mutable_cluster() = c;
+    submit(ctx, std::move(tx), respond, [](uint64_t) { return api::empty_response(200); });
+  });
+  router.add("GET", "/swarm/unlockkey", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    respond(api::json_response(200, {{"UnlockKey", ctx.store->cluster()->unlock_key()}}));
+  });
+  router.add("POST", "/swarm/unlock", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
+    if (!ctx.locked || !ctx.locked()) return respond(api::error_response(503, "swarm is not locked"));
+    auto body = parse_body(req);
+    if (!body.ok()) return respond(from_status(body.status()));
+    auto key = parse_unlock_key(body->value("UnlockKey", ""));
+    if (!key.ok()) return respond(api::error_response(400, "invalid unlock key: " + key.status().message()));
+    Status s = ctx.unlock(*key);
+    if (!s.ok()) return respond(api::error_response(400, "the unlock key is incorrect: " + s.message()));
+    respond(api::empty_response(200));
+  });
+  router.add("POST", "/swarm/leave", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
+    const bool force = query_true(req, "force");
+    if (ctx.manager && !force) {
+      return respond(api::error_response(
+          503, "You are attempting to leave the swarm on a node that is participating as a manager. Removing this "
+               "node leaves fewer managers, which may cost the cluster its quorum. Demote it first with `shoal node "
+               "demote`, or use `--force` to ignore this message."));
+    }
+    respond(api::empty_response(200));
+    ctx.shutdown(/*wipe=*/true);
+  });
+
+  router.add("GET", "/nodes", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    json out = json::array();
+    for (const auto& [id, n] : ctx.store->nodes()) {
+      auto nid = ca::parse_node_id(id);
+      out.push_back(node_json(n, ctx.manager->leader(), nid.ok() && ctx.reachable(*nid)));
+    }
+    respond(api::json_response(200, out));
+  });
+  router.add("GET", "/nodes/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    const auto* n = ctx.store->find_node(p.at("id"));
+    if (!n) return respond(api::error_response(404, "node " + p.at("id") + " not found"));
+    auto nid = ca::parse_node_id(n->id());
+    respond(api::json_response(200, node_json(*n, ctx.manager->leader(), nid.ok() && ctx.reachable(*nid))));
+  });
+  router.add("POST", "/nodes/{id}/update", [&ctx](const HttpRequest& req, const PathParams& p, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    const auto* n = ctx.store->find_node(p.at("id"));
+    if (!n) return respond(api::error_response(404, "node " + p.at("id") + " not found"));
+    auto version = query_version(req);
+    if (!version.ok()) return respond(from_status(version.status()));
+    auto body = parse_body(req);
+    if (!body.ok()) return respond(from_status(body.status()));
+    storepb::NodeObject updated = *n;
+    updated.set_version(*version);
+    auto* spec = updated.mutable_spec();
+    const json& js = *body;
+    if (js.contains("Role")) {
+      const std::string role = js["Role"].get<std::string>();
+      if (role != "manager" && role != "worker") return respond(api::error_response(400, "invalid role '" + role + "'"));
+      if (role == "worker" && n->spec().desired_role() == "manager") {
+        int managers = 0;
+        for (const auto& [id, other] : ctx.store->nodes()) managers += other.spec().desired_role() == "manager";
+        if (managers <= 1) {
+          return respond(api::error_response(400, "attempting to demote the last manager of the swarm"));
+        }
+      }
+      spec->set_desired_role(role);
+    }
+    if (js.contains("Availability")) {
+      const std::string av = js["Availability"].get<std::string>();
+      if (av != "active" && av != "pause" && av != "drain") {
+        return respond(api::error_response(400, "invalid availability '" + av + "'"));
+      }
+      spec->set_availability(av);
+    }
+    if (js.contains("Labels")) spec->mutable_annotations()->clear_labels();
+    storepb::Annotations a = spec->annotations();
+    fill_annotations(js, &a);
+    *spec->mutable_annotations() = a;
+    storepb::Transaction tx;
+    auto* act = tx.add_actions();
+    act->set_kind(storepb::StoreAction::UPDATE);
+    *act->mutable_node() = updated;
+    submit(ctx, std::move(tx), respond, [](uint64_t) { return api::empty_response(200); });
+  });
+  router.add("DELETE", "/nodes/{id}", [&ctx](const HttpRequest& req, const PathParams& p, Responder respond) {
+    if (!manager_ready(ctx, respond)) return;
+    const auto* n = ctx.store->find_node(p.at("id"));
+    if (!n) return respond(api::error_response(404, "node " + p.at("id") + " not found"));
+    if (n->spec().desired_role() == "manager" || n->role() == "manager") {
+      return respond(api::error_response(400, "rejected: node " + n->id() +
+                                                  " is a cluster manager and is a member of the raft cluster. It "
+                                                  "must be demoted to worker before removal"));
+    }
+    if (n->state() == "ready" && !query_true(req, "force")) {
+      return respond(api::error_response(400, "rejected: node " + n->id() +
+                                                  " is not down and can't be removed; use --force to remove it anyway"));
+    }
+    storepb::Transaction tx;
+    auto* a = tx.add_actions();
+    a->set_kind(storepb::StoreAction::REMOVE);
+    *a->mutable_node() = *n;
+    submit(ctx, std::move(tx), respond, [](uint64_t) { return api::empty_response(200); });
+  });
+
+  add_object_routes<storepb::ConfigObject>(router, ctx, "/configs");
+  add_object_routes<storepb::SecretObject>(router, ctx, "/secrets");
+}
+
+}  // namespace shoal::daemon

@@ -1,0 +1,94 @@
+#include "io_real/daemon/docker_json.h"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "core/ca/node_identity.h"
+
+namespace shoal::daemon {
+namespace {
+
+std::string base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+nlohmann::json labels_json(const google::protobuf::Map<std::string, std::string>& labels) {
+  // Sorted keys: nlohmann's object is ordered by key.
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : labels) j[k] = v;
+  return j;
+}
+
+nlohmann::json meta(uint64_t version, int64_t created, int64_t updated) {
+  return {{"Version", {{"Index", version}}}, {"CreatedAt", rfc3339(created)}, {"UpdatedAt", rfc3339(updated)}};
+}
+
+}  // namespace
+
+std::string rfc3339(int64_t unix_ns) {
+  const time_t secs = static_cast<time_t>(unix_ns / 1'000'000'000);
+  const long nanos = static_cast<long>(unix_ns % 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
+  return buf;
+}
+
+nlohmann::json node_json(const storepb::NodeObject& n, uint64_t leader_id, bool reachable) {
+  nlohmann::json j = meta(n.version(), n.created_at_ns(), n.updated_at_ns());
+  j["ID"] = n.id();
+  j["Spec"] = {{"Labels", labels_json(n.spec().annotations().labels())},
+               {"Role", n.spec().desired_role()},
+               {"Availability", n.spec().availability()}};
+  if (!n.spec().annotations().name().empty()) j["Spec"]["Name"] = n.spec().annotations().name();
+  j["Description"] = {{"Hostname", n.hostname()},
+                      {"Platform", {{"Architecture", "x86_64"}, {"OS", "linux"}}},
+                      {"Engine", {{"EngineVersion", "shoal-0.3"}}},
+                      {"TLSInfo", {{"TrustRoot", ""}, {"CertIssuerSubject", ""}, {"CertIssuerPublicKey", ""}}}};
+  const std::string host = n.addr().substr(0, n.addr().rfind(':'));
+  j["Status"] = {{"State", n.state()}, {"Addr", host}};
+  if (n.role() == "manager") {
+    const bool is_leader = leader_id != 0 && ca::node_id_text(leader_id) == n.id();
+    j["ManagerStatus"] = {{"Reachability", reachable ? "reachable" : "unreachable"}, {"Addr", n.addr()}};
+    if (is_leader) j["ManagerStatus"]["Leader"] = true;
+  }
+  return j;
+}
+
+nlohmann::json config_json(const storepb::ConfigObject& c) {
+  nlohmann::json j = meta(c.version(), c.created_at_ns(), c.updated_at_ns());
+  j["ID"] = c.id();
+  j["Spec"] = {{"Name", c.spec().name()}, {"Labels", labels_json(c.spec().labels())}, {"Data", base64(c.data())}};
+  return j;
+}
+
+nlohmann::json secret_json(const storepb::SecretObject& s) {
+  nlohmann::json j = meta(s.version(), s.created_at_ns(), s.updated_at_ns());
+  j["ID"] = s.id();
+  j["Spec"] = {{"Name", s.spec().name()}, {"Labels", labels_json(s.spec().labels())}};
+  return j;
+}
+
+nlohmann::json swarm_json(const storepb::ClusterObject& c) {
+  nlohmann::json j = meta(c.version(), c.created_at_ns(), c.updated_at_ns());
+  j["ID"] = c.id();
+  j["Spec"] = {{"Name", c.name()},
+               {"Labels", nlohmann::json::object()},
+               {"CAConfig", {{"NodeCertExpiry", c.node_cert_expiry_s() * 1'000'000'000LL},
+                             {"ForceRotate", c.ca_force_rotate()}}},
+               {"EncryptionConfig", {{"AutoLockManagers", c.autolock()}}}};
+  j["TLSInfo"] = {{"TrustRoot", c.root_ca_cert_pem()}};
+  j["RootRotationInProgress"] = false;
+  j["JoinTokens"] = {{"Worker", c.worker_token()}, {"Manager", c.manager_token()}};
+  return j;
+}
+
+}  // namespace shoal::daemon

@@ -1,0 +1,20 @@
+// Store objects in the JSON shapes of Docker Engine API v1.41 (/nodes, /configs, /secrets,
+// /swarm), so the `shoal` CLI — and later the docker CLI — read what they expect.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include "core/api/store.pb.h"
+
+namespace shoal::daemon {
+
+// RFC 3339 with nanoseconds, UTC, as Docker prints times: "2026-11-27T06:02:32.123456789Z".
+std::string rfc3339(int64_t unix_ns);
+
+nlohmann::json node_json(const storepb::NodeObject& n, uint64_t leader_id, bool reachable);
+nlohmann::json config_json(const storepb::ConfigObject& c);
+// Never includes the secret's data.
+nlohmann::json secret_json(const storepb::SecretObject& s);
+// With join tokens only for a caller allowed to see them (the API's root-only socket is).
+nlohmann::json swarm_json(const storepb::ClusterObject& c);
+
+}  // namespace shoal::daemon
