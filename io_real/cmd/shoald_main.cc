@@ -1,0 +1,74 @@
+// shoald: the Shoal daemon. `shoald init` makes a cluster, `shoald join --token T HOST:2377`
+// joins one, and plain `shoald` restarts the node kept in --data-dir.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "io_real/daemon/daemon.h"
+
+namespace {
+
+// "90d", "12h", "30m", "45s" -> seconds; 0 on a malformed value.
+int64_t parse_duration_s(const std::string& text) {
+  if (text.size() < 2) return 0;
+  int64_t n = 0;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return 0;
+    n = n * 10 + (text[i] - '0');
+  }
+  switch (text.back()) {
+    case 's': return n;
+    case 'm': return n * 60;
+    case 'h': return n * 3600;
+    case 'd': return n * 86400;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using shoal::daemon::DaemonOptions;
+  DaemonOptions opts;
+  CLI::App app{"shoald: the Shoal cluster daemon"};
+  app.add_option("--data-dir", opts.data_dir, "where this node keeps its state")->capture_default_str();
+  app.add_option("--listen-addr", opts.listen_addr, "cluster port: HOST:PORT")->capture_default_str();
+  app.add_option("--advertise-addr", opts.advertise_addr, "address other nodes reach this one at (default: listen)");
+  app.add_option("--socket", opts.socket_path, "the client API's unix socket")->capture_default_str();
+  app.add_option("--hostname", opts.hostname, "name shown in `shoal node ls` (default: the machine's)");
+  app.add_flag("--force-new-cluster", opts.force_new_cluster, "recover a manager that lost quorum (not yet built)");
+  std::string tick = "20";
+  app.add_option("--raft-tick-ms", tick, "raft tick in milliseconds (election after 10-20 ticks)")->capture_default_str();
+
+  std::string cert_expiry = "90d";
+  auto* init = app.add_subcommand("init", "create a new cluster with this node as its first manager");
+  init->add_flag("--autolock", opts.autolock, "seal the managers' data under an unlock key kept off the disk");
+  init->add_option("--cert-expiry", cert_expiry, "node certificate lifetime, e.g. 90d, 12h, 10m")->capture_default_str();
+  auto* join = app.add_subcommand("join", "join an existing cluster");
+  join->add_option("--token", opts.join_token, "the join token (shoal swarm join-token worker|manager)")->required();
+  join->add_option("manager", opts.join_addr, "a manager's address, HOST:PORT")->required();
+  CLI11_PARSE(app, argc, argv);
+
+  if (*init) {
+    opts.mode = DaemonOptions::Mode::kInit;
+    opts.cert_expiry_s = parse_duration_s(cert_expiry);
+    if (opts.cert_expiry_s < 60) {
+      std::cerr << "shoald: --cert-expiry '" << cert_expiry << "' is not a duration of at least 1m (like 90d, 12h, 10m)\n";
+      return 1;
+    }
+  } else if (*join) {
+    opts.mode = DaemonOptions::Mode::kJoin;
+  }
+  try {
+    const int ms = std::stoi(tick);
+    if (ms < 1 || ms > 10000) throw std::out_of_range("tick");
+    opts.tick = std::chrono::milliseconds(ms);
+  } catch (const std::exception&) {
+    std::cerr << "shoald: --raft-tick-ms must be a number of milliseconds between 1 and 10000\n";
+    return 1;
+  }
+  if (opts.force_new_cluster) {
+    std::cerr << "shoald: --force-new-cluster is not built yet\n";
+    return 1;
+  }
+  return shoal::daemon::Daemon(std::move(opts)).run();
+}

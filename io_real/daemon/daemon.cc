@@ -1,0 +1,533 @@
+#include <utility>  // Boost 1.74's asio/awaitable.hpp misses it under C++20
+
+#include "io_real/daemon/daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "core/ca/certificate_authority.h"
+#include "core/ca/join_token.h"
+#include "core/ca/join_tokens.h"
+#include "core/ca/node_identity.h"
+#include "core/env/env.h"
+#include "core/env/random.h"
+#include "core/manager/manager.h"
+#include "core/raft/raft_node.h"
+#include "core/store/store.h"
+#include "io_real/api/http_server.h"
+#include "io_real/api/router.h"
+#include "io_real/crypto/openssl_crypto.h"
+#include "io_real/daemon/api_context.h"
+#include "io_real/daemon/api_routes.h"
+#include "io_real/daemon/data_dir.h"
+#include "io_real/daemon/endpoint_rpc.h"
+#include "io_real/env/real_env.h"
+#include "io_real/net/endpoint.h"
+#include "io_real/storage/rocksdb_disk.h"
+
+namespace shoal::daemon {
+namespace {
+
+constexpr int64_t kRootCaLifetimeS = 20LL * 365 * 24 * 3600;
+constexpr Duration kJoinTimeout = std::chrono::seconds(10);
+
+std::string machine_hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+struct Daemon::Impl {
+  explicit Impl(DaemonOptions o) : opts(std::move(o)) {
+    if (opts.advertise_addr.empty()) opts.advertise_addr = opts.listen_addr;
+    if (opts.hostname.empty()) opts.hostname = machine_hostname();
+  }
+
+  DaemonOptions opts;
+  boost::asio::io_context io;
+  real::SystemClock clock;
+  real::AsioTimers timers{io};
+  Rng rng{real::os_random_seed()};
+  OpenSslCrypto crypto;
+  AeadKey kek{};
+  NodeRecord record;
+  bool have_record = false;
+  bool locked = false;
+  std::unique_ptr<storage::RocksDisk> disk;
+  std::unique_ptr<net::Endpoint> endpoint;
+  std::unique_ptr<EndpointRpc> rpc;
+  std::unique_ptr<Env> env;
+  store::Store store;
+  std::unique_ptr<raft::RaftNode> raft;
+  std::unique_ptr<manager::Manager> manager;
+  api::Router router;
+  ApiContext api_ctx;
+  std::unique_ptr<api::HttpServer> http;
+  TimerId renew_timer = 0;
+  TimerId found_timer = 0;
+  bool stopping = false;
+  bool wipe_on_exit = false;
+
+  int64_t now_s() const { return clock.wall_now_unix_ns() / 1'000'000'000; }
+
+  // ---- running the loop until something is done (start-up steps that wait on the network) ----
+  template <typename Pred>
+  bool run_until(Pred done, Duration limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io.run_one_for(std::chrono::milliseconds(50));
+      if (io.stopped()) io.restart();
+    }
+    return done();
+  }
+
+  Status sync_disk() {
+    std::optional<Status> result;
+    disk->sync([&](Status s) { result = s; });
+    if (!run_until([&] { return result.has_value(); }, std::chrono::seconds(30))) {
+      return Status::io_error("the data directory did not sync within 30 s");
+    }
+    return *result;
+  }
+
+  Status open_disk(bool create) {
+    storage::RocksDiskOptions o;
+    o.path = opts.data_dir + "/raft";
+    o.kek = kek;
+    o.create_if_missing = create;
+    o.post = [this](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); };
+    auto d = storage::RocksDisk::open(std::move(o), crypto);
+    if (!d.ok()) return d.status();
+    disk = std::move(*d);
+    return {};
+  }
+
+  // ---- init ----
+  Status init_cluster() {
+    if (data_dir_in_use(opts.data_dir)) {
+      return Status::failed_precondition("data directory " + opts.data_dir +
+                                         " already holds a node; start it with `shoald --data-dir " + opts.data_dir +
+                                         "`, or give `init` an empty --data-dir");
+    }
+    if (Status s = make_data_dir(opts.data_dir); !s.ok()) return s;
+    uint8_t cid[16];
+    crypto.random_bytes(cid, sizeof cid);
+    const std::string cluster_id = ca::base36_encode(cid, sizeof cid, 25);
+    NodeId self = 0;
+    while (self == 0) crypto.random_bytes(reinterpret_cast<uint8_t*>(&self), sizeof self);
+
+    auto root = ca::create_root_ca(crypto, cluster_id, now_s(), kRootCaLifetimeS);
+    if (!root.ok()) return root.status();
+    auto key = crypto.generate_key();
+    if (!key.ok()) return key.status();
+    auto csr = crypto.make_csr(key->private_key_pem);
+    if (!csr.ok()) return csr.status();
+    CertificateTemplate t{ca::node_id_text(self), std::string(ca::kManagerOu), cluster_id, now_s() - 60,
+                          now_s() + opts.cert_expiry_s, false};
+    auto cert = crypto.sign_csr(*csr, t, root->cert_pem, root->key_pem);
+    if (!cert.ok()) return cert.status();
+    auto digest = crypto.certificate_digest(root->cert_pem);
+    if (!digest.ok()) return digest.status();
+
+    crypto.random_bytes(kek.data(), kek.size());
+    if (Status s = open_disk(true); !s.ok()) return s;
+    record = NodeRecord{self, cluster_id, "manager", opts.listen_addr, opts.advertise_addr, key->private_key_pem,
+                        *cert, root->cert_pem, {}};
+    save_node_record(*disk, record);
+
+    storepb::ClusterObject cluster;
+    cluster.set_id(cluster_id);
+    cluster.set_name("default");
+    cluster.set_autolock(opts.autolock);
+    cluster.set_node_cert_expiry_s(opts.cert_expiry_s);
+    cluster.set_root_ca_cert_pem(root->cert_pem);
+    cluster.set_root_ca_key_pem(root->key_pem);
+    auto tokens = ca::JoinTokens::generate(*digest, crypto);
+    cluster.set_manager_token(tokens.token(ca::NodeRole::kManager));
+    cluster.set_worker_token(tokens.token(ca::NodeRole::kWorker));
+    if (opts.autolock) cluster.set_unlock_key(format_unlock_key(kek));
+    // Kept until the founding transaction has committed, so a crash before that retries it.
+    disk->put("node/founding", cluster.SerializeAsString());
+    if (Status s = sync_disk(); !s.ok()) return s;
+    if (opts.autolock) {
+      std::cout << "Swarm initialized: current node (" << ca::node_id_text(self) << ") is now a manager.\n\n"
+                << "To unlock a swarm manager after it restarts, run the `shoal swarm unlock`\n"
+                << "command and provide the following key:\n\n    " << format_unlock_key(kek) << "\n\n"
+                << "Please remember to store this key in a password manager, since without it you\n"
+                << "will not be able to restart the manager.\n"
+                << std::flush;
+    } else {
+      if (Status s = write_unlock_key_file(opts.data_dir, kek); !s.ok()) return s;
+      std::cout << "Swarm initialized: current node (" << ca::node_id_text(self) << ") is now a manager.\n\n"
+                << "To add a worker to this swarm, run the following command:\n\n    shoald join --token "
+                << cluster.worker_token() << " " << opts.advertise_addr << "\n\n"
+                << "To add a manager to this swarm, run 'shoal swarm join-token manager' and follow the "
+                   "instructions.\n"
+                << std::flush;
+    }
+    have_record = true;
+    return start_node({self});
+  }
+
+  // The founding transaction: the cluster object and this node, committed once this node leads.
+  void found_cluster_when_leader() {
+    found_timer = 0;
+    auto founding = disk->get("node/founding");
+    if (!founding) return;
+    if (store.cluster()) {
+      disk->erase("node/founding");
+      return;
+    }
+    if (!manager->is_leader()) {
+      found_timer = timers.after(opts.tick, [this] { found_cluster_when_leader(); });
+      return;
+    }
+    storepb::Transaction tx;
+    auto* a = tx.add_actions();
+    a->set_kind(storepb::StoreAction::CREATE);
+    a->mutable_cluster()->ParseFromString(*founding);
+    auto* n = tx.add_actions();
+    n->set_kind(storepb::StoreAction::CREATE);
+    auto* node = n->mutable_node();
+    node->set_id(ca::node_id_text(record.node_id));
+    node->mutable_spec()->set_desired_role("manager");
+    node->mutable_spec()->set_availability("active");
+    node->set_role("manager");
+    node->set_hostname(opts.hostname);
+    node->set_addr(record.advertise_addr);
+    node->set_state("ready");
+    node->set_cert_pem(record.cert_pem);
+    manager->submit(std::move(tx), [this](Status s, uint64_t) {
+      if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
+        spdlog::warn("founding the cluster: {}; retrying", s.message());
+        found_timer = timers.after(std::chrono::milliseconds(200), [this] { found_cluster_when_leader(); });
+        return;
+      }
+      disk->erase("node/founding");
+      spdlog::info("cluster {} founded", record.cluster_id);
+    });
+  }
+
+  // ---- join ----
+  Result<std::string> call_once(net::Endpoint& ep, const std::string& method, std::string body,
+                                std::function<Status(std::string_view)> check) {
+    std::optional<Status> status;
+    std::string reply;
+    ep.call_address(opts.join_addr, /*anonymous=*/true, std::move(check), method, std::move(body), kJoinTimeout,
+                    [&](Status s, std::string b) {
+                      status = s;
+                      reply = std::move(b);
+                    });
+    run_until([&] { return status.has_value(); }, kJoinTimeout + std::chrono::seconds(2));
+    if (!status) return Status::unavailable("no answer from " + opts.join_addr);
+    if (!status->ok()) return *status;
+    return reply;
+  }
+
+  Status join_cluster() {
+    if (data_dir_in_use(opts.data_dir)) {
+      return Status::failed_precondition("data directory " + opts.data_dir +
+                                         " already holds a node of a cluster; start it with `shoald --data-dir " +
+                                         opts.data_dir + "`, or join with an empty --data-dir");
+    }
+    auto token = ca::parse_join_token(opts.join_token);
+    if (!token.ok()) return Status::invalid_argument("invalid join token: " + token.status().message());
+    net::Endpoint anon(io, net::EndpointOptions{}, net::TlsIdentity{});
+    auto unreachable = [this](const Status& s) {
+      return Status::unavailable("cannot reach a manager at " + opts.join_addr + ": " + s.message() +
+                                 "; check the address and that the manager's port is open");
+    };
+    // 1. The root CA the manager shows, checked against the token before anything secret leaves.
+    auto root = call_once(anon, "ca.root", "", [](std::string_view) { return Status{}; });
+    if (!root.ok()) {
+      return root.status().code() == StatusCode::kUnavailable || root.status().code() == StatusCode::kDeadlineExceeded
+                 ? unreachable(root.status())
+                 : root.status();
+    }
+    auto digest = crypto.certificate_digest(*root);
+    if (!digest.ok()) return Status::invalid_argument("the manager sent no valid root CA: " + digest.status().message());
+    if (Status s = ca::verify_shown_ca(*token, *digest); !s.ok()) return s;
+    // 2. Token and certificate request, only to a server whose certificate chains to that root.
+    auto key = crypto.generate_key();
+    if (!key.ok()) return key.status();
+    auto csr = crypto.make_csr(key->private_key_pem);
+    if (!csr.ok()) return csr.status();
+    managerpb::JoinRequest req;
+    req.set_token(opts.join_token);
+    req.set_csr_pem(*csr);
+    req.set_advertise_addr(opts.advertise_addr);
+    req.set_hostname(opts.hostname);
+    const std::string root_pem = *root;
+    auto answer = call_once(anon, "node.join", req.SerializeAsString(), [this, root_pem](std::string_view chain) {
+      return crypto.verify_certificate(chain, {root_pem}, now_s());
+    });
+    anon.stop();
+    if (!answer.ok()) {
+      if (answer.status().code() == StatusCode::kPermissionDenied) return answer.status();
+      return answer.status().code() == StatusCode::kUnavailable ? unreachable(answer.status()) : answer.status();
+    }
+    managerpb::JoinResponse resp;
+    if (!resp.ParseFromString(*answer)) return Status::corruption("the manager's join answer does not parse");
+
+    if (Status s = make_data_dir(opts.data_dir); !s.ok()) return s;
+    crypto.random_bytes(kek.data(), kek.size());
+    if (Status s = open_disk(true); !s.ok()) return s;
+    record = NodeRecord{resp.node_id(), resp.cluster_id(), resp.role(), opts.listen_addr, opts.advertise_addr,
+                        key->private_key_pem, resp.cert_chain_pem(), resp.root_ca_pem(), {}};
+    for (const auto& m : resp.managers()) record.managers.emplace_back(m.node_id(), m.addr());
+    save_node_record(*disk, record);
+    if (Status s = sync_disk(); !s.ok()) return s;
+    if (Status s = write_unlock_key_file(opts.data_dir, kek); !s.ok()) return s;
+    std::cout << "This node joined a swarm as a " << resp.role() << " (node " << ca::node_id_text(resp.node_id())
+              << ").\n"
+              << std::flush;
+    have_record = true;
+    return start_node({});
+  }
+
+  // ---- restart ----
+  Status open_existing() {
+    if (!data_dir_in_use(opts.data_dir)) {
+      return Status::failed_precondition("data directory " + opts.data_dir +
+                                         " holds no node; create a cluster with `shoald init` or join one with "
+                                         "`shoald join --token TOKEN HOST:2377`");
+    }
+    auto key = read_unlock_key_file(opts.data_dir);
+    if (!key.ok()) return key.status();
+    if (!*key) {
+      locked = true;
+      spdlog::warn("this manager is locked: its raft data stays sealed until `shoal swarm unlock`");
+      return {};
+    }
+    kek = **key;
+    return open_and_start();
+  }
+
+  Status open_and_start() {
+    if (Status s = open_disk(false); !s.ok()) return s;
+    auto rec = load_node_record(*disk);
+    if (!rec.ok()) return rec.status();
+    record = *rec;
+    have_record = true;
+    locked = false;
+    return start_node({});
+  }
+
+  Status unlock(const AeadKey& key) {
+    if (!locked) return Status::failed_precondition("not locked");
+    kek = key;
+    Status s = open_and_start();
+    if (!s.ok()) {
+      disk.reset();
+      locked = true;
+    }
+    return s;
+  }
+
+  // ---- running ----
+  Status start_node(std::vector<NodeId> bootstrap_voters) {
+    net::EndpointOptions eo;
+    eo.self = record.node_id;
+    eo.cluster_id = record.cluster_id;
+    eo.listen_address = record.listen_addr;
+    net::TlsIdentity id{record.cert_pem, record.key_pem, {record.root_ca_pem}};
+    endpoint = std::make_unique<net::Endpoint>(io, eo, id);
+    if (Status s = endpoint->start(); !s.ok()) return s;
+    for (const auto& [mid, addr] : record.managers) {
+      if (mid != record.node_id) endpoint->set_peer_address(mid, addr);
+    }
+    rpc = std::make_unique<EndpointRpc>(*endpoint);
+    if (record.role == "manager") {
+      env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk});
+      store.on_change([this](const storepb::StoreAction& a) { on_store_change(a); });
+      raft::RaftNodeOptions ro;
+      ro.raft.id = record.node_id;
+      ro.raft.election_tick = opts.election_ticks;
+      ro.raft.heartbeat_tick = opts.heartbeat_ticks;
+      ro.tick_interval = opts.tick;
+      ro.bootstrap_voters = std::move(bootstrap_voters);
+      raft = std::make_unique<raft::RaftNode>(*env, ro, store);
+      if (!raft->status().ok()) return Status::corruption("raft state: " + raft->status().message());
+      manager = std::make_unique<manager::Manager>(*env, crypto, *rpc, *raft, store, manager::ManagerOptions{record.node_id});
+      api_ctx.store = &store;
+      api_ctx.manager = manager.get();
+      if (disk->get("node/founding")) found_cluster_when_leader();
+    }
+    api_ctx.record = &record;
+    schedule_renewal();
+    spdlog::info("node {} ({}) of cluster {} listening on {}", ca::node_id_text(record.node_id), record.role,
+                 record.cluster_id, record.listen_addr);
+    return {};
+  }
+
+  void on_store_change(const storepb::StoreAction& a) {
+    if (a.object_case() == storepb::StoreAction::kNode) {
+      const auto& n = a.node();
+      auto id = ca::parse_node_id(n.id());
+      if (!id.ok() || *id == record.node_id) return;
+      if (a.kind() == storepb::StoreAction::REMOVE) {
+        endpoint->forget_peer(*id);
+      } else if (n.role() == "manager" && !n.addr().empty()) {
+        endpoint->set_peer_address(*id, n.addr());
+      }
+    } else if (a.object_case() == storepb::StoreAction::kCluster) {
+      apply_autolock(a.cluster());
+    }
+  }
+
+  // Autolock on: this manager's data key is sealed under the cluster's unlock key, and no key
+  // file stays on disk. Off: a key of its own, kept in the key file.
+  void apply_autolock(const storepb::ClusterObject& c) {
+    if (!disk) return;
+    if (c.autolock()) {
+      auto key = parse_unlock_key(c.unlock_key());
+      if (!key.ok() || *key == kek) return;
+      if (Status s = disk->rewrap_data_key(*key); !s.ok()) return spdlog::error("autolock: {}", s.message());
+      kek = *key;
+      remove_unlock_key_file(opts.data_dir).ignore();
+      spdlog::info("autolock: data key now sealed under the cluster's unlock key");
+    } else {
+      auto file = read_unlock_key_file(opts.data_dir);
+      if (file.ok() && *file) return;
+      AeadKey fresh;
+      crypto.random_bytes(fresh.data(), fresh.size());
+      if (Status s = disk->rewrap_data_key(fresh); !s.ok()) return spdlog::error("autolock off: {}", s.message());
+      kek = fresh;
+      write_unlock_key_file(opts.data_dir, kek).ignore();
+      spdlog::info("autolock off: unlock key kept in the data directory");
+    }
+  }
+
+  // ---- certificate renewal ----
+  void schedule_renewal() {
+    auto info = crypto.parse_certificate(record.cert_pem);
+    if (!info.ok()) return spdlog::error("own certificate: {}", info.status().message());
+    const Duration delay = ca::renewal_delay(*info, now_s(), rng);
+    timers.cancel(renew_timer);
+    renew_timer = timers.after(delay, [this] { renew(); });
+    spdlog::info("certificate valid until {}, renewal in {:.1f} s", info->not_after_unix_s, to_seconds(delay));
+  }
+
+  void renew() {
+    renew_timer = 0;
+    auto key = crypto.generate_key();
+    auto csr = key.ok() ? crypto.make_csr(key->private_key_pem) : Result<std::string>(key.status());
+    if (!csr.ok()) return spdlog::error("renewal: {}", csr.status().message());
+    auto install = [this, key_pem = key->private_key_pem](const std::string& role, const std::string& chain,
+                                                          const std::string& root) {
+      record.key_pem = key_pem;
+      record.cert_pem = chain;
+      if (!root.empty()) record.root_ca_pem = root;
+      if (Status s = endpoint->set_identity({record.cert_pem, record.key_pem, {record.root_ca_pem}}); !s.ok()) {
+        return spdlog::error("renewal: new certificate refused: {}", s.message());
+      }
+      save_node_record(*disk, record);
+      disk->sync([](Status s) {
+        if (!s.ok()) spdlog::error("renewal: saving the certificate: {}", s.message());
+      });
+      spdlog::info("certificate renewed (role {})", role);
+      schedule_renewal();
+    };
+    auto retry_later = [this](const Status& s) {
+      spdlog::warn("renewal failed: {}; retrying in 5 s", s.message());
+      renew_timer = timers.after(std::chrono::seconds(5), [this] { renew(); });
+    };
+    if (manager) {
+      const auto* node = store.find_node(ca::node_id_text(record.node_id));
+      auto role = manager::parse_role_word(node ? node->spec().desired_role() : record.role);
+      if (!role.ok()) return retry_later(role.status());
+      auto cert = manager->issue_certificate(*csr, record.node_id, *role);
+      if (!cert.ok()) return retry_later(cert.status());
+      return install(manager::role_word(*role), *cert, store.cluster() ? store.cluster()->root_ca_cert_pem() : "");
+    }
+    if (record.managers.empty()) return retry_later(Status::unavailable("no manager address known"));
+    managerpb::RenewRequest req;
+    req.set_csr_pem(*csr);
+    const NodeId to = record.managers[rng.uniform(0, record.managers.size() - 1)].first;
+    rpc->call(to, "ca.renew", req.SerializeAsString(), std::chrono::seconds(5),
+              [install, retry_later](Status s, std::string body) {
+                managerpb::RenewResponse resp;
+                if (s.ok() && !resp.ParseFromString(body)) s = Status::corruption("renew answer does not parse");
+                if (!s.ok()) return retry_later(s);
+                install(resp.role(), resp.cert_chain_pem(), resp.root_ca_pem());
+              });
+  }
+
+  // ---- the API ----
+  Status start_api() {
+    api_ctx.crypto = &crypto;
+    api_ctx.clock = &clock;
+    api_ctx.hostname = opts.hostname;
+    api_ctx.locked = [this] { return locked; };
+    api_ctx.unlock = [this](const AeadKey& k) { return unlock(k); };
+    api_ctx.current_kek = [this] { return kek; };
+    api_ctx.shutdown = [this](bool wipe) {
+      wipe_on_exit = wipe;
+      boost::asio::post(io, [this] { stop(); });
+    };
+    api_ctx.reachable = [this](uint64_t id) {
+      if (id == record.node_id) return true;
+      if (!raft || !manager->is_leader()) return true;  // only the leader tracks followers
+      const raft::Progress* pr = raft->raft().progress(id);
+      return pr != nullptr && pr->recent_active;
+    };
+    add_api_routes(router, api_ctx);
+    http = std::make_unique<api::HttpServer>(io, [this](api::HttpRequest req, api::Responder respond) {
+      router.dispatch(std::move(req), std::move(respond));
+    });
+    return http->listen_unix(opts.socket_path);
+  }
+
+  void stop() {
+    if (stopping) return;
+    stopping = true;
+    spdlog::info("shutting down");
+    if (http) http->stop();
+    if (endpoint) endpoint->stop();
+    io.stop();
+  }
+
+  int run() {
+    Status s;
+    switch (opts.mode) {
+      case DaemonOptions::Mode::kInit: s = init_cluster(); break;
+      case DaemonOptions::Mode::kJoin: s = join_cluster(); break;
+      case DaemonOptions::Mode::kRestart: s = open_existing(); break;
+    }
+    if (s.ok()) s = start_api();
+    if (!s.ok()) {
+      std::cerr << "shoald: " << s.message() << "\n";
+      return 1;
+    }
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([this](const boost::system::error_code& ec, int) {
+      if (!ec) stop();
+    });
+    io.restart();
+    io.run();
+    manager.reset();
+    raft.reset();
+    if (disk) disk->close();
+    if (wipe_on_exit) {
+      std::error_code ec;
+      std::filesystem::remove_all(opts.data_dir, ec);
+    }
+    return 0;
+  }
+};
+
+Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Daemon::~Daemon() = default;
+int Daemon::run() { return impl_->run(); }
+
+}  // namespace shoal::daemon

@@ -1,0 +1,186 @@
+#include "tests/integration/cluster_harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "io_real/api/http_client.h"
+
+namespace shoal::integration {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+ClusterHarness::ClusterHarness() {
+  char tmpl[] = "/tmp/shoal-it-XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+}
+
+ClusterHarness::~ClusterHarness() {
+  for (auto& n : nodes_) {
+    if (n->pid > 0) kill(*n, SIGKILL);
+  }
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+NodeProc& ClusterHarness::add(const std::string& name) {
+  auto n = std::make_unique<NodeProc>();
+  n->name = name;
+  n->data_dir = dir_ + "/" + name;
+  n->socket = dir_ + "/" + name + ".sock";
+  n->addr = "127.0.0.1:" + std::to_string(free_port());
+  n->log = dir_ + "/" + name + ".log";
+  nodes_.push_back(std::move(n));
+  return *nodes_.back();
+}
+
+void ClusterHarness::spawn(NodeProc& n, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {std::string(SHOAL_BIN_DIR) + "/shoald", "--data-dir", n.data_dir,
+                                   "--listen-addr", n.addr, "--socket", n.socket, "--hostname", n.name};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(n.log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> cargs;
+    for (auto& a : argv) cargs.push_back(a.data());
+    cargs.push_back(nullptr);
+    ::execv(cargs[0], cargs.data());
+    ::_exit(127);
+  }
+  n.pid = pid;
+}
+
+bool ClusterHarness::wait_api(const NodeProc& n, std::chrono::milliseconds limit) {
+  return eventually(
+      [&] {
+        int status = 0;
+        if (::waitpid(n.pid, &status, WNOHANG) == n.pid) return true;  // exited: stop waiting
+        auto r = call(n, "GET", "/info");
+        return r && r->status == 200;
+      },
+      limit);
+}
+
+NodeProc& ClusterHarness::init(const std::string& name, std::vector<std::string> extra) {
+  NodeProc& n = add(name);
+  std::vector<std::string> args = {"init"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  spawn(n, args);
+  wait_api(n, 15s);
+  eventually([&] { return call(n, "GET", "/swarm").value_or(api::HttpResponse{0, "", ""}).status == 200; }, 15s);
+  return n;
+}
+
+NodeProc& ClusterHarness::join(const std::string& name, const std::string& token, const NodeProc& via) {
+  NodeProc& n = add(name);
+  spawn(n, {"join", "--token", token, via.addr});
+  wait_api(n, 20s);
+  return n;
+}
+
+std::pair<int, std::string> ClusterHarness::join_expect_failure(const std::string& name, const std::string& token,
+                                                                const std::string& addr) {
+  NodeProc& n = add(name);
+  spawn(n, {"join", "--token", token, addr});
+  int status = 0;
+  bool exited = eventually([&] { return ::waitpid(n.pid, &status, WNOHANG) == n.pid; }, 30s);
+  if (!exited) {
+    kill(n, SIGKILL);
+    return {-1, read_log(n)};
+  }
+  n.pid = -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_log(n)};
+}
+
+void ClusterHarness::restart(NodeProc& n) {
+  spawn(n, {});
+  wait_api(n, 15s);
+}
+
+void ClusterHarness::kill(NodeProc& n, int sig) {
+  if (n.pid <= 0) return;
+  ::kill(n.pid, sig);
+  int status = 0;
+  ::waitpid(n.pid, &status, 0);
+  n.pid = -1;
+}
+
+std::optional<api::HttpResponse> ClusterHarness::call(const NodeProc& n, const std::string& method,
+                                                      const std::string& target, const std::string& body) {
+  auto r = api::http_call(n.socket, method, target, body, std::chrono::seconds(10));
+  if (!r.ok()) return std::nullopt;
+  return *r;
+}
+
+nlohmann::json ClusterHarness::get_json(const NodeProc& n, const std::string& target) {
+  auto r = call(n, "GET", target);
+  if (!r || r->status != 200) return nullptr;
+  return nlohmann::json::parse(r->body, nullptr, false);
+}
+
+std::pair<int, std::string> ClusterHarness::cli(const NodeProc& n, const std::vector<std::string>& args) {
+  const std::string out = dir_ + "/cli.out";
+  std::string cmd = std::string(SHOAL_BIN_DIR) + "/shoal -H unix://" + n.socket;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " > " + out + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::ifstream in(out);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
+}
+
+std::string ClusterHarness::manager_token(const NodeProc& n) {
+  auto j = get_json(n, "/swarm");
+  return j.is_object() ? j["JoinTokens"]["Manager"].get<std::string>() : "";
+}
+
+std::string ClusterHarness::worker_token(const NodeProc& n) {
+  auto j = get_json(n, "/swarm");
+  return j.is_object() ? j["JoinTokens"]["Worker"].get<std::string>() : "";
+}
+
+std::string ClusterHarness::read_log(const NodeProc& n) const {
+  std::ifstream in(n.log);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace shoal::integration
