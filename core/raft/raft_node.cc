@@ -34,6 +34,7 @@ RaftNode::RaftNode(Env& env, RaftNodeOptions options, StateMachine& sm, RaftNode
   const bool fresh = !opts_.bootstrap_voters.empty() && storage_.snapshot().metadata().index() == 0 &&
                      storage_.hard_state().commit() < opts_.bootstrap_voters.size();
   if (status_.ok() && fresh) bootstrap_log();
+  if (status_.ok() && !fresh && opts_.force_new_cluster) force_standalone();
   // A fresh stream per start: a restarted node must not replay its old election timeouts.
   raft_ = std::make_unique<Raft>(opts_.raft, storage_, Rng(env_.rng.next_u64()));
   if (!status_.ok()) return;  // a node with corrupt state does nothing at all
@@ -62,6 +63,58 @@ void RaftNode::bootstrap_log() {
   // Not synced here: a crash before the first sync simply bootstraps the same log again.
   for (const auto& e : entries) env_.disk.put(entry_key(e.index()), e.SerializeAsString());
   env_.disk.put(kHardStateKey, hs.SerializeAsString());
+}
+
+void RaftNode::force_standalone() {
+  // The membership as of the commit index: the snapshot's, then each committed conf change.
+  const raftpb::SnapshotMetadata& meta = storage_.snapshot().metadata();
+  std::set<NodeId> members(meta.conf_state().voters().begin(), meta.conf_state().voters().end());
+  members.insert(meta.conf_state().learners().begin(), meta.conf_state().learners().end());
+  raftpb::HardState hs = storage_.hard_state();
+  const uint64_t commit = hs.commit();
+  std::vector<raftpb::Entry> kept;
+  const uint64_t last_kept = std::min(commit, storage_.last_index());
+  if (last_kept >= storage_.first_index()) {
+    auto got = storage_.entries(storage_.first_index(), last_kept + 1, UINT64_MAX);
+    if (got.ok()) kept = std::move(*got);
+  }
+  for (const raftpb::Entry& e : kept) {
+    if (e.type() == raftpb::ENTRY_CONF_CHANGE) {
+      raftpb::ConfChange cc;
+      if (cc.ParseFromString(e.data())) {
+        if (cc.type() == raftpb::CONF_REMOVE_NODE) members.erase(cc.node_id());
+        else members.insert(cc.node_id());
+      }
+    }
+  }
+  // Entries past the commit index were never acknowledged to a client: they go.
+  env_.disk.erase_range(entry_key(commit + 1), kEntryEnd);
+  const uint64_t term = std::max<uint64_t>(hs.term(), 1);
+  uint64_t index = commit;
+  std::vector<raftpb::Entry> removals;
+  for (NodeId m : members) {
+    if (m == opts_.raft.id) continue;
+    raftpb::ConfChange cc;
+    cc.set_type(raftpb::CONF_REMOVE_NODE);
+    cc.set_node_id(m);
+    raftpb::Entry e;
+    e.set_term(term);
+    e.set_index(++index);
+    e.set_type(raftpb::ENTRY_CONF_CHANGE);
+    e.set_data(cc.SerializeAsString());
+    env_.disk.put(entry_key(e.index()), e.SerializeAsString());
+    removals.push_back(std::move(e));
+  }
+  hs.set_term(term);
+  hs.set_commit(index);
+  env_.disk.put(kHardStateKey, hs.SerializeAsString());
+  // Rebuild the in-memory log: the committed prefix, then the removals.
+  Storage rebuilt;
+  rebuilt.apply_snapshot(storage_.snapshot());
+  rebuilt.append(kept);
+  rebuilt.append(removals);
+  rebuilt.set_hard_state(hs);
+  storage_ = std::move(rebuilt);
 }
 
 Status RaftNode::load() {

@@ -41,6 +41,10 @@ struct RaftNodeOptions {
   uint64_t promote_lag = 10;
   // The voters of a brand-new cluster; used only when the disk holds no Raft state.
   std::vector<NodeId> bootstrap_voters;
+  // Recover from lost quorum (`shoald --force-new-cluster`), as etcd does: drop the entries
+  // that were never committed and commit the removal of every other member, so this node
+  // alone is the cluster, keeping all committed state.
+  bool force_new_cluster = false;
 };
 
 // Notifications for observers (the simulator's checkers and timeline). All optional.
@@ -81,6 +85,7 @@ class RaftNode {
  private:
   Status load();
   void bootstrap_log();
+  void force_standalone();
   void on_message(const PeerIdentity& from, std::string_view payload);
   void on_tick();
   void pump();

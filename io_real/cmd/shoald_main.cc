@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   app.add_option("--advertise-addr", opts.advertise_addr, "address other nodes reach this one at (default: listen)");
   app.add_option("--socket", opts.socket_path, "the client API's unix socket")->capture_default_str();
   app.add_option("--hostname", opts.hostname, "name shown in `shoal node ls` (default: the machine's)");
-  app.add_flag("--force-new-cluster", opts.force_new_cluster, "recover a manager that lost quorum (not yet built)");
+  app.add_flag("--force-new-cluster", opts.force_new_cluster, "restart this manager as the only member, keeping its data (after lost quorum)");
   std::string tick = "20";
   app.add_option("--raft-tick-ms", tick, "raft tick in milliseconds (election after 10-20 ticks)")->capture_default_str();
 
@@ -66,8 +66,9 @@ int main(int argc, char** argv) {
     std::cerr << "shoald: --raft-tick-ms must be a number of milliseconds between 1 and 10000\n";
     return 1;
   }
-  if (opts.force_new_cluster) {
-    std::cerr << "shoald: --force-new-cluster is not built yet\n";
+  if (opts.force_new_cluster && opts.mode != DaemonOptions::Mode::kRestart) {
+    std::cerr << "shoald: --force-new-cluster restarts an existing manager from its --data-dir; it cannot be "
+                 "combined with init or join\n";
     return 1;
   }
   return shoal::daemon::Daemon(std::move(opts)).run();

@@ -356,6 +356,8 @@ struct Daemon::Impl {
       ro.raft.heartbeat_tick = opts.heartbeat_ticks;
       ro.tick_interval = opts.tick;
       ro.bootstrap_voters = std::move(bootstrap_voters);
+      ro.force_new_cluster = opts.force_new_cluster;
+      if (opts.force_new_cluster) spdlog::warn("--force-new-cluster: this manager alone is now the cluster");
       raft = std::make_unique<raft::RaftNode>(*env, ro, store);
       if (!raft->status().ok()) return Status::corruption("raft state: " + raft->status().message());
       manager = std::make_unique<manager::Manager>(*env, crypto, *rpc, *raft, store, manager::ManagerOptions{record.node_id});
