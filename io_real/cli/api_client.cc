@@ -1,0 +1,75 @@
+#include "io_real/cli/api_client.h"
+
+#include "io_real/api/http_client.h"
+#include "io_real/cli/format.h"
+
+namespace shoal::cli {
+
+Result<DaemonAddress> parse_daemon_host(std::string_view host) {
+  const auto bad = [&](const std::string& why) {
+    return Status::invalid_argument("invalid host \"" + std::string(host) + "\": " + why +
+                                    " (want unix:///path/to/socket or tcp://host:port)");
+  };
+  DaemonAddress a;
+  if (host.rfind("unix://", 0) == 0) {
+    a.kind = DaemonAddress::Kind::kUnix;
+    a.address = std::string(host.substr(7));
+    if (a.address.empty() || a.address[0] != '/') return bad("the socket path must be absolute");
+    return a;
+  }
+  if (host.rfind("tcp://", 0) == 0) {
+    a.kind = DaemonAddress::Kind::kTcp;
+    a.address = std::string(host.substr(6));
+    while (!a.address.empty() && a.address.back() == '/') a.address.pop_back();
+    const size_t colon = a.address.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == a.address.size()) return bad("missing host or port");
+    return a;
+  }
+  return bad("unknown scheme");
+}
+
+Result<ApiClient> ApiClient::connect(std::string_view host, Duration timeout) {
+  auto a = parse_daemon_host(host);
+  if (!a.ok()) return a.status();
+  return ApiClient(std::move(*a), timeout);
+}
+
+Result<nlohmann::json> ApiClient::call(std::string_view method, const std::string& target,
+                                       const nlohmann::json* body, const NotFound* not_found) const {
+  const std::string full = "/v" + std::string(api::kApiVersion) + target;
+  std::string payload = body != nullptr ? body->dump() : std::string();
+  auto r = address_.kind == DaemonAddress::Kind::kUnix
+               ? api::http_call(address_.address, std::string(method), full, std::move(payload), timeout_)
+               : api::http_call_tcp(address_.address, std::string(method), full, std::move(payload), timeout_);
+  if (!r.ok()) return r.status();
+
+  nlohmann::json parsed = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  if (r->status >= 200 && r->status < 300) {
+    if (trim(r->body).empty()) return nlohmann::json();
+    if (parsed.is_discarded()) {
+      return Status::io_error("the daemon answered " + std::string(method) + " " + target + " with a body that is not JSON");
+    }
+    return parsed;
+  }
+  if (r->status == 404 && not_found != nullptr) {
+    return Status::not_found("Error: No such " + not_found->kind + ": " + not_found->ref);
+  }
+  std::string message;
+  if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
+    message = parsed["message"].get<std::string>();
+  } else {
+    message = trim(r->body);
+    if (message.empty()) message = "HTTP status " + std::to_string(r->status);
+  }
+  message = "Error response from daemon: " + message;
+  switch (r->status) {
+    case 400: return Status::invalid_argument(message);
+    case 403: return Status::permission_denied(message);
+    case 404: return Status::not_found(message);
+    case 409: return Status::already_exists(message);
+    case 503: return Status::unavailable(message);
+    default: return Status::io_error(message);
+  }
+}
+
+}  // namespace shoal::cli

@@ -1,0 +1,74 @@
+// What the command groups of the `shoal` CLI share (internal to io_real/cli/): the run context,
+// JSON field access that tolerates missing fields, and each group's registration function.
+//
+// A command's CLI11 callback calls Context::run with its body; the body returns a Status, which
+// run_cli prints (its message, verbatim) and turns into exit code 1.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/env/status.h"
+#include "io_real/cli/api_client.h"
+#include "io_real/cli/cli.h"
+
+namespace CLI {
+class App;
+}
+
+namespace shoal::cli {
+
+// The largest config or secret data the CLI reads from a file or stdin before sending it.
+inline constexpr size_t kMaxObjectDataBytes = size_t{1} << 20;
+
+struct Context {
+  explicit Context(const CliIo& io_in) : io(io_in) {}
+  const CliIo& io;
+  std::string host;
+  Duration timeout = std::chrono::seconds(150);  // above the daemon's 120 s handler deadline
+  Status result;
+
+  int64_t now_ns() const;
+  void pause(Duration d) const;
+  // Connects (parses the host), runs `body`, stores its Status in `result`.
+  void run(const std::function<Status(const ApiClient&)>& body);
+};
+
+// Field access by path; a missing field or one of another type reads as ""/0/false/null.
+std::string str_at(const nlohmann::json& j, std::initializer_list<std::string_view> path);
+int64_t int_at(const nlohmann::json& j, std::initializer_list<std::string_view> path);
+bool bool_at(const nlohmann::json& j, std::initializer_list<std::string_view> path);
+const nlohmann::json& at(const nlohmann::json& j, std::initializer_list<std::string_view> path);
+
+// JSON as `docker inspect` prints it: an array, four-space indent, then a newline.
+std::string inspect_json(const nlohmann::json& array);
+
+// Reads a whole file, or stdin for "-", at most kMaxObjectDataBytes.
+Result<std::string> read_data_file(const Context& ctx, const std::string& file);
+
+// Parses -l/--label values "k=v" (or "k", an empty value) into a JSON object.
+nlohmann::json labels_json(const std::vector<std::string>& labels);
+
+// Reads a key from stdin: prompted without echo on a terminal, else the first line, trimmed.
+std::string read_key(const Context& ctx, std::string_view prompt);
+
+void add_system_commands(CLI::App& app, Context& ctx);
+void add_node_commands(CLI::App& app, Context& ctx);
+void add_swarm_commands(CLI::App& app, Context& ctx);
+void add_config_commands(CLI::App& app, Context& ctx);
+void add_secret_commands(CLI::App& app, Context& ctx);
+
+// Configs and secrets share their commands; secrets never show data.
+struct StoredObjectKind {
+  std::string noun;        // "config" / "secret"
+  std::string collection;  // "/configs" / "/secrets"
+  bool is_secret = false;
+};
+void add_stored_object_commands(CLI::App& app, Context& ctx, const StoredObjectKind& kind);
+
+}  // namespace shoal::cli
