@@ -160,6 +160,9 @@ void tls13_only(ssl::context& ctx) {
   SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_3_VERSION);
   SSL_CTX_set_num_tickets(ctx.native_handle(), 0);  // no session resumption: every peer is verified
   SSL_CTX_set_verify_depth(ctx.native_handle(), 8);
+  // Send exactly the configured chain (leaf + intermediates), not one OpenSSL builds from the
+  // trust store.
+  SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_NO_AUTO_CHAIN);
 }
 
 Status load_identity(ssl::context& ctx, const TlsIdentity& id, const char* what) {
@@ -253,15 +256,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Kind { kInbound, kPeer, kAddress };
   enum class State { kIdle, kBackoff, kConnecting, kOpen, kDraining, kClosed };
 
-  Connection(std::weak_ptr<EndpointImpl> ep, asio::io_context& io, Kind kind, std::shared_ptr<ssl::context> ctx,
-             tcp::socket socket, uint64_t id, uint32_t max_frame_body)
-      : ep_(std::move(ep)),
-        kind_(kind),
-        id_(id),
-        ctx_(std::move(ctx)),
-        stream_(std::move(socket), *ctx_),
-        timer_(io),
-        decoder_(max_frame_body) {}
+  Connection(std::weak_ptr<EndpointImpl> ep, asio::io_context& io, Kind kind, uint64_t id, uint32_t max_frame_body)
+      : ep_(std::move(ep)), kind_(kind), id_(id), io_(io), timer_(io), decoder_(max_frame_body) {}
 
   Kind kind() const { return kind_; }
   State state() const { return state_; }
@@ -280,9 +276,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::function<Status(std::string_view)> check_server;
   bool was_open = false;  // the handshake completed at some point
 
-  void start_inbound(Duration handshake_timeout);
-  void start_outbound(std::string host_port, Duration handshake_timeout);
-  void start_backoff(Duration delay);
+  // The TLS context is taken when the connection starts, so a connection waiting out a backoff
+  // uses the identity current when it finally connects. Both may throw (OpenSSL out of memory).
+  void start_inbound(tcp::socket socket, std::shared_ptr<ssl::context> ctx, Duration handshake_timeout);
+  void start_outbound(std::string host_port, std::shared_ptr<ssl::context> ctx, Duration handshake_timeout);
+  // Waits `delay`, then connects to `host_port` with the endpoint's current client identity if
+  // anything is queued by then; otherwise goes idle (the next send connects at once).
+  void start_backoff(Duration delay, std::string host_port);
   // Appends an encoded frame; false (nothing queued) when closed or over the byte bound.
   bool enqueue(FrameType type, std::string frame, size_t limit);
   // Drops queued frames of one type (raft frames queued for a peer that turned out not to be a
@@ -309,8 +309,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Kind kind_;
   uint64_t id_;
   State state_ = State::kIdle;
+  asio::io_context& io_;
   std::shared_ptr<ssl::context> ctx_;
-  ssl::stream<tcp::socket> stream_;
+  std::unique_ptr<ssl::stream<tcp::socket>> stream_;  // made when the connection starts
   asio::steady_timer timer_;  // handshake deadline, backoff delay or drain deadline
   std::unique_ptr<tcp::resolver> resolver_;
   std::string remote_;
@@ -375,7 +376,7 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   void on_closed(const std::shared_ptr<Connection>& c, const std::string& reason);
   void finish_call(uint64_t id, Status s, std::string body);
   void count_frames_out(uint64_t n) { frames_out_ += n; }
-  asio::io_context& io() { return io_; }
+  std::shared_ptr<ssl::context> client_context() const { return ctx_.client; }
   const EndpointOptions& options() const { return opts_; }
   std::string name() const { return opts_.self != 0 ? ca::node_id_text(opts_.self) : std::string("(no id)"); }
   LogLimiter& warn_limit() { return warn_limit_; }
@@ -410,8 +411,7 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   };
 
   void accept();
-  std::shared_ptr<Connection> make_connection(Connection::Kind kind, std::shared_ptr<ssl::context> ctx,
-                                              tcp::socket socket);
+  std::shared_ptr<Connection> make_connection(Connection::Kind kind);
   std::shared_ptr<Connection> peer_connection(NodeId to);
   void kick(const std::shared_ptr<Connection>& c, NodeId to);
   void send_raft(NodeId to, std::string payload);
@@ -451,32 +451,44 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
 
 // ---- Connection: implementation ---------------------------------------------------------------
 
-void Connection::start_inbound(Duration handshake_timeout) {
+void Connection::start_inbound(tcp::socket socket, std::shared_ptr<ssl::context> ctx, Duration handshake_timeout) {
+  ctx_ = std::move(ctx);
+  stream_ = std::make_unique<ssl::stream<tcp::socket>>(std::move(socket), *ctx_);
   error_code ec;
-  auto rep = stream_.lowest_layer().remote_endpoint(ec);
+  auto rep = stream_->lowest_layer().remote_endpoint(ec);
   remote_ = ec ? std::string("(unknown)") : rep.address().to_string() + ":" + std::to_string(rep.port());
   state_ = State::kConnecting;
   timer_.expires_after(handshake_timeout);
   timer_.async_wait([self = shared_from_this()](const error_code& e) {
     if (!e && self->state_ == State::kConnecting) self->close("no TLS handshake within the time limit");
   });
-  stream_.set_verify_callback(
-      [this](bool pre, ssl::verify_context& vctx) { return verify(pre, vctx); });
+  stream_->set_verify_callback([this](bool pre, ssl::verify_context& vctx) { return verify(pre, vctx); });
   handshake(ssl::stream_base::server);
 }
 
-void Connection::start_backoff(Duration delay) {
+void Connection::start_backoff(Duration delay, std::string host_port) {
   state_ = State::kBackoff;
+  host_port_ = std::move(host_port);
   timer_.expires_after(delay);
   timer_.async_wait([self = shared_from_this()](const error_code& e) {
     if (e || self->state_ != State::kBackoff) return;
     self->state_ = State::kIdle;
     auto ep = self->ep();
-    if (ep && self->has_work()) self->start_outbound(self->host_port_, ep->options().handshake_timeout);
+    if (!ep || !self->has_work()) return;
+    auto ctx = ep->client_context();
+    if (!ctx) return self->close("this node has no certificate");
+    try {
+      self->start_outbound(self->host_port_, std::move(ctx), ep->options().handshake_timeout);
+    } catch (const std::exception& x) {
+      self->close(std::string("cannot make a TLS connection: ") + x.what());
+    }
   });
 }
 
-void Connection::start_outbound(std::string host_port, Duration handshake_timeout) {
+void Connection::start_outbound(std::string host_port, std::shared_ptr<ssl::context> ctx,
+                                Duration handshake_timeout) {
+  ctx_ = std::move(ctx);
+  stream_ = std::make_unique<ssl::stream<tcp::socket>>(io_, *ctx_);
   host_port_ = std::move(host_port);
   remote_ = host_port_;
   state_ = State::kConnecting;
@@ -485,12 +497,12 @@ void Connection::start_outbound(std::string host_port, Duration handshake_timeou
     if (!e && self->state_ == State::kConnecting) self->close("no connection and TLS handshake within the time limit");
   });
   if (verify_server) {
-    stream_.set_verify_callback([this](bool pre, ssl::verify_context& vctx) { return verify(pre, vctx); });
+    stream_->set_verify_callback([this](bool pre, ssl::verify_context& vctx) { return verify(pre, vctx); });
   }
   auto hp = split_host_port(host_port_);
   if (!hp.ok()) {
     // Closing from inside a call the caller is still in would surprise it: close on the loop.
-    asio::post(stream_.get_executor(), [self = shared_from_this(), why = hp.status().message()]() { self->close(why); });
+    asio::post(io_, [self = shared_from_this(), why = hp.status().message()]() { self->close(why); });
     return;
   }
   error_code ec;
@@ -499,12 +511,12 @@ void Connection::start_outbound(std::string host_port, Duration handshake_timeou
     connect_to(tcp::endpoint(addr, hp->second));
     return;
   }
-  resolver_ = std::make_unique<tcp::resolver>(stream_.get_executor());
+  resolver_ = std::make_unique<tcp::resolver>(io_);
   resolver_->async_resolve(hp->first, std::to_string(hp->second),
                            [self = shared_from_this()](const error_code& e, tcp::resolver::results_type results) {
                              if (self->state_ != State::kConnecting) return;
                              if (e) return self->close("cannot resolve " + self->host_port_ + ": " + e.message());
-                             asio::async_connect(self->stream_.lowest_layer(), results,
+                             asio::async_connect(self->stream_->lowest_layer(), results,
                                                  [self](const error_code& e2, const tcp::endpoint&) {
                                                    if (self->state_ != State::kConnecting) return;
                                                    if (e2) return self->close("cannot connect: " + e2.message());
@@ -514,17 +526,17 @@ void Connection::start_outbound(std::string host_port, Duration handshake_timeou
 }
 
 void Connection::connect_to(const tcp::endpoint& to) {
-  stream_.lowest_layer().async_connect(to, [self = shared_from_this()](const error_code& e) {
+  stream_->lowest_layer().async_connect(to, [self = shared_from_this()](const error_code& e) {
     if (self->state_ != State::kConnecting) return;
     if (e) return self->close("cannot connect: " + e.message());
     error_code ignored;
-    self->stream_.lowest_layer().set_option(tcp::no_delay(true), ignored);
+    self->stream_->lowest_layer().set_option(tcp::no_delay(true), ignored);
     self->handshake(ssl::stream_base::client);
   });
 }
 
 void Connection::handshake(ssl::stream_base::handshake_type type) {
-  stream_.async_handshake(type, [self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
+  stream_->async_handshake(type, [self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
 }
 
 // Runs for every certificate of the peer's chain, root first; depth 0 is the peer's own.
@@ -569,12 +581,16 @@ void Connection::on_handshake(const error_code& e) {
   if (!ep) return close("endpoint stopped");
   if (e) {
     const bool refused = !verify_reason_.empty() || e.category() == asio::error::get_ssl_category();
-    std::string why = verify_reason_.empty() ? "TLS handshake failed: " + e.message() : verify_reason_;
+    std::string why = verify_reason_;
+    if (why.empty()) {
+      why = e.message().find("alert") != std::string::npos ? "the peer refused the TLS handshake (" + e.message() + ")"
+                                                            : "TLS handshake failed: " + e.message();
+    }
     ep->on_handshake_failed(*this, why, refused);
     return close(why);
   }
   timer_.cancel();
-  SSL* ssl = stream_.native_handle();
+  SSL* ssl = stream_->native_handle();
   X509* cert = SSL_get0_peer_certificate(ssl);
   if (verify_server && cert != nullptr && (!peer_ || SSL_get_verify_result(ssl) != X509_V_OK)) {
     // Cannot happen with the verify callback installed; refuse rather than trust it.
@@ -606,7 +622,7 @@ void Connection::on_handshake(const error_code& e) {
 }
 
 void Connection::read() {
-  stream_.async_read_some(asio::buffer(read_buf_), [self = shared_from_this()](const error_code& e, size_t n) {
+  stream_->async_read_some(asio::buffer(read_buf_), [self = shared_from_this()](const error_code& e, size_t n) {
     if (self->state_ == State::kClosed) return;
     if (e) {
       const bool quiet = e == asio::error::eof || e == ssl::error::stream_truncated ||
@@ -665,7 +681,7 @@ void Connection::write() {
     ++write_frames_;
   }
   writing_ = true;
-  asio::async_write(stream_, asio::buffer(write_buf_), [self = shared_from_this()](const error_code& e, size_t) {
+  asio::async_write(*stream_, asio::buffer(write_buf_), [self = shared_from_this()](const error_code& e, size_t) {
     self->writing_ = false;
     if (self->state_ == State::kClosed) return;
     if (e) return self->close("write failed: " + e.message());
@@ -692,7 +708,7 @@ void Connection::finish_drain() {
   // Our side is done: half-close so the peer reads the refusal, then close for good when the
   // peer closes or after a short grace period.
   error_code ignored;
-  stream_.lowest_layer().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_->lowest_layer().shutdown(tcp::socket::shutdown_send, ignored);
   timer_.expires_after(std::chrono::seconds(1));
   timer_.async_wait([self = shared_from_this()](const error_code& e) {
     if (!e) self->close(self->close_reason_);
@@ -706,7 +722,7 @@ void Connection::close(const std::string& reason) {
   error_code ignored;
   timer_.cancel();
   if (resolver_) resolver_->cancel();
-  stream_.lowest_layer().close(ignored);
+  if (stream_) stream_->lowest_layer().close(ignored);
   if (auto ep = this->ep()) ep->on_closed(shared_from_this(), draining ? close_reason_ : reason);
 }
 
@@ -715,7 +731,8 @@ void Connection::close(const std::string& reason) {
 std::string EndpointImpl::conn_text(const Connection& c) const {
   switch (c.kind()) {
     case Connection::Kind::kInbound:
-      return "connection from " + c.remote() + " (" + describe(c.peer()) + ")";
+      if (c.peer()) return "connection from " + c.remote() + " (" + describe(*c.peer()) + ")";
+      return "connection from " + c.remote() + (c.was_open ? " (no certificate)" : "");
     case Connection::Kind::kPeer:
       return "connection to node " + ca::node_id_text(c.expected_node) + " at " + c.remote();
     case Connection::Kind::kAddress:
@@ -780,26 +797,21 @@ void EndpointImpl::accept() {
     } else if (self->ctx_.server) {
       error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto c = self->make_connection(Connection::Kind::kInbound, self->ctx_.server, std::move(socket));
-      if (c) {
-        self->inbound_.insert(c);
-        c->start_inbound(self->opts_.handshake_timeout);
+      auto c = self->make_connection(Connection::Kind::kInbound);
+      self->inbound_.insert(c);
+      try {
+        c->start_inbound(std::move(socket), self->ctx_.server, self->opts_.handshake_timeout);
+      } catch (const std::exception& x) {
+        c->close(std::string("cannot make a TLS connection: ") + x.what());
       }
     }
     self->accept();
   });
 }
 
-std::shared_ptr<Connection> EndpointImpl::make_connection(Connection::Kind kind, std::shared_ptr<ssl::context> ctx,
-                                                          tcp::socket socket) {
-  try {
-    const auto max_body = static_cast<uint32_t>(std::min<size_t>(opts_.max_frame_body, UINT32_MAX));
-    return std::make_shared<Connection>(weak_from_this(), io_, kind, std::move(ctx), std::move(socket),
-                                        next_conn_id_++, max_body);
-  } catch (const std::exception& e) {
-    spdlog::error("net {}: cannot make a TLS connection: {}", name(), e.what());
-    return nullptr;
-  }
+std::shared_ptr<Connection> EndpointImpl::make_connection(Connection::Kind kind) {
+  const auto max_body = static_cast<uint32_t>(std::min<size_t>(opts_.max_frame_body, UINT32_MAX));
+  return std::make_shared<Connection>(weak_from_this(), io_, kind, next_conn_id_++, max_body);
 }
 
 void EndpointImpl::stop() {
@@ -872,8 +884,7 @@ bool EndpointImpl::verify_identity(Connection& c, const PeerIdentity& id, std::s
     return false;
   }
   if (c.kind() == Connection::Kind::kPeer && id.node_id != c.expected_node) {
-    *reason = "expected node " + ca::node_id_text(c.expected_node) + " at " + c.remote() +
-              " but its certificate names " + describe(id);
+    *reason = "its certificate names " + describe(id) + ", not node " + ca::node_id_text(c.expected_node);
     return false;
   }
   return true;
@@ -953,12 +964,9 @@ void EndpointImpl::on_closed(const std::shared_ptr<Connection>& c, const std::st
   }
   // The next attempt: a fresh connection that waits out the backoff, queueing meanwhile.
   p.conn = nullptr;
-  auto next = make_connection(Connection::Kind::kPeer, ctx_.client, tcp::socket(io_));
-  if (!next) return;
+  auto next = make_connection(Connection::Kind::kPeer);
   next->expected_node = it->first;
-  next->start_backoff(p.backoff);
-  // start_backoff does not know the address; keep it for when the timer fires.
-  next->host_port_ = p.address;
+  next->start_backoff(p.backoff, p.address);
   p.conn = std::move(next);
 }
 
@@ -966,12 +974,10 @@ std::shared_ptr<Connection> EndpointImpl::peer_connection(NodeId to) {
   auto it = peers_.find(to);
   if (it == peers_.end() || it->second.address.empty()) return nullptr;
   Peer& p = it->second;
+  if (!ctx_.client) return nullptr;
   if (!p.conn || p.conn->closed()) {
-    if (!ctx_.client) return nullptr;
-    p.conn = make_connection(Connection::Kind::kPeer, ctx_.client, tcp::socket(io_));
-    if (!p.conn) return nullptr;
+    p.conn = make_connection(Connection::Kind::kPeer);
     p.conn->expected_node = to;
-    p.conn->host_port_ = p.address;
   }
   return p.conn;
 }
@@ -980,7 +986,11 @@ void EndpointImpl::kick(const std::shared_ptr<Connection>& c, NodeId to) {
   if (c->state() != Connection::State::kIdle) return;
   auto it = peers_.find(to);
   if (it == peers_.end()) return;
-  c->start_outbound(it->second.address, opts_.handshake_timeout);
+  try {
+    c->start_outbound(it->second.address, ctx_.client, opts_.handshake_timeout);
+  } catch (const std::exception& x) {
+    c->close(std::string("cannot make a TLS connection: ") + x.what());
+  }
 }
 
 void EndpointImpl::send_raft(NodeId to, std::string payload) {
@@ -1206,13 +1216,16 @@ void EndpointImpl::call_address(std::string host_port, bool anonymous,
     return post_done(std::move(done),
                      Status::failed_precondition(what + ": this node has no certificate (call anonymously)"));
   }
-  auto c = make_connection(Connection::Kind::kAddress, ctx, tcp::socket(io_));
-  if (!c) return post_done(std::move(done), Status::io_error(what + ": cannot make a TLS connection"));
+  auto c = make_connection(Connection::Kind::kAddress);
   c->verify_server = !anonymous;
   c->check_server = std::move(check_server);
   if (start_call(c, std::move(method), std::move(body), timeout, std::move(done), std::move(what)) == 0) return;
   address_conns_.insert(c);
-  c->start_outbound(std::move(host_port), std::min(timeout, opts_.handshake_timeout));
+  try {
+    c->start_outbound(std::move(host_port), std::move(ctx), std::min(timeout, opts_.handshake_timeout));
+  } catch (const std::exception& x) {
+    c->close(std::string("cannot make a TLS connection: ") + x.what());
+  }
 }
 
 Endpoint::Stats EndpointImpl::stats() const {

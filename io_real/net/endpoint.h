@@ -61,9 +61,9 @@ class EndpointImpl;
 
 // What this node shows and whom it trusts.
 struct TlsIdentity {
-  std::string cert_chain_pem;                  // leaf followed by any intermediates; empty = none
-  std::string key_pem;                         // the leaf's private key
-  std::vector<std::string> trusted_roots_pem;  // during a root rotation: the old and the new
+  std::string cert_chain_pem{};                // leaf followed by any intermediates; empty = none
+  std::string key_pem{};                       // the leaf's private key
+  std::vector<std::string> trusted_roots_pem{};  // during a root rotation: the old and the new
 };
 
 // Who may call an RPC.
@@ -75,8 +75,8 @@ enum class Access {
 
 struct EndpointOptions {
   NodeId self = 0;
-  std::string cluster_id;
-  std::string listen_address;  // "127.0.0.1:2377", "[::1]:2377"; port 0 = ephemeral; empty = no listening
+  std::string cluster_id{};
+  std::string listen_address{};  // "127.0.0.1:2377", "[::1]:2377"; port 0 = ephemeral; empty = no listening
   size_t max_frame_body = 16u << 20;            // larger frames in either direction are refused
   size_t max_queued_bytes_per_peer = 64u << 20;  // per connection; beyond it new frames are dropped
   Duration reconnect_min = std::chrono::milliseconds(20);
