@@ -1,5 +1,6 @@
 #include "core/manager/manager.h"
 
+#include "core/ca/certificate_authority.h"
 #include "core/ca/node_identity.h"
 
 namespace shoal::manager {
@@ -50,6 +51,10 @@ Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store
   });
   rpc_.serve("ca.renew", RpcAccess::kAnyNode, [this](const PeerIdentity* from, std::string body, Rpc::Reply reply) {
     handle_renew(from, std::move(body), std::move(reply));
+  });
+  rpc_.serve("node.info", RpcAccess::kAnyNode, [this](const PeerIdentity* from, std::string, Rpc::Reply reply) {
+    if (!store_.cluster()) return reply(Status::unavailable("this manager has no cluster state yet"), "");
+    reply({}, node_info(from->node_id).SerializeAsString());
   });
   membership_timer_ = env_.timers.after(opts_.membership_interval, [this] { reconcile_membership(); });
 }
@@ -115,8 +120,68 @@ Result<std::string> Manager::issue_certificate(std::string_view csr_pem, NodeId 
   if (!c) return Status::unavailable("this manager has no cluster state yet");
   const int64_t now_s = now_ns() / 1'000'000'000;
   const int64_t lifetime = c->node_cert_expiry_s() > 0 ? c->node_cert_expiry_s() : kDefaultNodeCertLifetimeS;
-  CertificateTemplate t{ca::node_id_text(node), ca::role_ou(role), c->id(), now_s - 60, now_s + lifetime, false};
-  return crypto_.sign_csr(std::string(csr_pem), t, c->root_ca_cert_pem(), c->root_ca_key_pem());
+  const ca::CertificateAuthority authority =
+      c->has_rotation()
+          ? ca::CertificateAuthority::for_rotation(ca::RootRotation{
+                {c->rotation().new_cert_pem(), c->rotation().new_key_pem()}, c->rotation().cross_signed_pem()})
+          : ca::CertificateAuthority(ca::RootCa{c->root_ca_cert_pem(), c->root_ca_key_pem()});
+  return authority.issue_node_certificate(crypto_, csr_pem, node, role, c->id(), now_s, lifetime);
+}
+
+void Manager::renew_certificate(NodeId node, std::string csr_pem,
+                                std::function<void(Status, managerpb::RenewResponse)> done) {
+  const auto* n = store_.find_node(ca::node_id_text(node));
+  if (!n) return done(Status::permission_denied("node " + ca::node_id_text(node) + " was removed from the cluster"), {});
+  // The new certificate carries the role the cluster wants now: this is how promote and demote
+  // reach a node's certificate.
+  auto role = parse_role_word(n->spec().desired_role());
+  if (!role.ok()) return done(role.status(), {});
+  auto cert = issue_certificate(csr_pem, node, *role);
+  if (!cert.ok()) return done(Status::invalid_argument("certificate request refused: " + cert.status().message()), {});
+  managerpb::RenewResponse resp;
+  resp.set_role(role_word(*role));
+  resp.set_cert_chain_pem(*cert);
+  resp.set_root_ca_pem(store_.cluster()->root_ca_cert_pem());
+  record_certificate(node, resp.role(), *cert, 3, [resp, done](Status s) { done(s, resp); });
+}
+
+void Manager::record_certificate(NodeId node, std::string role, std::string cert, int attempts,
+                                 std::function<void(Status)> done) {
+  const auto* n = store_.find_node(ca::node_id_text(node));
+  if (!n) return done(Status::not_found("node " + ca::node_id_text(node) + " was removed"));
+  storepb::Transaction tx;
+  auto* a = tx.add_actions();
+  a->set_kind(storepb::StoreAction::UPDATE);
+  *a->mutable_node() = *n;
+  a->mutable_node()->set_role(role);
+  a->mutable_node()->set_cert_pem(cert);
+  submit(std::move(tx), [this, alive = alive_, node, role, cert, attempts, done](Status s, uint64_t) {
+    if (!*alive) return;
+    // A concurrent change to the node object: read it again and retry.
+    if (s.code() == StatusCode::kFailedPrecondition && attempts > 1) {
+      return record_certificate(node, role, cert, attempts - 1, done);
+    }
+    done(s);
+  });
+}
+
+managerpb::NodeInfoResponse Manager::node_info(NodeId node) const {
+  managerpb::NodeInfoResponse info;
+  const auto* c = store_.cluster();
+  if (const auto* n = store_.find_node(ca::node_id_text(node))) info.set_desired_role(n->spec().desired_role());
+  for (const auto& [nid, n] : store_.nodes()) {
+    auto id = ca::parse_node_id(nid);
+    if (!id.ok() || n.role() != "manager" || n.addr().empty()) continue;
+    auto* m = info.add_managers();
+    m->set_node_id(*id);
+    m->set_addr(n.addr());
+  }
+  if (c) {
+    info.add_trusted_roots_pem(c->root_ca_cert_pem());
+    if (c->has_rotation()) info.add_trusted_roots_pem(c->rotation().new_cert_pem());
+    info.set_signing_root_pem(c->has_rotation() ? c->rotation().new_cert_pem() : c->root_ca_cert_pem());
+  }
+  return info;
 }
 
 void Manager::handle_join(std::string body, Rpc::Reply reply, bool forwarded) {
@@ -193,19 +258,9 @@ void Manager::admit(const managerpb::JoinRequest& req, Rpc::Reply reply) {
 void Manager::handle_renew(const PeerIdentity* from, std::string body, Rpc::Reply reply) {
   managerpb::RenewRequest req;
   if (!req.ParseFromString(body)) return reply(Status::invalid_argument("renew request does not parse"), "");
-  const auto* node = store_.find_node(ca::node_id_text(from->node_id));
-  if (!node) return reply(Status::permission_denied("node " + ca::node_id_text(from->node_id) + " was removed from the cluster"), "");
-  // The new certificate carries the role the cluster wants now: this is how promote and demote
-  // reach a node's certificate.
-  auto role = parse_role_word(node->spec().desired_role());
-  if (!role.ok()) return reply(role.status(), "");
-  auto cert = issue_certificate(req.csr_pem(), from->node_id, *role);
-  if (!cert.ok()) return reply(Status::invalid_argument("certificate request refused: " + cert.status().message()), "");
-  managerpb::RenewResponse resp;
-  resp.set_role(role_word(*role));
-  resp.set_cert_chain_pem(*cert);
-  resp.set_root_ca_pem(store_.cluster()->root_ca_cert_pem());
-  reply({}, resp.SerializeAsString());
+  renew_certificate(from->node_id, req.csr_pem(), [reply](Status s, managerpb::RenewResponse resp) {
+    reply(s, s.ok() ? resp.SerializeAsString() : "");
+  });
 }
 
 // The leader keeps Raft's membership equal to the store's manager nodes: a manager node that is
@@ -213,8 +268,21 @@ void Manager::handle_renew(const PeerIdentity* from, std::string body, Rpc::Repl
 // gone or demoted leaves. One change at a time, as Raft requires.
 void Manager::reconcile_membership() {
   membership_timer_ = env_.timers.after(opts_.membership_interval, [this] { reconcile_membership(); });
-  if (!is_leader() || raft_.raft().pending_conf_index() > raft_.applied_index()) return;
+  if (!is_leader()) return;
+  drive_root_rotation();
+  if (raft_.raft().pending_conf_index() > raft_.applied_index()) return;
   const auto& r = raft_.raft();
+  // A leader being demoted hands leadership to another voter first; the next leader removes it.
+  if (const auto* self = store_.find_node(ca::node_id_text(opts_.self));
+      self && self->spec().desired_role() == "worker") {
+    const raftpb::ConfState members = r.conf_state();
+    for (NodeId v : members.voters()) {
+      if (v != opts_.self) {
+        raft_.transfer_leadership(v).ignore();
+        return;
+      }
+    }
+  }
   for (const auto& [nid, node] : store_.nodes()) {
     auto id = ca::parse_node_id(nid);
     if (!id.ok() || node.spec().desired_role() != "manager" || node.role() != "manager") continue;
@@ -240,6 +308,48 @@ void Manager::reconcile_membership() {
       return;
     }
   }
+}
+
+void Manager::drive_root_rotation() {
+  const auto* c = store_.cluster();
+  if (!c) return;
+  const int64_t now_s = now_ns() / 1'000'000'000;
+  if (!c->has_rotation() && c->ca_force_rotate() != c->rotated_for()) {
+    ca::RootCa old_root{c->root_ca_cert_pem(), c->root_ca_key_pem()};
+    auto rot = ca::begin_root_rotation(crypto_, old_root, c->id(), now_s);
+    if (!rot.ok()) return;  // tried again on the next round
+    storepb::ClusterObject next = *c;
+    next.mutable_rotation()->set_new_cert_pem(rot->new_root.cert_pem);
+    next.mutable_rotation()->set_new_key_pem(rot->new_root.key_pem);
+    next.mutable_rotation()->set_cross_signed_pem(rot->cross_signed_pem);
+    next.set_rotated_for(c->ca_force_rotate());
+    storepb::Transaction tx;
+    auto* a = tx.add_actions();
+    a->set_kind(storepb::StoreAction::UPDATE);
+    *a->mutable_cluster() = next;
+    submit(std::move(tx), [](Status, uint64_t) {});
+    return;
+  }
+  if (!c->has_rotation()) return;
+  // Done when every node's certificate chains to the new root alone.
+  for (const auto& [nid, n] : store_.nodes()) {
+    if (!crypto_.verify_certificate(n.cert_pem(), {c->rotation().new_cert_pem()}, now_s).ok()) return;
+  }
+  storepb::ClusterObject next = *c;
+  next.set_root_ca_cert_pem(c->rotation().new_cert_pem());
+  next.set_root_ca_key_pem(c->rotation().new_key_pem());
+  next.clear_rotation();
+  // Join tokens name the root by its digest: they change with it.
+  auto digest = crypto_.certificate_digest(next.root_ca_cert_pem());
+  if (!digest.ok()) return;
+  auto tokens = ca::JoinTokens::generate(*digest, crypto_);
+  next.set_manager_token(tokens.token(ca::NodeRole::kManager));
+  next.set_worker_token(tokens.token(ca::NodeRole::kWorker));
+  storepb::Transaction tx;
+  auto* a = tx.add_actions();
+  a->set_kind(storepb::StoreAction::UPDATE);
+  *a->mutable_cluster() = next;
+  submit(std::move(tx), [](Status, uint64_t) {});
 }
 
 }  // namespace shoal::manager

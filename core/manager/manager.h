@@ -12,6 +12,13 @@
 //   manager.join      managers      a join forwarded by another manager
 //   manager.propose   managers      a transaction forwarded by another manager
 //   ca.renew          any node      RenewRequest -> RenewResponse, for the caller's own node id
+//   node.info         any node      NodeInfoResponse: desired role, managers, roots to trust
+//
+// Root CA rotation: when the cluster's ca_force_rotate moves past rotated_for, the leader makes
+// a new root and a cross-signed intermediate; certificates are then issued by the new root
+// (with the intermediate, so nodes trusting only the old root accept them), every node trusts
+// both roots and renews, and once every node's certificate comes from the new root the leader
+// makes it the only root (and issues new join tokens, whose digest names it).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -60,8 +67,14 @@ class Manager {
   int64_t now_ns() const { return env_.clock.wall_now_unix_ns(); }
 
   // Issues a certificate for `node` in `role` from the cluster's root CA (leader or not: every
-  // manager holds the CA key in its store).
+  // manager holds the CA key in its store). During a root rotation: from the new root, followed
+  // by the cross-signed intermediate.
   Result<std::string> issue_certificate(std::string_view csr_pem, NodeId node, ca::NodeRole role);
+  // Issues `node` a certificate in the role the cluster wants for it and records it (role and
+  // certificate) in the node's object; done gets the answer once that is committed.
+  void renew_certificate(NodeId node, std::string csr_pem, std::function<void(Status, managerpb::RenewResponse)> done);
+  // What a node should trust now, and the root its certificate should come from.
+  managerpb::NodeInfoResponse node_info(NodeId node) const;
 
  private:
   void propose_here(storepb::Transaction tx, Done done);
@@ -70,6 +83,9 @@ class Manager {
   void admit(const managerpb::JoinRequest& req, Rpc::Reply reply);
   void handle_renew(const PeerIdentity* from, std::string body, Rpc::Reply reply);
   void reconcile_membership();
+  void drive_root_rotation();
+  void record_certificate(NodeId node, std::string role, std::string cert, int attempts,
+                          std::function<void(Status)> done);
   NodeId fresh_node_id();
 
   Env& env_;

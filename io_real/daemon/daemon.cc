@@ -11,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <algorithm>
 #include <optional>
 
 #include "core/ca/certificate_authority.h"
@@ -36,7 +37,6 @@
 namespace shoal::daemon {
 namespace {
 
-constexpr int64_t kRootCaLifetimeS = 20LL * 365 * 24 * 3600;
 constexpr Duration kJoinTimeout = std::chrono::seconds(10);
 
 std::string machine_hostname() {
@@ -58,7 +58,7 @@ struct Daemon::Impl {
   real::SystemClock clock;
   real::AsioTimers timers{io};
   Rng rng{real::os_random_seed()};
-  OpenSslCrypto crypto;
+  io::OpenSslCrypto crypto;
   AeadKey kek{};
   NodeRecord record;
   bool have_record = false;
@@ -67,13 +67,16 @@ struct Daemon::Impl {
   std::unique_ptr<net::Endpoint> endpoint;
   std::unique_ptr<EndpointRpc> rpc;
   std::unique_ptr<Env> env;
-  store::Store store;
+  std::unique_ptr<store::Store> store;
+  TimerId info_timer = 0;
   std::unique_ptr<raft::RaftNode> raft;
   std::unique_ptr<manager::Manager> manager;
   api::Router router;
   ApiContext api_ctx;
   std::unique_ptr<api::HttpServer> http;
   TimerId renew_timer = 0;
+  bool renewing = false;
+  std::vector<std::string> trusted_roots;
   TimerId found_timer = 0;
   bool stopping = false;
   bool wipe_on_exit = false;
@@ -126,15 +129,14 @@ struct Daemon::Impl {
     NodeId self = 0;
     while (self == 0) crypto.random_bytes(reinterpret_cast<uint8_t*>(&self), sizeof self);
 
-    auto root = ca::create_root_ca(crypto, cluster_id, now_s(), kRootCaLifetimeS);
+    auto root = ca::create_root_ca(crypto, cluster_id, now_s());
     if (!root.ok()) return root.status();
     auto key = crypto.generate_key();
     if (!key.ok()) return key.status();
     auto csr = crypto.make_csr(key->private_key_pem);
     if (!csr.ok()) return csr.status();
-    CertificateTemplate t{ca::node_id_text(self), std::string(ca::kManagerOu), cluster_id, now_s() - 60,
-                          now_s() + opts.cert_expiry_s, false};
-    auto cert = crypto.sign_csr(*csr, t, root->cert_pem, root->key_pem);
+    auto cert = ca::CertificateAuthority(*root).issue_node_certificate(crypto, *csr, self, ca::NodeRole::kManager,
+                                                                        cluster_id, now_s(), opts.cert_expiry_s);
     if (!cert.ok()) return cert.status();
     auto digest = crypto.certificate_digest(root->cert_pem);
     if (!digest.ok()) return digest.status();
@@ -184,7 +186,7 @@ struct Daemon::Impl {
     found_timer = 0;
     auto founding = disk->get("node/founding");
     if (!founding) return;
-    if (store.cluster()) {
+    if (store->cluster()) {
       disk->erase("node/founding");
       return;
     }
@@ -340,43 +342,69 @@ struct Daemon::Impl {
     eo.self = record.node_id;
     eo.cluster_id = record.cluster_id;
     eo.listen_address = record.listen_addr;
-    net::TlsIdentity id{record.cert_pem, record.key_pem, {record.root_ca_pem}};
-    endpoint = std::make_unique<net::Endpoint>(io, eo, id);
+    trusted_roots = {record.root_ca_pem};
+    endpoint = std::make_unique<net::Endpoint>(io, eo, net::TlsIdentity{record.cert_pem, record.key_pem, trusted_roots});
     if (Status s = endpoint->start(); !s.ok()) return s;
     for (const auto& [mid, addr] : record.managers) {
       if (mid != record.node_id) endpoint->set_peer_address(mid, addr);
     }
     rpc = std::make_unique<EndpointRpc>(*endpoint);
     if (record.role == "manager") {
-      env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk});
-      store.on_change([this](const storepb::StoreAction& a) { on_store_change(a); });
-      raft::RaftNodeOptions ro;
-      ro.raft.id = record.node_id;
-      ro.raft.election_tick = opts.election_ticks;
-      ro.raft.heartbeat_tick = opts.heartbeat_ticks;
-      ro.tick_interval = opts.tick;
-      ro.bootstrap_voters = std::move(bootstrap_voters);
-      ro.force_new_cluster = opts.force_new_cluster;
-      if (opts.force_new_cluster) spdlog::warn("--force-new-cluster: this manager alone is now the cluster");
-      raft = std::make_unique<raft::RaftNode>(*env, ro, store);
-      if (!raft->status().ok()) return Status::corruption("raft state: " + raft->status().message());
-      manager = std::make_unique<manager::Manager>(*env, crypto, *rpc, *raft, store, manager::ManagerOptions{record.node_id});
-      api_ctx.store = &store;
-      api_ctx.manager = manager.get();
-      if (disk->get("node/founding")) found_cluster_when_leader();
+      if (Status s = start_manager(std::move(bootstrap_voters)); !s.ok()) return s;
     }
     api_ctx.record = &record;
     schedule_renewal();
+    poll_node_info();
     spdlog::info("node {} ({}) of cluster {} listening on {}", ca::node_id_text(record.node_id), record.role,
                  record.cluster_id, record.listen_addr);
     return {};
+  }
+
+  // The manager's parts: Raft on the sealed disk, the replicated store, the Manager.
+  Status start_manager(std::vector<NodeId> bootstrap_voters) {
+    store = std::make_unique<store::Store>();
+    env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk});
+    store->on_change([this](const storepb::StoreAction& a) { on_store_change(a); });
+    raft::RaftNodeOptions ro;
+    ro.raft.id = record.node_id;
+    ro.raft.election_tick = opts.election_ticks;
+    ro.raft.heartbeat_tick = opts.heartbeat_ticks;
+    ro.tick_interval = opts.tick;
+    ro.bootstrap_voters = std::move(bootstrap_voters);
+    ro.force_new_cluster = opts.force_new_cluster;
+    if (opts.force_new_cluster) spdlog::warn("--force-new-cluster: this manager alone is now the cluster");
+    raft = std::make_unique<raft::RaftNode>(*env, ro, *store);
+    if (!raft->status().ok()) return Status::corruption("raft state: " + raft->status().message());
+    manager = std::make_unique<manager::Manager>(*env, crypto, *rpc, *raft, *store,
+                                                 manager::ManagerOptions{record.node_id});
+    api_ctx.store = store.get();
+    api_ctx.manager = manager.get();
+    if (disk->get("node/founding")) found_cluster_when_leader();
+    return {};
+  }
+
+  // A demoted manager leaves Raft (the leader removes it) and forgets its copy of the log.
+  void stop_manager() {
+    api_ctx.manager = nullptr;
+    api_ctx.store = nullptr;
+    manager.reset();
+    raft.reset();
+    env.reset();
+    store.reset();
+    disk->erase_range("raft/", "raft0");
+    disk->sync([](Status) {});
   }
 
   void on_store_change(const storepb::StoreAction& a) {
     if (a.object_case() == storepb::StoreAction::kNode) {
       const auto& n = a.node();
       auto id = ca::parse_node_id(n.id());
-      if (!id.ok() || *id == record.node_id) return;
+      if (!id.ok()) return;
+      if (*id == record.node_id) {
+        // Promote / demote of this node: deferred, so the store finishes applying first.
+        if (n.spec().desired_role() != record.role) boost::asio::post(io, [this] { check_node_info(); });
+        return;
+      }
       if (a.kind() == storepb::StoreAction::REMOVE) {
         endpoint->forget_peer(*id);
       } else if (n.role() == "manager" && !n.addr().empty()) {
@@ -384,6 +412,50 @@ struct Daemon::Impl {
       }
     } else if (a.object_case() == storepb::StoreAction::kCluster) {
       apply_autolock(a.cluster());
+      boost::asio::post(io, [this] { check_node_info(); });
+    }
+  }
+
+  // Compares what the cluster wants of this node with what it has: managers read it from their
+  // store, workers ask a manager every 2 s.
+  void check_node_info() {
+    if (manager && store && store->cluster()) apply_node_info(manager->node_info(record.node_id));
+  }
+
+  void poll_node_info() {
+    timers.cancel(info_timer);
+    info_timer = timers.after(std::chrono::seconds(2), [this] { poll_node_info(); });
+    if (manager || record.managers.empty()) return;
+    const NodeId to = record.managers[rng.uniform(0, record.managers.size() - 1)].first;
+    rpc->call(to, "node.info", "", std::chrono::seconds(2), [this](Status s, std::string body) {
+      managerpb::NodeInfoResponse info;
+      if (s.ok() && info.ParseFromString(body)) apply_node_info(info);
+    });
+  }
+
+  void apply_node_info(const managerpb::NodeInfoResponse& info) {
+    if (info.managers_size() > 0) {
+      record.managers.clear();
+      for (const auto& m : info.managers()) {
+        record.managers.emplace_back(m.node_id(), m.addr());
+        if (m.node_id() != record.node_id) endpoint->set_peer_address(m.node_id(), m.addr());
+      }
+    }
+    std::vector<std::string> roots(info.trusted_roots_pem().begin(), info.trusted_roots_pem().end());
+    if (!roots.empty() && roots != trusted_roots) {
+      trusted_roots = roots;
+      if (Status s = endpoint->set_identity({record.cert_pem, record.key_pem, trusted_roots}); !s.ok()) {
+        spdlog::error("new trust roots refused: {}", s.message());
+      } else {
+        spdlog::info("now trusting {} root CA(s)", trusted_roots.size());
+      }
+    }
+    const bool wrong_role = !info.desired_role().empty() && info.desired_role() != record.role;
+    const bool wrong_root = !info.signing_root_pem().empty() &&
+                            !crypto.verify_certificate(record.cert_pem, {info.signing_root_pem()}, now_s()).ok();
+    if ((wrong_role || wrong_root) && !renewing) {
+      spdlog::info("renewing now: {}", wrong_role ? "the cluster changed this node's role" : "the root CA is rotating");
+      renew();
     }
   }
 
@@ -421,48 +493,59 @@ struct Daemon::Impl {
   }
 
   void renew() {
+    timers.cancel(renew_timer);
     renew_timer = 0;
     auto key = crypto.generate_key();
     auto csr = key.ok() ? crypto.make_csr(key->private_key_pem) : Result<std::string>(key.status());
     if (!csr.ok()) return spdlog::error("renewal: {}", csr.status().message());
-    auto install = [this, key_pem = key->private_key_pem](const std::string& role, const std::string& chain,
-                                                          const std::string& root) {
-      record.key_pem = key_pem;
-      record.cert_pem = chain;
-      if (!root.empty()) record.root_ca_pem = root;
-      if (Status s = endpoint->set_identity({record.cert_pem, record.key_pem, {record.root_ca_pem}}); !s.ok()) {
-        return spdlog::error("renewal: new certificate refused: {}", s.message());
+    renewing = true;
+    auto done = [this, key_pem = key->private_key_pem](Status s, const managerpb::RenewResponse& resp) {
+      renewing = false;
+      if (!s.ok()) {
+        spdlog::warn("renewal failed: {}; retrying in 2 s", s.message());
+        renew_timer = timers.after(std::chrono::seconds(2), [this] { renew(); });
+        return;
       }
-      save_node_record(*disk, record);
-      disk->sync([](Status s) {
-        if (!s.ok()) spdlog::error("renewal: saving the certificate: {}", s.message());
-      });
-      spdlog::info("certificate renewed (role {})", role);
-      schedule_renewal();
+      // Posted: installing may stop the manager, which must not happen inside its own callback.
+      boost::asio::post(io, [this, key_pem, resp] { install_certificate(key_pem, resp); });
     };
-    auto retry_later = [this](const Status& s) {
-      spdlog::warn("renewal failed: {}; retrying in 5 s", s.message());
-      renew_timer = timers.after(std::chrono::seconds(5), [this] { renew(); });
-    };
-    if (manager) {
-      const auto* node = store.find_node(ca::node_id_text(record.node_id));
-      auto role = manager::parse_role_word(node ? node->spec().desired_role() : record.role);
-      if (!role.ok()) return retry_later(role.status());
-      auto cert = manager->issue_certificate(*csr, record.node_id, *role);
-      if (!cert.ok()) return retry_later(cert.status());
-      return install(manager::role_word(*role), *cert, store.cluster() ? store.cluster()->root_ca_cert_pem() : "");
-    }
-    if (record.managers.empty()) return retry_later(Status::unavailable("no manager address known"));
+    if (manager) return manager->renew_certificate(record.node_id, *csr, done);
+    if (record.managers.empty()) return done(Status::unavailable("no manager address known"), {});
     managerpb::RenewRequest req;
     req.set_csr_pem(*csr);
     const NodeId to = record.managers[rng.uniform(0, record.managers.size() - 1)].first;
-    rpc->call(to, "ca.renew", req.SerializeAsString(), std::chrono::seconds(5),
-              [install, retry_later](Status s, std::string body) {
-                managerpb::RenewResponse resp;
-                if (s.ok() && !resp.ParseFromString(body)) s = Status::corruption("renew answer does not parse");
-                if (!s.ok()) return retry_later(s);
-                install(resp.role(), resp.cert_chain_pem(), resp.root_ca_pem());
-              });
+    rpc->call(to, "ca.renew", req.SerializeAsString(), std::chrono::seconds(5), [done](Status s, std::string body) {
+      managerpb::RenewResponse resp;
+      if (s.ok() && !resp.ParseFromString(body)) s = Status::corruption("renew answer does not parse");
+      done(s, resp);
+    });
+  }
+
+  void install_certificate(const std::string& key_pem, const managerpb::RenewResponse& resp) {
+    const std::string old_role = record.role;
+    record.key_pem = key_pem;
+    record.cert_pem = resp.cert_chain_pem();
+    record.role = resp.role();
+    if (!resp.root_ca_pem().empty()) record.root_ca_pem = resp.root_ca_pem();
+    if (std::find(trusted_roots.begin(), trusted_roots.end(), record.root_ca_pem) == trusted_roots.end()) {
+      trusted_roots.push_back(record.root_ca_pem);
+    }
+    if (Status s = endpoint->set_identity({record.cert_pem, record.key_pem, trusted_roots}); !s.ok()) {
+      spdlog::error("renewal: the new certificate was refused: {}", s.message());
+    }
+    save_node_record(*disk, record);
+    disk->sync([](Status s) {
+      if (!s.ok()) spdlog::error("renewal: saving the certificate: {}", s.message());
+    });
+    spdlog::info("certificate renewed (role {})", record.role);
+    if (old_role == "manager" && record.role == "worker") {
+      spdlog::info("demoted: leaving the managers");
+      stop_manager();
+    } else if (old_role == "worker" && record.role == "manager") {
+      spdlog::info("promoted: joining the managers");
+      if (Status s = start_manager({}); !s.ok()) spdlog::error("promotion: {}", s.message());
+    }
+    schedule_renewal();
   }
 
   // ---- the API ----
@@ -479,7 +562,7 @@ struct Daemon::Impl {
     };
     api_ctx.reachable = [this](uint64_t id) {
       if (id == record.node_id) return true;
-      if (!raft || !manager->is_leader()) return true;  // only the leader tracks followers
+      if (!raft || !manager || !manager->is_leader()) return true;  // only the leader tracks followers
       const raft::Progress* pr = raft->raft().progress(id);
       return pr != nullptr && pr->recent_active;
     };
