@@ -1,0 +1,49 @@
+// SimCrypto: the Crypto seam for the simulator. It runs OpenSslCrypto's own code, but every
+// random byte it uses comes from a seeded stream, so a run's keys, CSRs, certificates, serials,
+// sealing nonces and ECDSA signatures are the same bytes for the same seed.
+//
+// Bytes drawn through random_bytes() come straight from the stream. Bytes OpenSSL draws inside
+// (key generation, ECDSA nonces, blinding) are redirected with RAND_set_rand_method (deprecated
+// in OpenSSL 3.0 but present): a method installed once per process whose callbacks read the
+// stream of the SimCrypto whose call is running on the calling thread, and fall through to
+// OpenSSL's own DRBG when none is. So other threads, and OpenSslCrypto objects in the same
+// process, keep real randomness.
+//
+// Not secure, by design: anyone with the seed has every secret. Single-threaded, like the
+// simulator; one per node (derive each node's seed from the run's).
+//
+// Linking: this file uses io_real/crypto (OpenSslCrypto) and OpenSSL's libcrypto, which
+// shoal_sim itself does not link; a binary that uses SimCrypto links shoal_real (or
+// OpenSSL::Crypto and io_real/crypto) as shoal_tests does.
+//
+//   sim::SimCrypto crypto(mix64(run_seed ^ node_id));
+//   auto key = crypto.generate_key();   // the same PEM on every run with this seed
+#pragma once
+
+#include <cstdint>
+
+#include "core/env/random.h"
+#include "io_real/crypto/openssl_crypto.h"
+
+namespace shoal::sim {
+
+class SimCrypto final : public io::OpenSslCrypto {
+ public:
+  explicit SimCrypto(uint64_t seed);
+
+  void random_bytes(uint8_t* out, size_t n) override;
+
+  // The operations in which OpenSSL draws randomness of its own run with the stream installed.
+  Result<KeyPair> generate_key() override;
+  Result<std::string> make_csr(const std::string& private_key_pem) override;
+  Result<std::string> self_sign(const std::string& key_pem, const CertificateTemplate& tmpl) override;
+  Result<std::string> sign_csr(const std::string& csr_pem, const CertificateTemplate& tmpl,
+                               const std::string& issuer_cert_pem, const std::string& issuer_key_pem) override;
+  Result<std::string> cross_sign(const std::string& cert_pem, const std::string& issuer_cert_pem,
+                                 const std::string& issuer_key_pem) override;
+
+ private:
+  Rng stream_;
+};
+
+}  // namespace shoal::sim
