@@ -86,7 +86,7 @@ nlohmann::json swarm_json(const storepb::ClusterObject& c) {
                              {"ForceRotate", c.ca_force_rotate()}}},
                {"EncryptionConfig", {{"AutoLockManagers", c.autolock()}}}};
   j["TLSInfo"] = {{"TrustRoot", c.root_ca_cert_pem()}};
-  j["RootRotationInProgress"] = false;
+  j["RootRotationInProgress"] = c.has_rotation();
   j["JoinTokens"] = {{"Worker", c.worker_token()}, {"Manager", c.manager_token()}};
   return j;
 }

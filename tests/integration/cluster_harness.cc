@@ -128,8 +128,8 @@ std::pair<int, std::string> ClusterHarness::join_expect_failure(const std::strin
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_log(n)};
 }
 
-void ClusterHarness::restart(NodeProc& n) {
-  spawn(n, {});
+void ClusterHarness::restart(NodeProc& n, std::vector<std::string> extra) {
+  spawn(n, extra);
   wait_api(n, 15s);
 }
 
@@ -164,6 +164,11 @@ std::pair<int, std::string> ClusterHarness::cli(const NodeProc& n, const std::ve
   std::stringstream ss;
   ss << in.rdbuf();
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
+}
+
+std::string ClusterHarness::node_id(const NodeProc& n) {
+  auto j = get_json(n, "/info");
+  return j.is_object() ? j["Swarm"].value("NodeID", "") : "";
 }
 
 std::string ClusterHarness::manager_token(const NodeProc& n) {

@@ -36,7 +36,7 @@ class ClusterHarness {
   std::pair<int, std::string> join_expect_failure(const std::string& name, const std::string& token,
                                                   const std::string& addr);
   // Restarts a stopped node from its data directory.
-  void restart(NodeProc& n);
+  void restart(NodeProc& n, std::vector<std::string> extra = {});
   void kill(NodeProc& n, int sig);  // and reap it
   bool running(const NodeProc& n) const { return n.pid > 0; }
 
@@ -47,6 +47,8 @@ class ClusterHarness {
   // Runs the `shoal` CLI against a node; returns exit code and stdout+stderr.
   std::pair<int, std::string> cli(const NodeProc& n, const std::vector<std::string>& args);
 
+  // The node's id, from /info.
+  std::string node_id(const NodeProc& n);
   std::string manager_token(const NodeProc& n);
   std::string worker_token(const NodeProc& n);
   std::string read_log(const NodeProc& n) const;
