@@ -12,7 +12,7 @@ bash scripts/build.sh shoalsim
 
 echo "== build (ASan + UBSan, for the tests)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON >/dev/null
-ninja -C build-asan shoal_tests raft_message_fuzz scenario_parser_fuzz frame_decoder_fuzz join_token_fuzz
+ninja -C build-asan shoal_tests raft_message_fuzz scenario_parser_fuzz frame_decoder_fuzz join_token_fuzz http_request_fuzz
 
 echo "== unit, property and planted-bug tests (sanitized)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

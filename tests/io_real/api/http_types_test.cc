@@ -100,7 +100,7 @@ TEST(Responses, ErrorsHaveDockersShape) {
   EXPECT_EQ(nlohmann::json::parse(j.body).at("ID"), "abc");
   // Invalid UTF-8 from a handler is replaced, never thrown.
   const HttpResponse bad = error_response(500, "bad \xff byte");
-  EXPECT_NO_THROW((void)nlohmann::json::parse(bad.body));
+  EXPECT_TRUE(nlohmann::json::accept(bad.body));
   EXPECT_TRUE(empty_response(204).body.empty());
 }
 
