@@ -16,6 +16,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -143,6 +146,24 @@ std::string openssl_errors() {
   return out;
 }
 
+// TCP keepalive and a user timeout, so a peer that vanished without a reset (a partition, a
+// powered-off host) is noticed within about `dead_after` instead of TCP's quarter of an hour.
+void set_socket_options(tcp::socket& socket, Duration dead_after) {
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  socket.set_option(asio::socket_base::keep_alive(true), ignored);
+#ifdef __linux__
+  const int fd = socket.native_handle();
+  const int secs = std::max<int>(1, static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(dead_after).count()));
+  const int idle = std::max(1, secs / 3), interval = std::max(1, secs / 6), count = 3;
+  const unsigned int user_timeout_ms = static_cast<unsigned int>(secs) * 1000u;
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+#endif
+}
+
 std::string ms_text(Duration d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
 }
@@ -261,7 +282,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Kind kind() const { return kind_; }
   State state() const { return state_; }
-  uint64_t id() const { return id_; }
   bool closed() const { return state_ == State::kClosed; }
   bool open() const { return state_ == State::kOpen; }
   const std::optional<PeerIdentity>& peer() const { return peer_; }
@@ -295,7 +315,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_after_flush(const std::string& reason);
 
  private:
-  void on_verify_result(bool ok);
   bool verify(bool preverified, ssl::verify_context& vctx);
   void connect_to(const tcp::endpoint& to);
   void handshake(ssl::stream_base::handshake_type type);
@@ -379,7 +398,6 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   std::shared_ptr<ssl::context> client_context() const { return ctx_.client; }
   const EndpointOptions& options() const { return opts_; }
   std::string name() const { return opts_.self != 0 ? ca::node_id_text(opts_.self) : std::string("(no id)"); }
-  LogLimiter& warn_limit() { return warn_limit_; }
 
  private:
   class RaftTransport final : public Transport {
@@ -520,6 +538,10 @@ void Connection::start_outbound(std::string host_port, std::shared_ptr<ssl::cont
                                                  [self](const error_code& e2, const tcp::endpoint&) {
                                                    if (self->state_ != State::kConnecting) return;
                                                    if (e2) return self->close("cannot connect: " + e2.message());
+                                                   if (auto ep = self->ep()) {
+                                                     set_socket_options(self->stream_->next_layer(),
+                                                                        ep->options().dead_peer_timeout);
+                                                   }
                                                    self->handshake(ssl::stream_base::client);
                                                  });
                            });
@@ -529,8 +551,7 @@ void Connection::connect_to(const tcp::endpoint& to) {
   stream_->lowest_layer().async_connect(to, [self = shared_from_this()](const error_code& e) {
     if (self->state_ != State::kConnecting) return;
     if (e) return self->close("cannot connect: " + e.message());
-    error_code ignored;
-    self->stream_->lowest_layer().set_option(tcp::no_delay(true), ignored);
+    if (auto ep = self->ep()) set_socket_options(self->stream_->next_layer(), ep->options().dead_peer_timeout);
     self->handshake(ssl::stream_base::client);
   });
 }
@@ -795,8 +816,7 @@ void EndpointImpl::accept() {
       error_code ignored;
       socket.close(ignored);
     } else if (self->ctx_.server) {
-      error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
+      set_socket_options(socket, self->opts_.dead_peer_timeout);
       auto c = self->make_connection(Connection::Kind::kInbound);
       self->inbound_.insert(c);
       try {

@@ -15,6 +15,11 @@
 // whose certificate is not a manager's are dropped. RPCs are served with an Access level: a
 // worker calling a kManagerOnly method gets Status::permission_denied with a plain reason.
 //
+// Wire. Each connection carries frames both ways: kRaft bodies are the Transport's payloads,
+// kRpc bodies are rpcpb::RpcFrame (core/api/rpc.proto), a request or a response matched by id.
+// A node keeps one outgoing connection per peer for what it sends and answers calls on the
+// connection they came in on.
+//
 // Faults. A malformed, oversized or wrong-version frame closes that one connection with the
 // decoder's reason logged and counted; every other connection is untouched. Outgoing connections
 // (one per peer) reconnect with exponential backoff from reconnect_min to reconnect_max. Each
@@ -82,6 +87,9 @@ struct EndpointOptions {
   Duration reconnect_min = std::chrono::milliseconds(20);
   Duration reconnect_max = std::chrono::seconds(1);
   Duration handshake_timeout = std::chrono::seconds(10);  // TCP connect + TLS handshake
+  // An open connection whose peer stops acknowledging (TCP keepalive, TCP_USER_TIMEOUT) is
+  // closed after about this long; peer connections then reconnect.
+  Duration dead_peer_timeout = std::chrono::seconds(30);
   size_t max_inbound_connections = 4096;  // further connections are closed at once, counted
 };
 
