@@ -250,7 +250,8 @@ int run_load(System sys, const std::vector<std::string>& targets, int clients, d
              double warmup_seconds, const std::string& run_id) {
   struct PerClient {
     std::vector<double> latencies_ms;
-    uint64_t writes = 0;  // acknowledged inside the window
+    uint64_t writes = 0;        // acknowledged inside the window
+    uint64_t writes_total = 0;  // acknowledged at all, warm-up included
     uint64_t errors = 0;
   };
   std::vector<PerClient> per(static_cast<size_t>(clients));
@@ -281,6 +282,7 @@ int run_load(System sys, const std::vector<std::string>& targets, int clients, d
         const Clock::time_point t1 = Clock::now();
         const bool in_window = t0 >= window_start && t1 <= window_end;
         if (write_ok(sys, a.status)) {
+          ++me.writes_total;
           if (in_window) {
             ++me.writes;
             if (me.latencies_ms.size() < kMaxLatenciesPerClient) me.latencies_ms.push_back(ms(t1 - t0));
@@ -302,9 +304,11 @@ int run_load(System sys, const std::vector<std::string>& targets, int clients, d
 
   std::vector<double> all;
   uint64_t writes = 0;
+  uint64_t writes_total = 0;
   uint64_t errs = 0;
   for (auto& p : per) {
     writes += p.writes;
+    writes_total += p.writes_total;
     errs += p.errors;
     all.insert(all.end(), p.latencies_ms.begin(), p.latencies_ms.end());
   }
@@ -317,6 +321,7 @@ int run_load(System sys, const std::vector<std::string>& targets, int clients, d
   std::printf("clients: %d\nseconds: %.1f\nwrites: %llu\nerrors: %llu\nwrites_per_s: %.0f\n", clients, seconds,
               static_cast<unsigned long long>(writes), static_cast<unsigned long long>(errs),
               static_cast<double>(writes) / seconds);
+  std::printf("writes_total: %llu\n", static_cast<unsigned long long>(writes_total));
   std::printf("mean_ms: %.3f\np50_ms: %.3f\np99_ms: %.3f\n", mean, quantile(all, 0.50), quantile(all, 0.99));
   std::printf("p999_ms: %.3f\nmax_ms: %.3f\n", quantile(all, 0.999), all.empty() ? NAN : *std::max_element(all.begin(), all.end()));
   return writes > 0 ? 0 : 1;

@@ -180,13 +180,33 @@ wait_until 60 "three etcd members with a leader" "$LOAD" leader etcd $(etcd_targ
 # ---- load ----
 declare -A RESULT=()
 field() { awk -F': ' -v k="$2" '$1 == k { print $2 }' <<<"$1"; }
+cpu_ticks() {  # user + system clock ticks used so far by the given pids
+  local ticks=0 pid
+  for pid in "$@"; do ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
+  echo "$ticks"
+}
 run_load() {  # run_load SYSTEM CLIENTS
-  local sys=$1 c=$2 out targets
-  if [ "$sys" = shoal ]; then targets=$(shoal_targets 0 1 2); else targets=$(etcd_targets 0 1 2); fi
-  say "$sys: $c client(s), ${BENCH_SECONDS}s"
-  # shellcheck disable=SC2086
-  out=$("$LOAD" load "$sys" $targets --clients "$c" --seconds "$BENCH_SECONDS" --warmup-seconds 1) ||
+  local sys=$1 c=$2 out order leader pids cpu0 cpu1
+  # Targets with the leader first: the single client of c=1 talks to the leader itself, and at 64
+  # clients the leader gets 22 and each follower 21 (followers forward to the leader).
+  if [ "$sys" = shoal ]; then
+    # shellcheck disable=SC2046
+    leader=$(field "$("$LOAD" leader shoal $(shoal_targets 0 1 2))" leader)
+    pids=("${SHOAL_PID[@]}")
+  else
+    # shellcheck disable=SC2046
+    leader=$(field "$("$LOAD" leader etcd $(etcd_targets 0 1 2))" leader)
+    pids=("${ETCD_PID[@]}")
+  fi
+  [ -n "$leader" ] || die "$sys has no leader before the load"
+  order=("$leader")
+  for i in 0 1 2; do [ "$i" != "$leader" ] && order+=("$i"); done
+  say "$sys: $c client(s), ${BENCH_SECONDS}s (leader: member $leader)"
+  cpu0=$(cpu_ticks "${pids[@]}")
+  # shellcheck disable=SC2046
+  out=$("$LOAD" load "$sys" $("${sys}_targets" "${order[@]}") --clients "$c" --seconds "$BENCH_SECONDS" --warmup-seconds 1) ||
     say "$sys load at $c clients reported a failure"
+  cpu1=$(cpu_ticks "${pids[@]}")
   # shellcheck disable=SC2001
   echo "$out" | sed "s/^/  $sys c$c /" >&2
   RESULT[${sys}_writes_per_s_c$c]=$(field "$out" writes_per_s)
@@ -194,11 +214,16 @@ run_load() {  # run_load SYSTEM CLIENTS
   RESULT[${sys}_put_p99_ms_c$c]=$(field "$out" p99_ms)
   RESULT[${sys}_put_max_ms_c$c]=$(field "$out" max_ms)
   RESULT[${sys}_errors_c$c]=$(field "$out" errors)
+  # CPU time of the three server processes per acknowledged write (warm-up included on both sides).
+  RESULT[${sys}_server_cpu_ms_per_write_c$c]=$(awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v n="$(field "$out" writes_total)" \
+    'BEGIN { if (n > 0) printf "%.3f", t * 1000 / hz / n; else print "nan" }')
 }
+LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for c in 1 64; do
   run_load shoal "$c"
   run_load etcd "$c"
 done
+LOADAVG_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- failover ----
 declare -A FAILOVER=()
@@ -249,9 +274,11 @@ echo "shoal_raft_tick_ms: $SHOAL_TICK_MS"
 echo "etcd_heartbeat_ms: $ETCD_HEARTBEAT_MS"
 echo "etcd_election_ms: $ETCD_ELECTION_MS"
 echo "bench_seconds: $BENCH_SECONDS"
+echo "loadavg_before_loads: $LOADAVG_BEFORE"
+echo "loadavg_after_loads: $LOADAVG_AFTER"
 for sys in shoal etcd; do
   for c in 1 64; do
-    for k in writes_per_s put_p50_ms put_p99_ms put_max_ms errors; do
+    for k in writes_per_s put_p50_ms put_p99_ms put_max_ms errors server_cpu_ms_per_write; do
       echo "${sys}_${k}_c$c: ${RESULT[${sys}_${k}_c$c]:-nan}"
     done
   done
