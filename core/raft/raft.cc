@@ -641,8 +641,12 @@ raftpb::ConfState Raft::apply_conf_change(const raftpb::ConfChange& cc) {
       if (it != prs_.end()) {
         if (it->second.is_learner) SHOAL_PROBE("raft.learner_promoted");
         it->second.is_learner = false;  // promotion
+        // A new voter gets a full check-quorum round to answer before it can cost the leader
+        // its quorum (as etcd marks added members recently active).
+        it->second.recent_active = true;
       } else {
-        prs_[id] = Progress{.next = log_.last_index() + 1, .inflights = Inflights(cfg_.max_inflight)};
+        prs_[id] = Progress{.next = log_.last_index() + 1, .recent_active = true,
+                            .inflights = Inflights(cfg_.max_inflight)};
       }
       break;
     }

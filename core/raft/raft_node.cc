@@ -400,7 +400,9 @@ void RaftNode::maybe_promote_learners() {
   const auto cs = raft_->conf_state();
   for (NodeId learner : cs.learners()) {
     const Progress* pr = raft_->progress(learner);
-    if (pr && pr->match + opts_.promote_lag >= raft_->log().last_index()) {
+    // Only a learner that has answered (match > 0) and caught up; promoting a silent one would
+    // put a member that may never answer into the quorum.
+    if (pr && pr->match > 0 && pr->match + opts_.promote_lag >= raft_->log().last_index()) {
       propose_conf_change(raftpb::CONF_ADD_NODE, learner).ignore();
       return;  // one change at a time
     }

@@ -270,9 +270,19 @@ struct Daemon::Impl {
     req.set_advertise_addr(opts.advertise_addr);
     req.set_hostname(opts.hostname);
     const std::string root_pem = *root;
-    auto answer = call_once(anon, "node.join", req.SerializeAsString(), [this, root_pem](std::string_view chain) {
-      return crypto.verify_certificate(chain, {root_pem}, now_s());
-    });
+    // A cluster between leaders answers "unavailable"; like Docker's join, keep trying a while.
+    Result<std::string> answer = Status::unavailable("not tried");
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      answer = call_once(anon, "node.join", req.SerializeAsString(), [this, root_pem](std::string_view chain) {
+        return crypto.verify_certificate(chain, {root_pem}, now_s());
+      });
+      if (answer.ok() || answer.status().code() != StatusCode::kUnavailable ||
+          std::chrono::steady_clock::now() > give_up) {
+        break;
+      }
+      run_until([] { return false; }, std::chrono::milliseconds(300));
+    }
     anon.stop();
     if (!answer.ok()) {
       if (answer.status().code() == StatusCode::kPermissionDenied) return answer.status();
@@ -373,7 +383,15 @@ struct Daemon::Impl {
     ro.bootstrap_voters = std::move(bootstrap_voters);
     ro.force_new_cluster = opts.force_new_cluster;
     if (opts.force_new_cluster) spdlog::warn("--force-new-cluster: this manager alone is now the cluster");
-    raft = std::make_unique<raft::RaftNode>(*env, ro, *store);
+    raft::RaftNodeEvents events;
+    events.on_soft_state = [](uint64_t term, raft::Role role, NodeId leader) {
+      spdlog::info("raft: term {}, {}, leader {}", term, raft::to_string(role), leader ? ca::node_id_text(leader) : "none");
+    };
+    events.on_conf_change = [](const raft::raftpb::ConfChange& cc) {
+      static constexpr const char* kinds[] = {"add voter", "remove", "add learner"};
+      spdlog::info("raft: membership change: {} {}", kinds[cc.type() % 3], ca::node_id_text(cc.node_id()));
+    };
+    raft = std::make_unique<raft::RaftNode>(*env, ro, *store, events);
     if (!raft->status().ok()) return Status::corruption("raft state: " + raft->status().message());
     manager = std::make_unique<manager::Manager>(*env, crypto, *rpc, *raft, *store,
                                                  manager::ManagerOptions{record.node_id});
