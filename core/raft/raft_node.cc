@@ -92,10 +92,15 @@ void RaftNode::force_standalone() {
   const uint64_t term = std::max<uint64_t>(hs.term(), 1);
   uint64_t index = commit;
   std::vector<raftpb::Entry> removals;
+  // This node becomes a voter (it may have been a learner still catching up), then every other
+  // member goes.
+  std::vector<std::pair<raftpb::ConfChangeType, NodeId>> changes = {{raftpb::CONF_ADD_NODE, opts_.raft.id}};
   for (NodeId m : members) {
-    if (m == opts_.raft.id) continue;
+    if (m != opts_.raft.id) changes.emplace_back(raftpb::CONF_REMOVE_NODE, m);
+  }
+  for (const auto& [type, m] : changes) {
     raftpb::ConfChange cc;
-    cc.set_type(raftpb::CONF_REMOVE_NODE);
+    cc.set_type(type);
     cc.set_node_id(m);
     raftpb::Entry e;
     e.set_term(term);

@@ -33,7 +33,10 @@ struct InProcessNode {
     std::optional<std::pair<Status, std::string>> out;
     ep.call_address(addr, true, [](std::string_view) { return Status{}; }, method, std::move(body), 5s,
                     [&](Status s, std::string b) { out.emplace(s, std::move(b)); });
-    for (int i = 0; i < 200 && !out; ++i) io.run_for(50ms);
+    for (int i = 0; i < 200 && !out; ++i) {
+      io.restart();
+      io.run_for(50ms);
+    }
     return out.value_or(std::make_pair(Status::deadline_exceeded("test: no answer"), std::string()));
   }
 
@@ -58,7 +61,10 @@ struct InProcessNode {
     ep.set_peer_address(manager_id, addr);
     std::optional<Status> out;
     ep.call(manager_id, method, std::move(body), 3s, [&](Status s, std::string) { out = s; });
-    for (int i = 0; i < 100 && !out; ++i) io.run_for(50ms);
+    for (int i = 0; i < 100 && !out; ++i) {
+      io.restart();
+      io.run_for(50ms);
+    }
     ep.stop();
     io.run_for(50ms);
     return out.value_or(Status::deadline_exceeded("test: no answer"));
