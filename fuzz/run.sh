@@ -10,7 +10,7 @@ if ! command -v clang++ >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null
 fi
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DSHOAL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=$(sed -n 's/^shoal_fuzz_target(\(.*\))$/\1/p' fuzz/CMakeLists.txt)
+targets=$(sed -n 's/^shoal_fuzz_target(\([a-z_]*\).*$/\1/p' fuzz/CMakeLists.txt)
 ninja -C build-fuzz $targets
 mkdir -p build-fuzz/crashes
 for t in $targets; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Everything a change must pass, from nothing: install dependencies, build, run the unit and
-# property tests under AddressSanitizer + UndefinedBehaviorSanitizer, check determinism, and
-# sweep every scenario over many seeds. Exits non-zero on the first failure.
+# Everything a change must pass, from nothing: install dependencies, build, run the unit,
+# property and integration tests (real shoald processes on loopback) under AddressSanitizer +
+# UndefinedBehaviorSanitizer, check determinism, sweep every scenario over many seeds, and run
+# every libFuzzer target for a while. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SHOAL_CI_SEEDS:-200}
@@ -12,12 +13,16 @@ bash scripts/build.sh shoalsim
 
 echo "== build (ASan + UBSan, for the tests)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON >/dev/null
-ninja -C build-asan shoal_tests raft_message_fuzz scenario_parser_fuzz frame_decoder_fuzz join_token_fuzz http_request_fuzz
+fuzz_targets=$(sed -n 's/^shoal_fuzz_target(\([a-z_]*\).*$/\1/p' fuzz/CMakeLists.txt)
+ninja -C build-asan shoal_tests shoald shoal shoal_integration_tests $fuzz_targets
 
 echo "== unit, property and planted-bug tests (sanitized)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure --timeout 600 -j2)
+(cd build-asan && ctest --output-on-failure --timeout 600 -j2 -LE integration)
+
+echo "== integration tests: real shoald processes on loopback (sanitized)"
+(cd build-asan && ctest --output-on-failure --timeout 600 -L integration)
 
 echo "== determinism: every scenario twice with one seed, same trace hash"
 for s in scenarios/*.yaml; do
@@ -27,3 +32,6 @@ echo "determinism: ok"
 
 echo "== sweep: every scenario, ${SEEDS} seeds in total"
 build/bin/shoalsim sweep scenarios/*.yaml --seeds "$SEEDS"
+
+echo "== fuzz: every libFuzzer target, ${SHOAL_CI_FUZZ_SECONDS:-30} s each"
+bash fuzz/run.sh "${SHOAL_CI_FUZZ_SECONDS:-30}"

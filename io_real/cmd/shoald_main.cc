@@ -1,5 +1,8 @@
 // shoald: the Shoal daemon. `shoald init` makes a cluster, `shoald join --token T HOST:2377`
 // joins one, and plain `shoald` restarts the node kept in --data-dir.
+#include <google/protobuf/stubs/logging.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -71,5 +74,10 @@ int main(int argc, char** argv) {
                  "combined with init or join\n";
     return 1;
   }
+  // A peer's malformed message is refused by the parser; protobuf's own complaint goes to the
+  // debug log rather than flooding stderr.
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int, const std::string& message) {
+    spdlog::debug("protobuf: {}", message);
+  });
   return shoal::daemon::Daemon(std::move(opts)).run();
 }

@@ -29,6 +29,7 @@
 #include "io_real/daemon/api_context.h"
 #include "io_real/daemon/api_routes.h"
 #include "io_real/daemon/data_dir.h"
+#include "io_real/daemon/docker_json.h"
 #include "io_real/daemon/endpoint_rpc.h"
 #include "io_real/env/real_env.h"
 #include "io_real/net/endpoint.h"
@@ -348,6 +349,15 @@ struct Daemon::Impl {
 
   // ---- running ----
   Status start_node(std::vector<NodeId> bootstrap_voters) {
+    // A node that was away longer than its certificate lives cannot prove who it is any more.
+    auto own = crypto.parse_certificate(record.cert_pem);
+    if (!own.ok()) return Status::corruption("this node's certificate is unreadable: " + own.status().message());
+    if (own->not_after_unix_s < now_s()) {
+      return Status::failed_precondition(
+          "this node's certificate expired at " + rfc3339(own->not_after_unix_s * 1'000'000'000LL) +
+          " (it was offline longer than the certificate lives); move " + opts.data_dir +
+          " aside and join the cluster again with a join token");
+    }
     net::EndpointOptions eo;
     eo.self = record.node_id;
     eo.cluster_id = record.cluster_id;
