@@ -23,7 +23,8 @@
 
 namespace shoal::cli {
 
-inline constexpr std::string_view kShoalVersion = "0.1.0-dev";
+// The same version shoald reports in GET /version.
+inline constexpr std::string_view kShoalVersion = "0.3.0";
 
 struct CliIo {
   std::ostream& out;

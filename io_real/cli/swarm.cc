@@ -191,7 +191,19 @@ Status watch_rotation(Context& ctx, const ApiClient& client, bool quiet) {
     const std::string root = str_at(*sw, {"TLSInfo", "TrustRoot"});
     const std::string subject = str_at(*sw, {"TLSInfo", "CertIssuerSubject"});
     const std::string key = str_at(*sw, {"TLSInfo", "CertIssuerPublicKey"});
-    int64_t total = 0, certs = 0, roots = 0;
+    int64_t total = 0, certs = 0, roots = 0, reporting = 0;
+    if (nodes->is_array()) {
+      for (const auto& n : *nodes) {
+        const nlohmann::json& tls = at(n, {"Description", "TLSInfo"});
+        reporting += !str_at(tls, {"TrustRoot"}).empty() || !str_at(tls, {"CertIssuerSubject"}).empty() ||
+                     !str_at(tls, {"CertIssuerPublicKey"}).empty();
+      }
+    }
+    if (reporting == 0) {
+      // Nothing to watch: no node says which certificate it holds.
+      if (!quiet) ctx.io.out << "The daemon does not report the nodes' TLS info; not waiting for the rotation.\n";
+      return quiet ? Status::ok_status() : print_trust_root(ctx, *sw);
+    }
     if (nodes->is_array()) {
       for (const auto& n : *nodes) {
         ++total;

@@ -113,6 +113,7 @@ class FakeDaemon {
   }
   // State the routes read and write; touch only while no command runs.
   json& swarm() { return swarm_; }
+  json& nodes() { return nodes_; }
   std::string& local_state() { return local_state_; }
   std::string unlock_key = "SWMKEY-1-secretkey";
   json configs = json::array();
@@ -175,7 +176,9 @@ class FakeDaemon {
       if (req.query.count("rotateWorkerToken")) swarm_["JoinTokens"]["Worker"] = "SWMTKN-1-root-worker2";
       if (spec["CAConfig"]["ForceRotate"] != 0) swarm_["TLSInfo"]["TrustRoot"] = kRoot2;  // nodes follow at once
       if (spec["CAConfig"]["ForceRotate"] != 0) {
-        for (auto& n : nodes_) n["Description"]["TLSInfo"]["TrustRoot"] = kRoot2;
+        for (auto& n : nodes_) {
+          if (n["Description"].contains("TLSInfo")) n["Description"]["TLSInfo"]["TrustRoot"] = kRoot2;
+        }
       }
       respond(api::empty_response(200));
     });
@@ -450,6 +453,15 @@ TEST_F(CliTest, SwarmCaShowsAndRotatesTheRoot) {
   EXPECT_EQ(detached.code, 0) << detached.err;
   EXPECT_EQ(detached.out, "") << "--detach does not wait or print";
   EXPECT_EQ(daemon.sent().back().body["CAConfig"]["ForceRotate"], 2);
+}
+
+TEST_F(CliTest, SwarmCaRotateDoesNotWaitWhenNoNodeReportsItsTls) {
+  for (auto& n : daemon.nodes()) n["Description"].erase("TLSInfo");
+  const CliRun rot = shoal({"swarm", "ca", "--rotate"});
+  ASSERT_EQ(rot.code, 0) << rot.err;
+  EXPECT_EQ(rot.out,
+            "The daemon does not report the nodes' TLS info; not waiting for the rotation.\n"
+            "-----BEGIN CERTIFICATE-----\nROOT2\n-----END CERTIFICATE-----\n");
 }
 
 TEST_F(CliTest, ConfigCreateFromFileAndStdin) {
