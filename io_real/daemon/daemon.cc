@@ -179,7 +179,12 @@ struct Daemon::Impl {
                 << std::flush;
     }
     have_record = true;
-    return start_node({self});
+    if (Status s = start_node({self}); !s.ok()) return s;
+    // The API opens once the cluster exists, so the first `shoal` command finds it.
+    if (!run_until([this] { return store->cluster() != nullptr; }, std::chrono::seconds(10))) {
+      return Status::unavailable("the new cluster was not founded within 10 s (see the log above)");
+    }
+    return {};
   }
 
   // The founding transaction: the cluster object and this node, committed once this node leads.
@@ -607,7 +612,8 @@ struct Daemon::Impl {
     spdlog::info("shutting down");
     if (http) http->stop();
     if (endpoint) endpoint->stop();
-    io.stop();
+    // A moment for answers already being written (the reply to `swarm leave`) to go out.
+    timers.after(std::chrono::milliseconds(200), [this] { io.stop(); });
   }
 
   int run() {
