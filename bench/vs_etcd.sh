@@ -269,7 +269,10 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (
 # ---- the figures ----
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -sr)"
 echo "etcd_version: $ETCD_VERSION"
-echo "shoal_commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+SOURCE=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || SOURCE+=" with uncommitted changes"
+[ "${SKIP_BUILD:-0}" = 1 ] && SOURCE+=" (but SKIP_BUILD=1: the binaries in $BUILD_DIR were built separately)"
+echo "shoal_source: $SOURCE"
 echo "shoal_raft_tick_ms: $SHOAL_TICK_MS"
 echo "etcd_heartbeat_ms: $ETCD_HEARTBEAT_MS"
 echo "etcd_election_ms: $ETCD_ELECTION_MS"
