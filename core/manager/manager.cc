@@ -67,7 +67,7 @@ Manager::~Manager() {
 void Manager::submit(storepb::Transaction tx, Done done) {
   if (tx.now_ns() == 0) tx.set_now_ns(now_ns());
   if (is_leader()) return propose_here(std::move(tx), std::move(done));
-  forward(std::move(tx), std::move(done));
+  forward(std::move(tx), std::move(done), env_.clock.monotonic_now() + opts_.forward_timeout);
 }
 
 void Manager::propose_here(storepb::Transaction tx, Done done) {
@@ -79,8 +79,16 @@ void Manager::propose_here(storepb::Transaction tx, Done done) {
   });
 }
 
-void Manager::forward(storepb::Transaction tx, Done done) {
+void Manager::forward(storepb::Transaction tx, Done done, MonoTime give_up) {
+  if (is_leader()) return propose_here(std::move(tx), std::move(done));
   const NodeId to = leader();
+  if (to == 0 && env_.clock.monotonic_now() < give_up) {
+    env_.timers.after(std::chrono::milliseconds(20),
+                      [this, alive = alive_, tx = std::move(tx), done = std::move(done), give_up]() mutable {
+                        if (*alive) forward(std::move(tx), std::move(done), give_up);
+                      });
+    return;
+  }
   if (to == 0) {
     return done(Status::unavailable("no leader is elected: the managers may have lost quorum; "
                                     "bring a majority of managers back or run `shoald --force-new-cluster`"),

@@ -78,7 +78,9 @@ class Manager {
 
  private:
   void propose_here(storepb::Transaction tx, Done done);
-  void forward(storepb::Transaction tx, Done done);
+  // Forwards to the leader; while none is known (an election, a node just joined) it waits for
+  // one, up to forward_timeout, so a client sees a short pause rather than an error.
+  void forward(storepb::Transaction tx, Done done, MonoTime give_up);
   void handle_join(std::string body, Rpc::Reply reply, bool forwarded);
   void admit(const managerpb::JoinRequest& req, Rpc::Reply reply);
   void handle_renew(const PeerIdentity* from, std::string body, Rpc::Reply reply);

@@ -310,7 +310,13 @@ struct Daemon::Impl {
               << ").\n"
               << std::flush;
     have_record = true;
-    return start_node({});
+    if (Status s = start_node({}); !s.ok()) return s;
+    // A new manager opens its API once it has caught up with the cluster's state, so its first
+    // answers are not "not caught up yet".
+    if (manager && !run_until([this] { return store->cluster() != nullptr; }, std::chrono::seconds(15))) {
+      spdlog::warn("not caught up with the cluster after 15 s; the API answers 503 until it is");
+    }
+    return {};
   }
 
   // ---- restart ----
