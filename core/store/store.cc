@@ -6,12 +6,18 @@ namespace shoal::store {
 namespace {
 
 template <typename Map>
-const typename Map::mapped_type* find_by_id_or_name(const Map& m, std::string_view key) {
+const typename Map::mapped_type* find_by_id_or_name(const Map& m, const std::map<std::string, std::string>& names,
+                                                    std::string_view key) {
   if (auto it = m.find(std::string(key)); it != m.end()) return &it->second;
-  for (const auto& [id, obj] : m) {
-    if (obj.spec().name() == key) return &obj;
-  }
+  if (auto n = names.find(std::string(key)); n != names.end()) return &m.at(n->second);
   return nullptr;
+}
+
+// Keeps a name -> id index in step with an object map (configs and secrets have unique names).
+template <typename Map>
+void index_names(const Map& m, std::map<std::string, std::string>& names) {
+  names.clear();
+  for (const auto& [id, obj] : m) names[obj.spec().name()] = id;
 }
 
 // Object kind name and id, for error messages.
@@ -46,16 +52,13 @@ Status check_versioned(const storepb::StoreAction& a, const Obj* stored, const O
   }
 }
 
-template <typename Map>
-Status check_name_free(const Map& m, const storepb::StoreAction& a, const std::string& id, const std::string& name,
-                       const char* kind) {
+Status check_name_free(const std::map<std::string, std::string>& names, const storepb::StoreAction& a,
+                       const std::string& id, const std::string& name, const char* kind) {
   if (a.kind() != storepb::StoreAction::CREATE) return {};
   if (name.empty()) return Status::invalid_argument(std::string(kind) + " needs a name");
-  for (const auto& [other_id, obj] : m) {
-    if (other_id != id && obj.spec().name() == name) {
-      return Status::already_exists(std::string(kind) + " with name '" + name + "' already exists (id " +
-                                    other_id + ")");
-    }
+  if (auto it = names.find(name); it != names.end() && it->second != id) {
+    return Status::already_exists(std::string(kind) + " with name '" + name + "' already exists (id " + it->second +
+                                  ")");
   }
   return {};
 }
@@ -85,8 +88,12 @@ const storepb::NodeObject* Store::find_node(std::string_view id_or_name) const {
   }
   return nullptr;
 }
-const storepb::ConfigObject* Store::find_config(std::string_view k) const { return find_by_id_or_name(configs_, k); }
-const storepb::SecretObject* Store::find_secret(std::string_view k) const { return find_by_id_or_name(secrets_, k); }
+const storepb::ConfigObject* Store::find_config(std::string_view k) const {
+  return find_by_id_or_name(configs_, config_names_, k);
+}
+const storepb::SecretObject* Store::find_secret(std::string_view k) const {
+  return find_by_id_or_name(secrets_, secret_names_, k);
+}
 
 Status Store::check_action(const storepb::StoreAction& a) const {
   switch (a.object_case()) {
@@ -104,7 +111,7 @@ Status Store::check_action(const storepb::StoreAction& a) const {
       }
       auto it = configs_.find(c.id());
       if (Status s = check_versioned(a, it == configs_.end() ? nullptr : &it->second, c); !s.ok()) return s;
-      return check_name_free(configs_, a, c.id(), c.spec().name(), "config");
+      return check_name_free(config_names_, a, c.id(), c.spec().name(), "config");
     }
     case storepb::StoreAction::kSecret: {
       const auto& c = a.secret();
@@ -115,7 +122,7 @@ Status Store::check_action(const storepb::StoreAction& a) const {
       }
       auto it = secrets_.find(c.id());
       if (Status s = check_versioned(a, it == secrets_.end() ? nullptr : &it->second, c); !s.ok()) return s;
-      return check_name_free(secrets_, a, c.id(), c.spec().name(), "secret");
+      return check_name_free(secret_names_, a, c.id(), c.spec().name(), "secret");
     }
     case storepb::StoreAction::kCluster:
       if (a.kind() == storepb::StoreAction::REMOVE) return Status::invalid_argument("the cluster cannot be removed");
@@ -139,9 +146,13 @@ void Store::apply_action(storepb::StoreAction a, uint64_t index, int64_t now_ns)
   switch (a.object_case()) {
     case storepb::StoreAction::kNode: put_or_remove(nodes_, kind, std::move(*a.mutable_node()), index, now_ns); break;
     case storepb::StoreAction::kConfig:
+      if (auto it = configs_.find(a.config().id()); it != configs_.end()) config_names_.erase(it->second.spec().name());
+      if (kind != storepb::StoreAction::REMOVE) config_names_[a.config().spec().name()] = a.config().id();
       put_or_remove(configs_, kind, std::move(*a.mutable_config()), index, now_ns);
       break;
     case storepb::StoreAction::kSecret:
+      if (auto it = secrets_.find(a.secret().id()); it != secrets_.end()) secret_names_.erase(it->second.spec().name());
+      if (kind != storepb::StoreAction::REMOVE) secret_names_[a.secret().spec().name()] = a.secret().id();
       put_or_remove(secrets_, kind, std::move(*a.mutable_secret()), index, now_ns);
       break;
     case storepb::StoreAction::kCluster: {
@@ -229,6 +240,8 @@ void Store::restore(std::string_view data) {
   for (auto& n : *snap.mutable_nodes()) nodes_[n.id()] = n;
   for (auto& c : *snap.mutable_configs()) configs_[c.id()] = c;
   for (auto& s : *snap.mutable_secrets()) secrets_[s.id()] = s;
+  index_names(configs_, config_names_);
+  index_names(secrets_, secret_names_);
   has_cluster_ = snap.has_cluster();
   if (has_cluster_) cluster_ = snap.cluster();
   last_index_ = snap.last_index();

@@ -61,6 +61,8 @@ class Store final : public raft::StateMachine {
   std::map<std::string, storepb::NodeObject> nodes_;
   std::map<std::string, storepb::ConfigObject> configs_;
   std::map<std::string, storepb::SecretObject> secrets_;
+  std::map<std::string, std::string> config_names_;  // name -> id
+  std::map<std::string, std::string> secret_names_;
   storepb::ClusterObject cluster_;
   bool has_cluster_ = false;
   uint64_t last_index_ = 0;
