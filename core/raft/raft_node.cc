@@ -257,7 +257,13 @@ void RaftNode::campaign_now() {
 // ---- the Ready loop ------------------------------------------------------------------------
 
 void RaftNode::pump() {
+  // Callbacks run inside handle_ready (a proposal's done, an apply) may propose again, which
+  // calls pump(): taking a second Ready before the first is advanced would persist entries out
+  // of order. The outer loop picks up whatever such a callback added.
+  if (pumping_) return;
+  pumping_ = true;
   while (status_.ok() && !persisting_ && raft_->has_ready()) handle_ready(raft_->ready());
+  pumping_ = false;
 }
 
 void RaftNode::handle_ready(Ready rd) {

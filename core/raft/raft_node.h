@@ -109,6 +109,7 @@ class RaftNode {
   std::unique_ptr<Raft> raft_;
   TimerId tick_timer_ = 0;
   bool persisting_ = false;
+  bool pumping_ = false;  // inside pump(): a nested pump() returns at once
   bool restarted_ = false;  // started from Raft state left on disk (a restart after a crash)
   uint64_t applied_ = 0;
   uint64_t bad_messages_ = 0;

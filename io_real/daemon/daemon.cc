@@ -401,6 +401,10 @@ struct Daemon::Impl {
     ro.raft.election_tick = opts.election_ticks;
     ro.raft.heartbeat_tick = opts.heartbeat_ticks;
     ro.tick_interval = opts.tick;
+    // A snapshot copies the whole store; take one every 10,000 entries (etcd: 100,000), keeping
+    // 1,000 behind it for followers that lag a little.
+    ro.snapshot_every = 10000;
+    ro.keep_behind_snapshot = 1000;
     ro.bootstrap_voters = std::move(bootstrap_voters);
     ro.force_new_cluster = opts.force_new_cluster;
     if (opts.force_new_cluster) spdlog::warn("--force-new-cluster: this manager alone is now the cluster");

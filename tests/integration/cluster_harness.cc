@@ -114,6 +114,12 @@ NodeProc& ClusterHarness::join(const std::string& name, const std::string& token
   return n;
 }
 
+NodeProc& ClusterHarness::start_join(const std::string& name, const std::string& token, const NodeProc& via) {
+  NodeProc& n = add(name);
+  spawn(n, {"join", "--token", token, via.addr});
+  return n;
+}
+
 std::pair<int, std::string> ClusterHarness::join_expect_failure(const std::string& name, const std::string& token,
                                                                 const std::string& addr) {
   NodeProc& n = add(name);

@@ -32,6 +32,10 @@ class ClusterHarness {
   NodeProc& init(const std::string& name, std::vector<std::string> extra = {});
   // Starts `shoald join --token T ADDR`; waits until it has joined (its API answers).
   NodeProc& join(const std::string& name, const std::string& token, const NodeProc& via);
+  // Starts `shoald join` and returns at once (for joins that race each other).
+  NodeProc& start_join(const std::string& name, const std::string& token, const NodeProc& via);
+  // Waits until the node's API answers.
+  bool wait_ready(const NodeProc& n) { return wait_api(n, std::chrono::seconds(20)); }
   // Runs `shoald join` expecting it to fail; returns its exit code and output.
   std::pair<int, std::string> join_expect_failure(const std::string& name, const std::string& token,
                                                   const std::string& addr);

@@ -130,3 +130,22 @@ TEST(StoreTest, WatchersSeeEachAppliedAction) {
 
 }  // namespace
 }  // namespace shoal::store
+
+namespace shoal::store {
+namespace {
+
+// The hand-written snapshot must be exactly a StoreSnapshot.
+TEST(StoreTest, SnapshotParsesAsAStoreSnapshotMessage) {
+  Store s;
+  s.apply(entry(1, create_config("c1", "web")));
+  s.apply(entry(2, create_config("c2", "api")));
+  storepb::StoreSnapshot parsed;
+  ASSERT_TRUE(parsed.ParseFromString(s.snapshot()));
+  EXPECT_EQ(parsed.configs_size(), 2);
+  EXPECT_EQ(parsed.last_index(), 2u);
+  EXPECT_FALSE(parsed.has_cluster());
+  EXPECT_EQ(parsed.configs(1).spec().name(), "api");  // in id order: c1, c2
+}
+
+}  // namespace
+}  // namespace shoal::store
