@@ -313,6 +313,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close(const std::string& reason);
   // Sends what is queued (a refusal, say), then closes; reads meanwhile are ignored.
   void close_after_flush(const std::string& reason);
+  uint64_t id() const { return id_; }  // this endpoint's number for the connection
 
  private:
   bool verify(bool preverified, ssl::verify_context& vctx);
