@@ -277,8 +277,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Kind { kInbound, kPeer, kAddress };
   enum class State { kIdle, kBackoff, kConnecting, kOpen, kDraining, kClosed };
 
-  Connection(std::weak_ptr<EndpointImpl> ep, asio::io_context& io, Kind kind, uint64_t id, uint32_t max_frame_body)
-      : ep_(std::move(ep)), kind_(kind), id_(id), io_(io), timer_(io), decoder_(max_frame_body) {}
+  Connection(std::weak_ptr<EndpointImpl> ep, asio::io_context& io, Kind kind, uint32_t max_frame_body)
+      : ep_(std::move(ep)), kind_(kind), io_(io), timer_(io), decoder_(max_frame_body) {}
 
   Kind kind() const { return kind_; }
   State state() const { return state_; }
@@ -313,7 +313,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close(const std::string& reason);
   // Sends what is queued (a refusal, say), then closes; reads meanwhile are ignored.
   void close_after_flush(const std::string& reason);
-  uint64_t id() const { return id_; }  // this endpoint's number for the connection
 
  private:
   bool verify(bool preverified, ssl::verify_context& vctx);
@@ -327,7 +326,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::weak_ptr<EndpointImpl> ep_;
   Kind kind_;
-  uint64_t id_;
   State state_ = State::kIdle;
   asio::io_context& io_;
   std::shared_ptr<ssl::context> ctx_;
@@ -455,7 +453,6 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   std::unique_ptr<tcp::acceptor> acceptor_;
   bool started_ = false;
   bool stopped_ = false;
-  uint64_t next_conn_id_ = 1;
   uint64_t next_call_id_ = 1;
   std::map<NodeId, Peer> peers_;
   std::set<std::shared_ptr<Connection>> inbound_;
@@ -832,7 +829,7 @@ void EndpointImpl::accept() {
 
 std::shared_ptr<Connection> EndpointImpl::make_connection(Connection::Kind kind) {
   const auto max_body = static_cast<uint32_t>(std::min<size_t>(opts_.max_frame_body, UINT32_MAX));
-  return std::make_shared<Connection>(weak_from_this(), io_, kind, next_conn_id_++, max_body);
+  return std::make_shared<Connection>(weak_from_this(), io_, kind, max_body);
 }
 
 void EndpointImpl::stop() {
