@@ -46,9 +46,6 @@ Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store
                if (!is_leader()) return reply(Status::not_leader("not the leader"), "");
                propose_here(std::move(tx), [reply](Status s, uint64_t index) { reply(s, u64_body(index)); });
              });
-  rpc_.serve("manager.read_index", RpcAccess::kManagerOnly, [this](const PeerIdentity*, std::string, Rpc::Reply reply) {
-    raft_.read([reply](Status s, uint64_t index) { reply(s, u64_body(index)); });
-  });
   rpc_.serve("ca.renew", RpcAccess::kAnyNode, [this](const PeerIdentity* from, std::string body, Rpc::Reply reply) {
     handle_renew(from, std::move(body), std::move(reply));
   });
@@ -107,27 +104,11 @@ void Manager::forward(storepb::Transaction tx, Done done, MonoTime give_up) {
             });
 }
 
-void Manager::read_barrier(std::function<void(Status)> done) {
-  auto wait_local = [this, alive = alive_, done](Status s, uint64_t index) {
-    if (!*alive) return;
-    if (!s.ok()) return done(s);
-    store_.when_applied(index, [done] { done({}); });
-  };
-  if (is_leader()) return raft_.read(wait_local);
-  const NodeId to = leader();
-  if (to == 0) return done(Status::unavailable("no leader is elected; the managers may have lost quorum"));
-  rpc_.call(to, "manager.read_index", "", opts_.forward_timeout, [wait_local](Status s, std::string body) {
-    managerpb::ForwardedResult r;
-    if (s.ok() && !r.ParseFromString(body)) s = Status::corruption("leader's reply does not parse");
-    wait_local(s, r.index());
-  });
-}
-
 Result<std::string> Manager::issue_certificate(std::string_view csr_pem, NodeId node, ca::NodeRole role) {
   const auto* c = store_.cluster();
   if (!c) return Status::unavailable("this manager has no cluster state yet");
   const int64_t now_s = now_ns() / 1'000'000'000;
-  const int64_t lifetime = c->node_cert_expiry_s() > 0 ? c->node_cert_expiry_s() : kDefaultNodeCertLifetimeS;
+  const int64_t lifetime = c->node_cert_expiry_s() > 0 ? c->node_cert_expiry_s() : ca::kNodeCertLifetimeS;
   const ca::CertificateAuthority authority =
       c->has_rotation()
           ? ca::CertificateAuthority::for_rotation(ca::RootRotation{

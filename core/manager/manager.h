@@ -44,8 +44,6 @@ struct ManagerOptions {
   Duration membership_interval = std::chrono::milliseconds(500);
 };
 
-inline constexpr int64_t kDefaultNodeCertLifetimeS = 90LL * 24 * 3600;
-
 class Manager {
  public:
   using Done = std::function<void(Status, uint64_t index)>;
@@ -58,9 +56,6 @@ class Manager {
   // Commits tx through Raft from any manager. done runs once the transaction has been applied
   // on THIS manager (so a read here sees it), with the store's verdict on it.
   void submit(storepb::Transaction tx, Done done);
-  // Completes once this manager has applied everything committed before the call: reads after
-  // it are linearizable.
-  void read_barrier(std::function<void(Status)> done);
 
   NodeId leader() const { return raft_.raft().leader(); }
   bool is_leader() const { return raft_.raft().role() == raft::Role::kLeader; }

@@ -3,7 +3,6 @@
 #pragma once
 #include <functional>
 #include <string>
-#include "core/env/clock.h"
 #include "core/env/crypto.h"
 #include "core/manager/manager.h"
 #include "core/store/store.h"
@@ -13,7 +12,6 @@ namespace shoal::daemon {
 
 struct ApiContext {
   Crypto* crypto = nullptr;
-  Clock* clock = nullptr;
   const NodeRecord* record = nullptr;  // null while locked
   store::Store* store = nullptr;       // managers only
   manager::Manager* manager = nullptr; // managers only
@@ -21,8 +19,6 @@ struct ApiContext {
   // Unlocks a locked manager with the key given; an error says why it did not open.
   std::function<Status(const AeadKey&)> unlock;
   std::function<bool()> locked;
-  // The key this manager's data is sealed under now (for `swarm unlock-key`).
-  std::function<AeadKey()> current_kek;
   // Stops the daemon after the response is sent; with wipe, its data directory is removed.
   std::function<void(bool wipe)> shutdown;
   // Whether a manager is reachable from here (for ManagerStatus.Reachability).

@@ -594,11 +594,9 @@ struct Daemon::Impl {
   // ---- the API ----
   Status start_api() {
     api_ctx.crypto = &crypto;
-    api_ctx.clock = &clock;
     api_ctx.hostname = opts.hostname;
     api_ctx.locked = [this] { return locked; };
     api_ctx.unlock = [this](const AeadKey& k) { return unlock(k); };
-    api_ctx.current_kek = [this] { return kek; };
     api_ctx.shutdown = [this](bool wipe) {
       wipe_on_exit = wipe;
       boost::asio::post(io, [this] { stop(); });

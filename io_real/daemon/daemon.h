@@ -11,6 +11,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include "core/ca/certificate_authority.h"
 #include "core/env/status.h"
 #include "core/env/time.h"
 
@@ -28,7 +29,7 @@ struct DaemonOptions {
   std::string join_addr;
   bool autolock = false;
   bool force_new_cluster = false;
-  int64_t cert_expiry_s = 90LL * 24 * 3600;
+  int64_t cert_expiry_s = ca::kNodeCertLifetimeS;
   // Raft timing: a tick, and election / heartbeat in ticks. Failover takes about
   // election_ticks..2*election_ticks ticks.
   Duration tick = std::chrono::milliseconds(20);
