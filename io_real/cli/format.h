@@ -17,6 +17,8 @@
 #include "core/env/status.h"
 #include "core/env/time.h"
 
+#include "io_real/api/base64.h"
+
 namespace shoal::cli {
 
 using Row = std::vector<std::string>;
@@ -60,8 +62,8 @@ std::string pretty_word(std::string_view word);
 // ("node2" < "node10").
 bool natural_less(std::string_view a, std::string_view b);
 
-std::string base64_encode(std::string_view bytes);
-Result<std::string> base64_decode(std::string_view text);
+using api::base64_decode;
+using api::base64_encode;
 
 std::string trim(std::string_view text);
 

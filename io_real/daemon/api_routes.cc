@@ -1,12 +1,11 @@
 #include "io_real/daemon/api_routes.h"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
 
 #include "core/ca/join_token.h"
 #include "core/ca/join_tokens.h"
 #include "core/ca/node_identity.h"
+#include "io_real/api/base64.h"
 #include "io_real/daemon/docker_json.h"
 
 namespace shoal::daemon {
@@ -26,20 +25,6 @@ constexpr const char* kNotManagerMessage =
     "this command on a manager node or promote the current node to a manager.";
 
 HttpResponse from_status(const Status& s) { return api::error_response(http_status_of(s), s.message()); }
-
-Result<std::string> base64_decode(const std::string& text) {
-  if (text.empty()) return std::string();
-  if (text.size() % 4 != 0) return Status::invalid_argument("Data is not valid base64 (length not a multiple of 4)");
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return Status::invalid_argument("Data is not valid base64");
-  size_t len = static_cast<size_t>(n);
-  if (text.size() >= 1 && text[text.size() - 1] == '=') --len;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
-  out.resize(len);
-  return out;
-}
 
 // A fresh object id: 25 base-36 digits of 128 random bits, like Docker's.
 std::string new_object_id(Crypto& crypto) {
@@ -151,8 +136,8 @@ void add_object_routes(api::Router& router, ApiContext& ctx, const std::string& 
     if (spec.name().empty()) return respond(api::error_response(400, std::string(R::kName) + " name is required"));
     *o->mutable_spec() = spec;
     std::string data_b64 = body->contains("Data") && (*body)["Data"].is_string() ? (*body)["Data"].get<std::string>() : "";
-    auto data = base64_decode(data_b64);
-    if (!data.ok()) return respond(from_status(data.status()));
+    auto data = api::base64_decode(data_b64);
+    if (!data.ok()) return respond(api::error_response(400, "Data: " + data.status().message()));
     o->set_data(*data);
     const std::string id = o->id();
     submit(ctx, std::move(tx), respond, [id](uint64_t) { return api::json_response(201, {{"ID", id}}); });

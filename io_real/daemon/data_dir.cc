@@ -1,6 +1,5 @@
 #include "io_real/daemon/data_dir.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -11,6 +10,7 @@
 #include <sstream>
 
 #include "core/ca/node_identity.h"
+#include "io_real/api/base64.h"
 
 namespace shoal::daemon {
 namespace fs = std::filesystem;
@@ -34,9 +34,7 @@ Status make_data_dir(const std::string& dir) {
 }
 
 std::string format_unlock_key(const AeadKey& kek) {
-  unsigned char out[64] = {};
-  const int n = EVP_EncodeBlock(out, kek.data(), static_cast<int>(kek.size()));
-  return std::string(kUnlockPrefix) + std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+  return std::string(kUnlockPrefix) + api::base64_encode(std::string_view(reinterpret_cast<const char*>(kek.data()), kek.size()));
 }
 
 Result<AeadKey> parse_unlock_key(std::string_view text) {
@@ -44,13 +42,11 @@ Result<AeadKey> parse_unlock_key(std::string_view text) {
   if (text.substr(0, kUnlockPrefix.size()) != kUnlockPrefix) {
     return Status::invalid_argument("an unlock key starts with SWMKEY-1-; this one does not");
   }
-  text.remove_prefix(kUnlockPrefix.size());
-  if (text.size() != 44) return Status::invalid_argument("the unlock key has the wrong length");
-  unsigned char out[48] = {};
-  const int n = EVP_DecodeBlock(out, reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n != 33) return Status::invalid_argument("the unlock key is not valid base64");  // 32 bytes + one pad
+  auto bytes = api::base64_decode(text.substr(kUnlockPrefix.size()));
+  if (!bytes.ok()) return Status::invalid_argument("the unlock key is not valid base64");
+  if (bytes->size() != AeadKey{}.size()) return Status::invalid_argument("the unlock key has the wrong length");
   AeadKey kek{};
-  std::memcpy(kek.data(), out, kek.size());
+  std::memcpy(kek.data(), bytes->data(), kek.size());
   return kek;
 }
 

@@ -1,22 +1,13 @@
 #include "io_real/daemon/docker_json.h"
 
-#include <openssl/evp.h>
-
 #include <cstdio>
 #include <ctime>
 
 #include "core/ca/node_identity.h"
+#include "io_real/api/base64.h"
 
 namespace shoal::daemon {
 namespace {
-
-std::string base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 nlohmann::json labels_json(const google::protobuf::Map<std::string, std::string>& labels) {
   // Sorted keys: nlohmann's object is ordered by key.
@@ -66,7 +57,7 @@ nlohmann::json node_json(const storepb::NodeObject& n, uint64_t leader_id, bool 
 nlohmann::json config_json(const storepb::ConfigObject& c) {
   nlohmann::json j = meta(c.version(), c.created_at_ns(), c.updated_at_ns());
   j["ID"] = c.id();
-  j["Spec"] = {{"Name", c.spec().name()}, {"Labels", labels_json(c.spec().labels())}, {"Data", base64(c.data())}};
+  j["Spec"] = {{"Name", c.spec().name()}, {"Labels", labels_json(c.spec().labels())}, {"Data", api::base64_encode(c.data())}};
   return j;
 }
 
