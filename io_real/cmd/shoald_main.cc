@@ -6,28 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "io_real/cli/format.h"
 #include "io_real/daemon/daemon.h"
-
-namespace {
-
-// "90d", "12h", "30m", "45s" -> seconds; 0 on a malformed value.
-int64_t parse_duration_s(const std::string& text) {
-  if (text.size() < 2) return 0;
-  int64_t n = 0;
-  for (size_t i = 0; i + 1 < text.size(); ++i) {
-    if (text[i] < '0' || text[i] > '9') return 0;
-    n = n * 10 + (text[i] - '0');
-  }
-  switch (text.back()) {
-    case 's': return n;
-    case 'm': return n * 60;
-    case 'h': return n * 3600;
-    case 'd': return n * 86400;
-    default: return 0;
-  }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using shoal::daemon::DaemonOptions;
@@ -53,7 +33,9 @@ int main(int argc, char** argv) {
 
   if (*init) {
     opts.mode = DaemonOptions::Mode::kInit;
-    opts.cert_expiry_s = parse_duration_s(cert_expiry);
+    // The same duration syntax as `shoal swarm update --cert-expiry` (Go's, plus d for days).
+    auto expiry = shoal::cli::parse_go_duration(cert_expiry);
+    opts.cert_expiry_s = expiry.ok() ? std::chrono::duration_cast<std::chrono::seconds>(*expiry).count() : 0;
     if (opts.cert_expiry_s < 60) {
       std::cerr << "shoald: --cert-expiry '" << cert_expiry << "' is not a duration of at least 1m (like 90d, 12h, 10m)\n";
       return 1;
