@@ -1,5 +1,7 @@
 #include "core/raft/raft_node.h"
 
+#include <algorithm>
+
 #include <string>
 
 #include "core/env/check.h"
@@ -287,8 +289,16 @@ void RaftNode::handle_ready(Ready rd) {
     raft_->advance(rd);
     return;
   }
+  // A leader's appends and heartbeats may leave before its own write is durable (Raft thesis
+  // 10.2.1, as etcd does): the leader counts itself toward a quorum only after the sync, so the
+  // followers' writes overlap with ours instead of following them. Everything else (votes,
+  // acknowledgements) waits for the sync.
+  if (opts_.raft.bugs.ack_before_sync) {
+    send_messages(rd.messages);  // planted bug: every message, acknowledgements included
+  } else {
+    send_leader_messages_early(rd.messages);
+  }
   persist(rd);
-  if (opts_.raft.bugs.ack_before_sync) send_messages(rd.messages);  // planted bug
   persisting_ = true;
   auto shared = std::make_shared<Ready>(std::move(rd));
   std::weak_ptr<bool> alive = alive_;
@@ -330,6 +340,15 @@ void RaftNode::after_sync(Ready& rd) {
 
 void RaftNode::send_messages(std::vector<raftpb::Message>& msgs) {
   for (auto& m : msgs) env_.transport.send(m.to(), m.SerializeAsString());
+}
+
+void RaftNode::send_leader_messages_early(std::vector<raftpb::Message>& msgs) {
+  auto leader_only = [](const raftpb::Message& m) {
+    return m.type() == raftpb::MSG_APP || m.type() == raftpb::MSG_HEARTBEAT;
+  };
+  auto rest = std::stable_partition(msgs.begin(), msgs.end(), [&](const auto& m) { return !leader_only(m); });
+  for (auto it = rest; it != msgs.end(); ++it) env_.transport.send(it->to(), it->SerializeAsString());
+  msgs.erase(rest, msgs.end());
 }
 
 // ---- applying ------------------------------------------------------------------------------

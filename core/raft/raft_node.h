@@ -93,6 +93,8 @@ class RaftNode {
   void persist(const Ready& rd);
   void after_sync(Ready& rd);
   void send_messages(std::vector<raftpb::Message>& msgs);
+  // Sends the leader's appends and heartbeats now and removes them from msgs.
+  void send_leader_messages_early(std::vector<raftpb::Message>& msgs);
   void apply_snapshot(const raftpb::Snapshot& snap);
   void apply_committed(const std::vector<raftpb::Entry>& entries);
   void serve_reads();

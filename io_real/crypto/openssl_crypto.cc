@@ -23,6 +23,14 @@ using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)
 
 const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
+// AES-256-GCM fetched from the provider once: OpenSSL 3 looks an implicit EVP_aes_256_gcm() up
+// again (under a lock) on every init, and every Raft entry written is sealed.
+const EVP_CIPHER* aes_256_gcm() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  if (cipher == nullptr) fatal("AES-256-GCM fetch");
+  return cipher;
+}
+
 }  // namespace
 
 void OpenSslCrypto::random_bytes(uint8_t* out, size_t n) {
@@ -49,7 +57,7 @@ std::string OpenSslCrypto::seal(const AeadKey& key, std::string_view plaintext, 
   random_bytes(o, kNonceSize);
   CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   int len = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), o) != 1 ||
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, key.data(), o) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), o + kNonceSize, &len, bytes(plaintext), static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), o + kNonceSize + len, &len) != 1 ||
@@ -70,7 +78,7 @@ Result<std::string> OpenSslCrypto::unseal(const AeadKey& key, std::string_view s
   const unsigned char* s = bytes(sealed);
   CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   int len = 0;
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), s) != 1 ||
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, key.data(), s) != 1 ||
       EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
       EVP_DecryptUpdate(ctx.get(), p, &len, s + kNonceSize, static_cast<int>(n)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize,
