@@ -31,6 +31,9 @@ std::string describe(const storepb::StoreAction& a) {
     case storepb::StoreAction::kConfig: return "config " + a.config().id();
     case storepb::StoreAction::kSecret: return "secret " + a.secret().id();
     case storepb::StoreAction::kCluster: return "cluster " + a.cluster().id();
+    case storepb::StoreAction::kService: return "service " + a.service().id();
+    case storepb::StoreAction::kTask: return "task " + a.task().id();
+    case storepb::StoreAction::kTaskStatus: return "task " + a.task_status().task_id();
     default: return "nothing";
   }
 }
@@ -98,6 +101,44 @@ const storepb::ConfigObject* Store::find_config(std::string_view k) const {
 const storepb::SecretObject* Store::find_secret(std::string_view k) const {
   return find_by_id_or_name(secrets_, secret_names_, k);
 }
+const storepb::ServiceObject* Store::find_service(std::string_view k) const {
+  return find_by_id_or_name(services_, service_names_, k);
+}
+const storepb::TaskObject* Store::find_task(std::string_view id) const {
+  auto it = tasks_.find(std::string(id));
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+std::vector<const storepb::TaskObject*> Store::tasks_of_service(std::string_view service_id) const {
+  return tasks_in(tasks_by_service_, service_id);
+}
+std::vector<const storepb::TaskObject*> Store::tasks_on_node(std::string_view node_id) const {
+  return tasks_in(tasks_by_node_, node_id);
+}
+std::vector<const storepb::TaskObject*> Store::tasks_in(const TaskIndex& index, std::string_view key) const {
+  std::vector<const storepb::TaskObject*> out;
+  auto it = index.find(std::string(key));
+  if (it == index.end()) return out;
+  out.reserve(it->second.size());
+  for (const auto& id : it->second) out.push_back(&tasks_.at(id));
+  return out;
+}
+
+void Store::index_task(const storepb::TaskObject& t) {
+  tasks_by_service_[t.service_id()].insert(t.id());
+  if (!t.node_id().empty()) tasks_by_node_[t.node_id()].insert(t.id());
+}
+
+void Store::unindex_task(const storepb::TaskObject& t) {
+  auto drop = [&](TaskIndex& index, const std::string& key) {
+    auto it = index.find(key);
+    if (it == index.end()) return;
+    it->second.erase(t.id());
+    if (it->second.empty()) index.erase(it);
+  };
+  drop(tasks_by_service_, t.service_id());
+  if (!t.node_id().empty()) drop(tasks_by_node_, t.node_id());
+}
 
 Status Store::check_action(const storepb::StoreAction& a) const {
   switch (a.object_case()) {
@@ -131,6 +172,41 @@ Status Store::check_action(const storepb::StoreAction& a) const {
     case storepb::StoreAction::kCluster:
       if (a.kind() == storepb::StoreAction::REMOVE) return Status::invalid_argument("the cluster cannot be removed");
       return check_versioned(a, has_cluster_ ? &cluster_ : nullptr, a.cluster());
+    case storepb::StoreAction::kService: {
+      const auto& svc = a.service();
+      if (svc.id().empty()) return Status::invalid_argument("service without an id");
+      auto it = services_.find(svc.id());
+      if (Status s = check_versioned(a, it == services_.end() ? nullptr : &it->second, svc); !s.ok()) return s;
+      if (a.kind() == storepb::StoreAction::UPDATE && svc.spec().annotations().name() != it->second.spec().annotations().name()) {
+        return Status::invalid_argument("a service cannot be renamed");
+      }
+      return check_name_free(service_names_, a, svc.id(), svc.spec().annotations().name(), "service");
+    }
+    case storepb::StoreAction::kTask: {
+      const auto& t = a.task();
+      if (t.id().empty()) return Status::invalid_argument("task without an id");
+      if (a.kind() == storepb::StoreAction::CREATE && t.service_id().empty()) {
+        return Status::invalid_argument("task " + t.id() + " names no service");
+      }
+      auto it = tasks_.find(t.id());
+      const storepb::TaskObject* stored = it == tasks_.end() ? nullptr : &it->second;
+      if (Status s = check_versioned(a, stored, t); !s.ok()) return s;
+      if (stored && a.kind() == storepb::StoreAction::UPDATE) {
+        if (t.service_id() != stored->service_id() || t.slot() != stored->slot()) {
+          return Status::invalid_argument("task " + t.id() + " cannot move to another service or slot");
+        }
+        if (t.desired_state() < stored->desired_state() || t.status().state() < stored->status().state()) {
+          return Status::invalid_argument("task " + t.id() + ": states only move forward");
+        }
+      }
+      return {};
+    }
+    case storepb::StoreAction::kTaskStatus:
+      // Reports race with everything else by nature: one about a task that is gone, or that is
+      // behind what is stored, changes nothing rather than failing the batch it came in.
+      if (a.kind() != storepb::StoreAction::UPDATE) return Status::invalid_argument("a task status can only be updated");
+      if (a.task_status().task_id().empty()) return Status::invalid_argument("task status without a task id");
+      return {};
     default:
       return Status::invalid_argument("store action names no object");
   }
@@ -159,6 +235,26 @@ void Store::apply_action(storepb::StoreAction a, uint64_t index, int64_t now_ns)
       if (kind != storepb::StoreAction::REMOVE) secret_names_[a.secret().spec().name()] = a.secret().id();
       put_or_remove(secrets_, kind, std::move(*a.mutable_secret()), index, now_ns);
       break;
+    case storepb::StoreAction::kService:
+      if (auto it = services_.find(a.service().id()); it != services_.end()) {
+        service_names_.erase(it->second.spec().annotations().name());
+      }
+      if (kind != storepb::StoreAction::REMOVE) service_names_[a.service().spec().annotations().name()] = a.service().id();
+      put_or_remove(services_, kind, std::move(*a.mutable_service()), index, now_ns);
+      break;
+    case storepb::StoreAction::kTask:
+      if (auto it = tasks_.find(a.task().id()); it != tasks_.end()) unindex_task(it->second);
+      if (kind != storepb::StoreAction::REMOVE) index_task(a.task());
+      put_or_remove(tasks_, kind, std::move(*a.mutable_task()), index, now_ns);
+      break;
+    case storepb::StoreAction::kTaskStatus: {
+      auto it = tasks_.find(a.task_status().task_id());
+      if (it == tasks_.end() || a.task_status().status().state() < it->second.status().state()) break;
+      *it->second.mutable_status() = std::move(*a.mutable_task_status()->mutable_status());
+      it->second.set_updated_at_ns(now_ns);
+      it->second.set_version(index);
+      break;
+    }
     case storepb::StoreAction::kCluster: {
       storepb::ClusterObject c = std::move(*a.mutable_cluster());
       c.set_created_at_ns(has_cluster_ ? cluster_.created_at_ns() : now_ns);
@@ -238,6 +334,8 @@ std::string Store::snapshot() const {
     for (const auto& [id, n] : nodes_) put(storepb::StoreSnapshot::kNodesFieldNumber, n);
     for (const auto& [id, c] : configs_) put(storepb::StoreSnapshot::kConfigsFieldNumber, c);
     for (const auto& [id, s] : secrets_) put(storepb::StoreSnapshot::kSecretsFieldNumber, s);
+    for (const auto& [id, s] : services_) put(storepb::StoreSnapshot::kServicesFieldNumber, s);
+    for (const auto& [id, t] : tasks_) put(storepb::StoreSnapshot::kTasksFieldNumber, t);
     if (has_cluster_) put(storepb::StoreSnapshot::kClusterFieldNumber, cluster_);
     coded.WriteTag(WireFormatLite::MakeTag(storepb::StoreSnapshot::kLastIndexFieldNumber, WireFormatLite::WIRETYPE_VARINT));
     coded.WriteVarint64(last_index_);
@@ -253,11 +351,22 @@ void Store::restore(std::string_view data) {
   nodes_.clear();
   configs_.clear();
   secrets_.clear();
+  services_.clear();
+  tasks_.clear();
+  tasks_by_service_.clear();
+  tasks_by_node_.clear();
   for (auto& n : *snap.mutable_nodes()) nodes_[n.id()] = n;
   for (auto& c : *snap.mutable_configs()) configs_[c.id()] = c;
   for (auto& s : *snap.mutable_secrets()) secrets_[s.id()] = s;
+  for (auto& s : *snap.mutable_services()) services_[s.id()] = s;
+  for (auto& t : *snap.mutable_tasks()) {
+    index_task(t);
+    tasks_[t.id()] = t;
+  }
   index_names(configs_, config_names_);
   index_names(secrets_, secret_names_);
+  service_names_.clear();
+  for (const auto& [id, svc] : services_) service_names_[svc.spec().annotations().name()] = id;
   has_cluster_ = snap.has_cluster();
   if (has_cluster_) cluster_ = snap.cluster();
   last_index_ = snap.last_index();

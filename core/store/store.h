@@ -1,6 +1,11 @@
-// Store: the replicated cluster state — nodes, configs, secrets and the cluster object — as a
-// Raft state machine. Every manager applies the same committed transactions in the same order,
-// so every manager holds the same objects; reads are served from the local copy.
+// Store: the replicated cluster state — nodes, services, tasks, configs, secrets and the cluster
+// object — as a Raft state machine. Every manager applies the same committed transactions in the
+// same order, so every manager holds the same objects; reads are served from the local copy.
+//
+// Tasks are changed two ways: whole (CREATE/UPDATE/REMOVE with a version check, by the
+// orchestrator and the scheduler), and by status reports from agents (TaskStatusUpdate, no
+// version check, ignored when the task is gone or the report is behind). Task states and desired
+// states only move forward.
 //
 // A transaction applies whole or not at all. It fails (and changes nothing) when an action does
 // not fit the state it meets: creating an id or name that exists, updating with a stale version,
@@ -14,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +55,13 @@ class Store final : public raft::StateMachine {
   const storepb::NodeObject* find_node(std::string_view id_or_name) const;
   const storepb::ConfigObject* find_config(std::string_view id_or_name) const;
   const storepb::SecretObject* find_secret(std::string_view id_or_name) const;
+  const std::map<std::string, storepb::ServiceObject>& services() const { return services_; }
+  const std::map<std::string, storepb::TaskObject>& tasks() const { return tasks_; }
+  const storepb::ServiceObject* find_service(std::string_view id_or_name) const;
+  const storepb::TaskObject* find_task(std::string_view id) const;
+  // Tasks of one service / on one node, in task-id order.
+  std::vector<const storepb::TaskObject*> tasks_of_service(std::string_view service_id) const;
+  std::vector<const storepb::TaskObject*> tasks_on_node(std::string_view node_id) const;
   // nullptr until the founding transaction has been applied.
   const storepb::ClusterObject* cluster() const { return has_cluster_ ? &cluster_ : nullptr; }
   uint64_t last_index() const { return last_index_; }
@@ -63,6 +76,15 @@ class Store final : public raft::StateMachine {
   std::map<std::string, storepb::SecretObject> secrets_;
   std::map<std::string, std::string> config_names_;  // name -> id
   std::map<std::string, std::string> secret_names_;
+  std::map<std::string, storepb::ServiceObject> services_;
+  std::map<std::string, std::string> service_names_;
+  std::map<std::string, storepb::TaskObject> tasks_;
+  using TaskIndex = std::map<std::string, std::set<std::string>>;  // key -> task ids
+  TaskIndex tasks_by_service_;
+  TaskIndex tasks_by_node_;
+  std::vector<const storepb::TaskObject*> tasks_in(const TaskIndex& index, std::string_view key) const;
+  void index_task(const storepb::TaskObject& t);
+  void unindex_task(const storepb::TaskObject& t);
   storepb::ClusterObject cluster_;
   bool has_cluster_ = false;
   uint64_t last_index_ = 0;
