@@ -54,9 +54,17 @@ Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store
     reply({}, node_info(from->node_id).SerializeAsString());
   });
   membership_timer_ = env_.timers.after(opts_.membership_interval, [this] { reconcile_membership(); });
+  orchestrator_ = std::make_unique<orchestrator::Orchestrator>(
+      env_, store_, [this] { return is_leader(); },
+      [this](storepb::Transaction tx, std::function<void(Status)> done) {
+        if (!is_leader()) return done(Status::not_leader("no longer the leader"));
+        propose_here(std::move(tx), [done = std::move(done)](Status s, uint64_t) { done(s); });
+      },
+      opts_.orchestrator);
 }
 
 Manager::~Manager() {
+  orchestrator_.reset();
   *alive_ = false;
   env_.timers.cancel(membership_timer_);
 }

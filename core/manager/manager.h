@@ -4,7 +4,8 @@
 // membership in step with the manager nodes in the store.
 //
 // Every manager runs one. The leader does the work that needs one decider (admission, Raft
-// membership); any other manager forwards to it over the Rpc seam.
+// membership, orchestration and scheduling of tasks); any other manager forwards to it over the
+// Rpc seam.
 //
 // RPC methods it serves:
 //   ca.root           anonymous     the cluster's root CA certificate (PEM), for a joiner to check
@@ -29,6 +30,7 @@
 #include "core/env/crypto.h"
 #include "core/env/env.h"
 #include "core/env/rpc.h"
+#include "core/orchestrator/orchestrator.h"
 #include "core/raft/raft_node.h"
 #include "core/store/store.h"
 
@@ -42,6 +44,7 @@ struct ManagerOptions {
   Duration forward_timeout = std::chrono::seconds(5);
   // How often the leader compares Raft's members with the store's manager nodes.
   Duration membership_interval = std::chrono::milliseconds(500);
+  orchestrator::OrchestratorOptions orchestrator;
 };
 
 class Manager {
@@ -92,6 +95,8 @@ class Manager {
   store::Store& store_;
   ManagerOptions opts_;
   TimerId membership_timer_ = 0;
+  // The leader's services-and-tasks loop (idle on other managers).
+  std::unique_ptr<orchestrator::Orchestrator> orchestrator_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

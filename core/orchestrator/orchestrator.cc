@@ -1,0 +1,142 @@
+#include "core/orchestrator/orchestrator.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/ca/join_token.h"
+#include "core/orchestrator/reconciler.h"
+#include "core/scheduler/scheduler.h"
+
+namespace shoal::orchestrator {
+
+Orchestrator::Orchestrator(Env& env, store::Store& store, IsLeader is_leader, Propose propose,
+                           OrchestratorOptions options)
+    : env_(env),
+      store_(store),
+      is_leader_(std::move(is_leader)),
+      propose_(std::move(propose)),
+      opts_(options),
+      ids_(env.rng.derive("task-ids")) {
+  std::weak_ptr<bool> alive = alive_;
+  store_.on_change([this, alive](const storepb::StoreAction&) {
+    if (!alive.expired()) request_pass();
+  });
+  tick_timer_ = env_.timers.after(opts_.tick, [this] { pass(); });
+}
+
+Orchestrator::~Orchestrator() {
+  *alive_ = false;
+  env_.timers.cancel(tick_timer_);
+  if (wake_timer_) env_.timers.cancel(wake_timer_);
+}
+
+// Many changes arrive in one apply batch: one pass for all of them, right after.
+void Orchestrator::request_pass() {
+  if (pass_requested_) return;
+  pass_requested_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  env_.timers.after(Duration::zero(), [this, alive] {
+    if (alive.expired() || !*alive.lock()) return;
+    pass_requested_ = false;
+    pass();
+  });
+}
+
+void Orchestrator::pass() {
+  if (tick_timer_) env_.timers.cancel(tick_timer_);
+  tick_timer_ = env_.timers.after(opts_.tick, [this] { pass(); });
+  if (in_flight_ || !is_leader_()) return;
+
+  storepb::Transaction tx;
+  tx.set_now_ns(env_.clock.wall_now_unix_ns());
+  const int64_t wake = reconcile_all(tx);
+  if (wake > 0) wake_at(wake);
+  // Placing tasks waits until the reconciler is content, so the scheduler sees committed tasks.
+  if (tx.actions_size() == 0) schedule_pending(tx);
+  if (tx.actions_size() == 0) return;
+
+  in_flight_ = true;
+  ++proposals_;
+  std::weak_ptr<bool> alive = alive_;
+  propose_(std::move(tx), [this, alive](Status s) {
+    if (alive.expired() || !*alive.lock()) return;
+    in_flight_ = false;
+    if (s.ok()) return request_pass();
+    // Refused (an agent's report or an API write raced us) or not committed (leadership lost):
+    // read again shortly.
+    ++refused_;
+    env_.timers.after(opts_.retry_after_failure, [this, alive] {
+      if (!alive.expired() && *alive.lock()) pass();
+    });
+  });
+}
+
+int64_t Orchestrator::reconcile_all(storepb::Transaction& tx) {
+  const ReconcileContext ctx{store_.nodes(), tx.now_ns(), opts_.task_history_limit, [this] { return new_task_id(); }};
+  int64_t wake = 0;
+  auto take = [&](Reconciliation r) {
+    for (auto& a : r.actions) *tx.add_actions() = std::move(a);
+    if (r.wake_at_ns > 0 && (wake == 0 || r.wake_at_ns < wake)) wake = r.wake_at_ns;
+  };
+  std::set<std::string> orphaned_services;
+  for (const auto& [id, task] : store_.tasks()) {
+    if (!store_.services().count(task.service_id())) orphaned_services.insert(task.service_id());
+  }
+  for (const auto& [id, svc] : store_.services()) take(reconcile_service(svc, store_.tasks_of_service(id), ctx));
+  for (const auto& id : orphaned_services) take(reconcile_removed_service(store_.tasks_of_service(id)));
+  return wake;
+}
+
+void Orchestrator::schedule_pending(storepb::Transaction& tx) {
+  const scheduler::SchedulePlan plan = scheduler::schedule(store_.nodes(), store_.tasks());
+  for (const auto& a : plan.assigned) {
+    storepb::StoreAction action;
+    action.set_kind(storepb::StoreAction::UPDATE);
+    storepb::TaskObject* t = action.mutable_task();
+    *t = *store_.find_task(a.task_id);
+    t->set_node_id(a.node_id);
+    auto* st = t->mutable_status();
+    st->set_state(storepb::ASSIGNED);
+    st->set_timestamp_ns(tx.now_ns());
+    st->set_message("scheduled");
+    st->clear_err();
+    *tx.add_actions() = std::move(action);
+  }
+  for (const auto& u : plan.unplaced) {
+    const storepb::TaskObject* t = store_.find_task(u.task_id);
+    if (t->status().err() == u.reason) continue;  // already says so: no write
+    storepb::StoreAction action;
+    action.set_kind(storepb::StoreAction::UPDATE);
+    action.mutable_task_status()->set_task_id(u.task_id);
+    storepb::TaskStatus* st = action.mutable_task_status()->mutable_status();
+    *st = t->status();
+    st->set_err(u.reason);
+    *tx.add_actions() = std::move(action);
+  }
+}
+
+void Orchestrator::wake_at(int64_t at_ns) {
+  if (wake_timer_ && wake_timer_at_ <= at_ns) return;
+  if (wake_timer_) env_.timers.cancel(wake_timer_);
+  wake_timer_at_ = at_ns;
+  const int64_t delay = std::max<int64_t>(0, at_ns - env_.clock.wall_now_unix_ns());
+  std::weak_ptr<bool> alive = alive_;
+  wake_timer_ = env_.timers.after(Duration(delay), [this, alive] {
+    if (alive.expired() || !*alive.lock()) return;
+    wake_timer_ = 0;
+    wake_timer_at_ = 0;
+    pass();
+  });
+}
+
+// Docker's task ids: 25 base36 digits. From the node's seeded stream: unique, not secret.
+std::string Orchestrator::new_task_id() {
+  uint8_t bytes[16];
+  for (size_t i = 0; i < sizeof bytes; i += 8) {
+    const uint64_t r = ids_.next_u64();
+    for (size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<uint8_t>(r >> (8 * j));
+  }
+  return ca::base36_encode(bytes, sizeof bytes, 25);
+}
+
+}  // namespace shoal::orchestrator

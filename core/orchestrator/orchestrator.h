@@ -1,0 +1,72 @@
+// Orchestrator: the leader's loop that keeps the cluster's actual state moving toward the
+// desired one. On every store change (and on a slow tick, and when a restart delay ends) it runs
+// a pass: the reconciler (reconciler.h) for every service and for the tasks of removed services;
+// once that has nothing left to do, the scheduler (core/scheduler) for the pending tasks. A pass
+// proposes at most one transaction and the next pass waits until it is applied, so a pass always
+// reads what the previous one wrote (no task is made twice). Only the leader acts; every manager
+// runs one, and it wakes up when its manager becomes the leader, reading the store as it stands —
+// a new leader carries on from the replicated state, it keeps none of its own.
+//
+//   Orchestrator o(env, store, [&] { return manager.is_leader(); },
+//                  [&](storepb::Transaction tx, auto done) { manager.submit(std::move(tx), ...); }, {});
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/api/store.pb.h"
+#include "core/env/env.h"
+#include "core/env/status.h"
+#include "core/store/store.h"
+
+namespace shoal::orchestrator {
+
+struct OrchestratorOptions {
+  uint64_t task_history_limit = 5;            // Docker's default (`--task-history-limit`)
+  Duration tick = std::chrono::seconds(1);    // catches leadership gained and clocks moved
+  Duration retry_after_failure = std::chrono::milliseconds(100);
+};
+
+class Orchestrator {
+ public:
+  using IsLeader = std::function<bool()>;
+  using Propose = std::function<void(storepb::Transaction, std::function<void(Status)>)>;
+
+  Orchestrator(Env& env, store::Store& store, IsLeader is_leader, Propose propose, OrchestratorOptions options);
+  ~Orchestrator();
+  Orchestrator(const Orchestrator&) = delete;
+  Orchestrator& operator=(const Orchestrator&) = delete;
+
+  // Passes that proposed a transaction, and transactions the store refused (a race with another
+  // writer; the next pass reads again). For tests and `shoal info`.
+  uint64_t proposals() const { return proposals_; }
+  uint64_t refused() const { return refused_; }
+
+ private:
+  void request_pass();
+  void pass();
+  // The reconciler's actions for every service, and the earliest time a delay ends (0: none).
+  int64_t reconcile_all(storepb::Transaction& tx);
+  void schedule_pending(storepb::Transaction& tx);
+  void wake_at(int64_t at_ns);
+  std::string new_task_id();
+
+  Env& env_;
+  store::Store& store_;
+  IsLeader is_leader_;
+  Propose propose_;
+  OrchestratorOptions opts_;
+  Rng ids_;
+  bool pass_requested_ = false;
+  bool in_flight_ = false;
+  TimerId tick_timer_ = 0;
+  TimerId wake_timer_ = 0;
+  int64_t wake_timer_at_ = 0;
+  uint64_t proposals_ = 0;
+  uint64_t refused_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace shoal::orchestrator

@@ -1,0 +1,240 @@
+#include "core/orchestrator/reconciler.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/orchestrator/restart_policy.h"
+#include "core/scheduler/constraint.h"
+
+namespace shoal::orchestrator {
+namespace {
+
+using Tasks = std::vector<const storepb::TaskObject*>;
+
+// Oldest first: a slot's tasks in the order they were made.
+void sort_by_age(Tasks& tasks) {
+  std::sort(tasks.begin(), tasks.end(), [](const auto* a, const auto* b) {
+    if (a->created_at_ns() != b->created_at_ns()) return a->created_at_ns() < b->created_at_ns();
+    if (a->attempt() != b->attempt()) return a->attempt() < b->attempt();
+    return a->id() < b->id();
+  });
+}
+
+bool is_live(const storepb::TaskObject& t) { return t.desired_state() <= storepb::RUNNING; }
+
+bool meets_constraints(const storepb::TaskSpec& spec, const storepb::NodeObject& node) {
+  auto constraints = scheduler::parse_constraints(spec.placement().constraints());
+  if (!constraints.ok()) return false;
+  return std::all_of(constraints->begin(), constraints->end(), [&](const auto& c) { return c.matches(node); });
+}
+
+// One pass over one service: collects actions, at most one per task.
+class Pass {
+ public:
+  Pass(const storepb::ServiceObject& svc, const ReconcileContext& ctx) : svc_(svc), ctx_(ctx) {}
+
+  Reconciliation take() { return std::move(out_); }
+
+  // Drives one slot (a replica number, or a node for a global service) toward one live task.
+  // `node_id` is set for global services; `may_create` is false when a global service's node
+  // takes no new tasks.
+  void slot(uint64_t slot, const std::string& node_id, Tasks history, bool may_create) {
+    sort_by_age(history);
+    const storepb::TaskObject* current = nullptr;
+    for (const auto* t : history) {
+      if (!is_live(*t)) continue;
+      if (current) shut_down(*current, storepb::SHUTDOWN, "replaced by a newer task");
+      current = t;
+    }
+    bool created = false;
+    if (current) {
+      created = drive_live_task(*current, slot, node_id, history);
+    } else if (may_create && !gave_up(history)) {
+      create(slot, node_id, 0);
+      created = true;
+    }
+    trim_history(history, created);
+  }
+
+  // Tasks that must go: their slot is above the replica count, their node is gone, or their
+  // service is. Live ones are told to stop; ended ones are deleted.
+  void retire(const storepb::TaskObject& t, storepb::TaskState desired) {
+    if (is_live(t)) {
+      shut_down(t, desired, desired == storepb::REMOVE ? "scaled down" : "no longer runs here");
+    } else if (is_terminal(t.status().state()) || t.node_id().empty()) {
+      remove(t);
+    }
+  }
+
+ private:
+  // A live task: keep it, replace it, or restart its slot. Returns whether a task was created.
+  bool drive_live_task(const storepb::TaskObject& t, uint64_t slot, const std::string& node_id,
+                       const Tasks& history) {
+    const bool global = !node_id.empty();
+    if (node_lost(t)) {
+      shut_down(t, storepb::SHUTDOWN, global ? "node no longer eligible" : "node unavailable; task rescheduled");
+      if (global) return false;
+      create(slot, node_id, t.attempt());
+      return true;
+    }
+    if (is_terminal(t.status().state())) {
+      const RestartDecision d = decide_restart(svc_.spec().task().restart(), t, history, ctx_.now_ns);
+      switch (d.kind) {
+        case RestartDecision::kNow:
+          shut_down(t, storepb::SHUTDOWN, "restarted");
+          create(slot, node_id, t.attempt() + 1);
+          return true;
+        case RestartDecision::kLater:
+          if (out_.wake_at_ns == 0 || d.at_ns < out_.wake_at_ns) out_.wake_at_ns = d.at_ns;
+          return false;
+        case RestartDecision::kNever:
+          shut_down(t, storepb::SHUTDOWN, "not restarted (restart policy)");
+          return false;
+      }
+    }
+    if (t.spec_version() < svc_.spec_version()) {
+      shut_down(t, storepb::SHUTDOWN, "replaced: the service was updated");
+      create(slot, node_id, 0);
+      return true;
+    }
+    return false;
+  }
+
+  // The node a task was placed on can no longer keep it. For a global service a down node keeps
+  // its task (it is that node's task); a replicated task is moved elsewhere.
+  bool node_lost(const storepb::TaskObject& t) const {
+    if (t.node_id().empty()) return false;
+    auto it = ctx_.nodes.find(t.node_id());
+    if (it == ctx_.nodes.end()) return true;
+    const storepb::NodeObject& n = it->second;
+    if (n.spec().availability() == "drain") return true;
+    if (svc_.spec().has_replicated() && n.state() == "down" && !is_terminal(t.status().state())) return true;
+    return !meets_constraints(svc_.spec().task(), n);
+  }
+
+  // The slot's last task ended and its restart policy said never, under the current spec.
+  bool gave_up(const Tasks& history) const {
+    if (history.empty()) return false;
+    const auto* last = history.back();
+    return last->desired_state() == storepb::SHUTDOWN && is_terminal(last->status().state()) &&
+           last->spec_version() == svc_.spec_version();
+  }
+
+  void trim_history(const Tasks& history, bool created) {
+    size_t kept = history.size() + (created ? 1 : 0);
+    for (const auto* t : history) {  // oldest first
+      if (touched_.count(t->id()) || is_live(*t) || !is_terminal(t->status().state())) continue;
+      if (t->desired_state() == storepb::REMOVE || kept > ctx_.task_history_limit) {
+        remove(*t);
+        --kept;
+      }
+    }
+  }
+
+  void shut_down(const storepb::TaskObject& t, storepb::TaskState desired, const std::string& why) {
+    if (!touched_.insert(t.id()).second) return;
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::UPDATE);
+    storepb::TaskObject* copy = a.mutable_task();
+    *copy = t;
+    copy->set_desired_state(std::max(t.desired_state(), desired));
+    if (t.node_id().empty() && !is_terminal(t.status().state())) {
+      // Never reached a node, so no agent will report its end: finish it here.
+      if (desired == storepb::REMOVE) {
+        a.set_kind(storepb::StoreAction::REMOVE);
+      } else {
+        auto* st = copy->mutable_status();
+        st->set_state(storepb::SHUTDOWN);
+        st->set_timestamp_ns(ctx_.now_ns);
+        st->set_message(why);
+      }
+    }
+    out_.actions.push_back(std::move(a));
+  }
+
+  void remove(const storepb::TaskObject& t) {
+    if (!touched_.insert(t.id()).second) return;
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::REMOVE);
+    *a.mutable_task() = t;
+    out_.actions.push_back(std::move(a));
+  }
+
+  void create(uint64_t slot, const std::string& node_id, uint64_t attempt) {
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::CREATE);
+    storepb::TaskObject* t = a.mutable_task();
+    t->set_id(ctx_.new_task_id());
+    t->set_service_id(svc_.id());
+    t->set_service_name(svc_.spec().annotations().name());
+    t->set_slot(slot);
+    t->set_node_id(node_id);
+    *t->mutable_spec() = svc_.spec().task();
+    t->set_spec_version(svc_.spec_version());
+    t->set_desired_state(storepb::RUNNING);
+    t->set_attempt(attempt);
+    auto* st = t->mutable_status();
+    st->set_timestamp_ns(ctx_.now_ns);
+    if (node_id.empty()) {
+      st->set_state(storepb::PENDING);
+      st->set_message("pending task scheduling");
+    } else {
+      st->set_state(storepb::ASSIGNED);
+      st->set_message("assigned to its node (global service)");
+    }
+    touched_.insert(t->id());
+    out_.actions.push_back(std::move(a));
+  }
+
+  const storepb::ServiceObject& svc_;
+  const ReconcileContext& ctx_;
+  Reconciliation out_;
+  std::set<std::string> touched_;
+};
+
+bool takes_new_global_task(const storepb::ServiceObject& svc, const storepb::NodeObject& n) {
+  return n.spec().availability() != "drain" && n.state() != "down" && meets_constraints(svc.spec().task(), n);
+}
+
+}  // namespace
+
+Reconciliation reconcile_service(const storepb::ServiceObject& svc, const std::vector<const storepb::TaskObject*>& tasks,
+                                 const ReconcileContext& ctx) {
+  Pass pass(svc, ctx);
+  if (svc.spec().has_global()) {
+    std::map<std::string, Tasks> by_node;
+    for (const auto* t : tasks) by_node[t->node_id()].push_back(t);
+    for (const auto& [node_id, node] : ctx.nodes) {
+      Tasks history = by_node.count(node_id) ? by_node[node_id] : Tasks{};
+      pass.slot(0, node_id, history, takes_new_global_task(svc, node));
+      by_node.erase(node_id);
+    }
+    for (const auto& [node_id, gone] : by_node) {  // nodes no longer in the cluster
+      for (const auto* t : gone) pass.retire(*t, storepb::REMOVE);
+    }
+    return pass.take();
+  }
+  const uint64_t replicas = svc.spec().replicated().replicas();
+  std::map<uint64_t, Tasks> by_slot;
+  for (const auto* t : tasks) by_slot[t->slot()].push_back(t);
+  for (uint64_t slot = 1; slot <= replicas; ++slot) {
+    Tasks history = by_slot.count(slot) ? by_slot[slot] : Tasks{};
+    pass.slot(slot, "", history, true);
+  }
+  for (const auto& [slot, history] : by_slot) {
+    if (slot >= 1 && slot <= replicas) continue;
+    for (const auto* t : history) pass.retire(*t, storepb::REMOVE);
+  }
+  return pass.take();
+}
+
+Reconciliation reconcile_removed_service(const std::vector<const storepb::TaskObject*>& tasks) {
+  static const std::map<std::string, storepb::NodeObject> kNoNodes;
+  storepb::ServiceObject none;
+  ReconcileContext ctx{kNoNodes, 0, 0, [] { return std::string(); }};
+  Pass pass(none, ctx);
+  for (const auto* t : tasks) pass.retire(*t, storepb::REMOVE);
+  return pass.take();
+}
+
+}  // namespace shoal::orchestrator

@@ -1,0 +1,327 @@
+// The reconciler against a real Store: each test applies what reconcile_service proposes, as the
+// leader would, and looks at the tasks that result.
+#include "core/orchestrator/reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include "core/orchestrator/restart_policy.h"
+#include "core/store/store.h"
+
+namespace shoal::orchestrator {
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    add_node("n1");
+    add_node("n2");
+  }
+
+  void commit(storepb::Transaction tx) {
+    tx.set_now_ns(now_);
+    raft::raftpb::Entry e;
+    e.set_index(++index_);
+    e.set_term(1);
+    e.set_data(tx.SerializeAsString());
+    store_.apply(e);
+    Status s = store_.take_result(index_);
+    ASSERT_TRUE(s.ok()) << s.to_string();
+  }
+  void commit(storepb::StoreAction a) {
+    storepb::Transaction tx;
+    *tx.add_actions() = std::move(a);
+    commit(std::move(tx));
+  }
+
+  void add_node(const std::string& id, const std::string& state = "ready", const std::string& availability = "active") {
+    storepb::StoreAction a;
+    const auto* existing = store_.find_node(id);
+    a.set_kind(existing ? storepb::StoreAction::UPDATE : storepb::StoreAction::CREATE);
+    storepb::NodeObject* n = a.mutable_node();
+    if (existing) *n = *existing;
+    n->set_id(id);
+    n->set_hostname("host-" + id);
+    n->set_role("worker");
+    n->set_state(state);
+    n->mutable_spec()->set_availability(availability);
+    commit(std::move(a));
+  }
+
+  void create_service(uint64_t replicas, storepb::RestartPolicy restart = {}) {
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::CREATE);
+    auto* s = a.mutable_service();
+    s->set_id("svc");
+    s->set_spec_version(1);
+    s->mutable_spec()->mutable_annotations()->set_name("web");
+    s->mutable_spec()->mutable_task()->mutable_container()->add_command("/bin/true");
+    *s->mutable_spec()->mutable_task()->mutable_restart() = restart;
+    if (replicas == 0) {
+      s->mutable_spec()->mutable_global();
+    } else {
+      s->mutable_spec()->mutable_replicated()->set_replicas(replicas);
+    }
+    commit(std::move(a));
+  }
+
+  void update_service(const std::function<void(storepb::ServiceObject&)>& change) {
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::UPDATE);
+    *a.mutable_service() = *store_.find_service("svc");
+    change(*a.mutable_service());
+    commit(std::move(a));
+  }
+
+  // One reconciliation pass, committed. Returns how many actions it proposed.
+  size_t reconcile() {
+    ReconcileContext ctx{store_.nodes(), now_, 5, [this] { return "t" + std::to_string(++next_id_); }};
+    Reconciliation r = reconcile_service(*store_.find_service("svc"), store_.tasks_of_service("svc"), ctx);
+    wake_at_ = r.wake_at_ns;
+    if (r.actions.empty()) return 0;
+    storepb::Transaction tx;
+    for (auto& a : r.actions) *tx.add_actions() = std::move(a);
+    commit(tx);
+    return static_cast<size_t>(tx.actions_size());
+  }
+
+  // What an agent and the scheduler would do, compressed: the task is on `node` in `state`.
+  void set_status(const std::string& task, storepb::TaskState state, const std::string& node = "") {
+    storepb::TaskObject t = *store_.find_task(task);
+    if (!node.empty()) t.set_node_id(node);
+    t.mutable_status()->set_state(state);
+    t.mutable_status()->set_timestamp_ns(now_);
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::UPDATE);
+    *a.mutable_task() = t;
+    commit(std::move(a));
+  }
+
+  std::vector<const storepb::TaskObject*> live() const {
+    std::vector<const storepb::TaskObject*> out;
+    for (const auto* t : store_.tasks_of_service("svc")) {
+      if (t->desired_state() <= storepb::RUNNING) out.push_back(t);
+    }
+    return out;
+  }
+  const storepb::TaskObject* live_in_slot(uint64_t slot) const {
+    for (const auto* t : live()) {
+      if (t->slot() == slot) return t;
+    }
+    return nullptr;
+  }
+
+  store::Store store_;
+  uint64_t index_ = 0;
+  int64_t now_ = 100 * kSecond;
+  int next_id_ = 0;
+  int64_t wake_at_ = 0;
+};
+
+TEST_F(ReconcilerTest, ReplicatedServiceGetsOnePendingTaskPerSlotAndThenIsStable) {
+  create_service(3);
+  EXPECT_EQ(reconcile(), 3u);
+  ASSERT_EQ(live().size(), 3u);
+  for (uint64_t slot = 1; slot <= 3; ++slot) {
+    const auto* t = live_in_slot(slot);
+    ASSERT_NE(t, nullptr) << "slot " << slot;
+    EXPECT_EQ(t->status().state(), storepb::PENDING);
+    EXPECT_EQ(t->desired_state(), storepb::RUNNING);
+    EXPECT_EQ(t->service_name(), "web");
+    EXPECT_EQ(t->spec().container().command(0), "/bin/true");
+  }
+  EXPECT_EQ(reconcile(), 0u) << "a converged service needs nothing";
+}
+
+TEST_F(ReconcilerTest, ScalingDownRemovesTheHighestSlotsAndScalingUpRefillsThem) {
+  create_service(3);
+  reconcile();
+  set_status(live_in_slot(3)->id(), storepb::RUNNING, "n1");
+  update_service([](auto& s) { s.mutable_spec()->mutable_replicated()->set_replicas(1); });
+  reconcile();
+  EXPECT_EQ(live().size(), 1u);
+  EXPECT_NE(live_in_slot(1), nullptr);
+  // Slot 2 never reached a node, so it is gone at once; slot 3 runs and is told to go away.
+  EXPECT_EQ(store_.tasks_of_service("svc").size(), 2u);
+  const auto* leaving = store_.find_task("t3");
+  ASSERT_NE(leaving, nullptr);
+  EXPECT_EQ(leaving->desired_state(), storepb::REMOVE);
+  // Once its agent reports it shut down, it is deleted.
+  set_status("t3", storepb::SHUTDOWN);
+  reconcile();
+  EXPECT_EQ(store_.find_task("t3"), nullptr);
+
+  update_service([](auto& s) { s.mutable_spec()->mutable_replicated()->set_replicas(2); });
+  reconcile();
+  EXPECT_EQ(live().size(), 2u);
+  EXPECT_NE(live_in_slot(2), nullptr);
+}
+
+TEST_F(ReconcilerTest, AFailedTaskIsRestartedInItsSlotAfterTheDelay) {
+  storepb::RestartPolicy p;
+  p.set_delay_ns(5 * kSecond);
+  create_service(1, p);
+  reconcile();
+  set_status("t1", storepb::RUNNING, "n1");
+  set_status("t1", storepb::FAILED);
+  EXPECT_EQ(reconcile(), 0u) << "the delay has not passed";
+  EXPECT_EQ(wake_at_, now_ + 5 * kSecond);
+  now_ += 5 * kSecond;
+  EXPECT_EQ(reconcile(), 2u);  // the old one shut down, a new one made
+  const auto* t = live_in_slot(1);
+  ASSERT_NE(t, nullptr);
+  EXPECT_NE(t->id(), "t1");
+  EXPECT_EQ(t->attempt(), 1u);
+  EXPECT_EQ(store_.find_task("t1")->desired_state(), storepb::SHUTDOWN);
+}
+
+TEST_F(ReconcilerTest, OnFailureDoesNotRestartACompletedTaskAndTheSlotStaysEmpty) {
+  storepb::RestartPolicy p;
+  p.set_condition(storepb::RestartPolicy::ON_FAILURE);
+  create_service(1, p);
+  reconcile();
+  set_status("t1", storepb::RUNNING, "n1");
+  set_status("t1", storepb::COMPLETE);
+  reconcile();
+  EXPECT_TRUE(live().empty());
+  EXPECT_EQ(store_.find_task("t1")->desired_state(), storepb::SHUTDOWN);
+  EXPECT_EQ(reconcile(), 0u) << "a slot that gave up stays empty";
+}
+
+TEST_F(ReconcilerTest, MaxAttemptsStopsRestarting) {
+  storepb::RestartPolicy p;
+  p.set_max_attempts(2);
+  create_service(1, p);
+  reconcile();
+  for (int i = 0; i < 5; ++i) {
+    const auto* t = live_in_slot(1);
+    if (!t) break;
+    set_status(t->id(), storepb::FAILED, "n1");
+    reconcile();
+  }
+  // The first task and two restarts: three tasks, all failed, none live.
+  EXPECT_TRUE(live().empty());
+  EXPECT_EQ(store_.tasks_of_service("svc").size(), 3u);
+}
+
+TEST_F(ReconcilerTest, MaxAttemptsWithAWindowCountsOnlyRecentFailures) {
+  storepb::RestartPolicy p;
+  p.set_max_attempts(1);
+  p.set_window_ns(10 * kSecond);
+  create_service(1, p);
+  reconcile();
+  set_status("t1", storepb::FAILED, "n1");
+  reconcile();  // one restart: allowed
+  ASSERT_NE(live_in_slot(1), nullptr);
+  now_ += 60 * kSecond;  // the first failure leaves the window
+  set_status(live_in_slot(1)->id(), storepb::FAILED, "n1");
+  reconcile();
+  EXPECT_NE(live_in_slot(1), nullptr) << "only one failure inside the window, so one more restart";
+  set_status(live_in_slot(1)->id(), storepb::FAILED, "n1");
+  reconcile();
+  EXPECT_EQ(live_in_slot(1), nullptr) << "two failures inside the window: max attempts reached";
+}
+
+TEST_F(ReconcilerTest, TasksOnADownOrDrainedNodeAreReplacedAtOnceWithoutCountingAnAttempt) {
+  storepb::RestartPolicy p;
+  p.set_delay_ns(60 * kSecond);  // must not apply
+  p.set_max_attempts(1);
+  create_service(2, p);
+  reconcile();
+  set_status(live_in_slot(1)->id(), storepb::RUNNING, "n1");
+  set_status(live_in_slot(2)->id(), storepb::RUNNING, "n2");
+  add_node("n1", "down");
+  add_node("n2", "ready", "drain");
+  reconcile();
+  ASSERT_EQ(live().size(), 2u);
+  for (const auto* t : live()) {
+    EXPECT_EQ(t->status().state(), storepb::PENDING) << "a fresh task for the scheduler";
+    EXPECT_EQ(t->attempt(), 0u);
+  }
+  EXPECT_EQ(store_.find_task("t1")->desired_state(), storepb::SHUTDOWN);
+  EXPECT_EQ(store_.find_task("t2")->desired_state(), storepb::SHUTDOWN);
+}
+
+TEST_F(ReconcilerTest, APausedNodeKeepsItsTasks) {
+  create_service(1);
+  reconcile();
+  set_status("t1", storepb::RUNNING, "n1");
+  add_node("n1", "ready", "pause");
+  EXPECT_EQ(reconcile(), 0u);
+  EXPECT_EQ(live_in_slot(1)->id(), "t1");
+}
+
+TEST_F(ReconcilerTest, ANewSpecReplacesTheTasks) {
+  create_service(2);
+  reconcile();
+  set_status("t1", storepb::RUNNING, "n1");
+  update_service([](auto& s) {
+    s.mutable_spec()->mutable_task()->mutable_container()->set_command(0, "/bin/false");
+    s.set_spec_version(2);
+  });
+  reconcile();
+  ASSERT_EQ(live().size(), 2u);
+  for (const auto* t : live()) {
+    EXPECT_EQ(t->spec_version(), 2u);
+    EXPECT_EQ(t->spec().container().command(0), "/bin/false");
+  }
+}
+
+TEST_F(ReconcilerTest, HistoryIsTrimmedToTheLimitPerSlot) {
+  create_service(1);
+  reconcile();
+  for (int i = 0; i < 9; ++i) {
+    set_status(live_in_slot(1)->id(), storepb::FAILED, "n1");
+    reconcile();
+  }
+  EXPECT_EQ(store_.tasks_of_service("svc").size(), 5u);
+  EXPECT_NE(live_in_slot(1), nullptr);
+  EXPECT_EQ(store_.find_task("t1"), nullptr) << "the oldest went first";
+}
+
+TEST_F(ReconcilerTest, GlobalServiceFollowsNodesAsTheyJoinDrainAndLeave) {
+  create_service(0);
+  reconcile();
+  ASSERT_EQ(live().size(), 2u);
+  for (const auto* t : live()) EXPECT_EQ(t->status().state(), storepb::ASSIGNED);
+
+  add_node("n3");
+  reconcile();
+  EXPECT_EQ(live().size(), 3u);
+
+  add_node("n1", "ready", "drain");
+  reconcile();
+  ASSERT_EQ(live().size(), 2u);
+  for (const auto* t : live()) EXPECT_NE(t->node_id(), "n1");
+
+  // A down node keeps its task (it is that node's), and gets no second one.
+  add_node("n2", "down");
+  EXPECT_EQ(reconcile(), 0u);
+}
+
+TEST_F(ReconcilerTest, TasksOfARemovedServiceAreStoppedThenDeleted) {
+  create_service(2);
+  reconcile();
+  set_status("t1", storepb::RUNNING, "n1");
+  Reconciliation r = reconcile_removed_service(store_.tasks_of_service("svc"));
+  ASSERT_EQ(r.actions.size(), 2u);
+  storepb::Transaction tx;
+  for (auto& a : r.actions) *tx.add_actions() = a;
+  commit(tx);
+  EXPECT_EQ(store_.find_task("t1")->desired_state(), storepb::REMOVE);
+  EXPECT_EQ(store_.find_task("t2"), nullptr) << "never reached a node: deleted at once";
+}
+
+TEST(RestartPolicyTest, ConditionNoneNeverRestarts) {
+  storepb::RestartPolicy p;
+  p.set_condition(storepb::RestartPolicy::NONE);
+  storepb::TaskObject t;
+  t.mutable_status()->set_state(storepb::FAILED);
+  EXPECT_EQ(decide_restart(p, t, {}, 0).kind, RestartDecision::kNever);
+  p.set_condition(storepb::RestartPolicy::ANY);
+  EXPECT_EQ(decide_restart(p, t, {}, 0).kind, RestartDecision::kNow);
+}
+
+}  // namespace
+}  // namespace shoal::orchestrator
