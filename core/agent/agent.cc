@@ -1,0 +1,265 @@
+#include "core/agent/agent.h"
+
+#include <algorithm>
+
+namespace shoal::agent {
+namespace {
+
+TaskRunSpec run_spec(const storepb::TaskObject& t) {
+  TaskRunSpec spec;
+  spec.task_id = t.id();
+  const auto& c = t.spec().container();
+  spec.argv.assign(c.command().begin(), c.command().end());
+  spec.argv.insert(spec.argv.end(), c.args().begin(), c.args().end());
+  spec.env.assign(c.env().begin(), c.env().end());
+  spec.dir = c.dir();
+  if (c.stop_grace_period_ns() > 0) spec.stop_grace = Duration(c.stop_grace_period_ns());
+  return spec;
+}
+
+}  // namespace
+
+Agent::Agent(Env& env, Rpc& rpc, Runtime& runtime, Managers managers, AgentOptions options)
+    : env_(env), rpc_(rpc), runtime_(runtime), managers_(std::move(managers)), opts_(std::move(options)) {
+  std::weak_ptr<bool> alive = alive_;
+  runtime_.set_event_handler([this, alive](const TaskEvent& e) {
+    if (!alive.expired() && *alive.lock()) on_runtime_event(e);
+  });
+}
+
+Agent::~Agent() {
+  *alive_ = false;
+  env_.timers.cancel(heartbeat_timer_);
+  env_.timers.cancel(report_timer_);
+  runtime_.set_event_handler([](const TaskEvent&) {});
+}
+
+void Agent::start() {
+  next_manager();
+  heartbeat();
+}
+
+// ---- session ---------------------------------------------------------------------------------
+
+void Agent::heartbeat() {
+  std::weak_ptr<bool> alive = alive_;
+  if (manager_ == 0) {
+    next_manager();
+    heartbeat_timer_ = env_.timers.after(opts_.retry, [this, alive] {
+      if (!alive.expired() && *alive.lock()) heartbeat();
+    });
+    return;
+  }
+  dispatcherpb::HeartbeatRequest req;
+  req.set_session_id(session_id_);
+  req.set_hostname(opts_.hostname);
+  *req.mutable_description() = opts_.description;
+  rpc_.call(manager_, "dispatcher.heartbeat", req.SerializeAsString(), opts_.call_timeout,
+            [this, alive](Status s, std::string body) {
+              if (alive.expired() || !*alive.lock()) return;
+              dispatcherpb::HeartbeatResponse resp;
+              if (s.ok() && !resp.ParseFromString(body)) s = Status::invalid_argument("heartbeat reply does not parse");
+              Duration next = opts_.retry;
+              if (!s.ok()) {
+                lose_session(s);
+              } else {
+                if (resp.session_id() != session_id_) {
+                  session_id_ = resp.session_id();
+                  known_sequence_ = 0;  // a new session: the next answer is everything
+                }
+                heartbeat_period_ = std::chrono::milliseconds(std::max<int64_t>(resp.period_ms(), 50));
+                next = heartbeat_period_;
+                poll();
+                flush_reports();
+              }
+              heartbeat_timer_ = env_.timers.after(next, [this, alive] {
+                if (!alive.expired() && *alive.lock()) heartbeat();
+              });
+            });
+}
+
+void Agent::lose_session(const Status& why) {
+  (void)why;
+  session_id_.clear();
+  next_manager();
+}
+
+void Agent::next_manager() {
+  const std::vector<NodeId> ms = managers_();
+  if (ms.empty()) {
+    manager_ = 0;
+    return;
+  }
+  manager_index_ = (manager_index_ + 1) % ms.size();
+  manager_ = ms[manager_index_];
+}
+
+void Agent::poll() {
+  if (polling_ || session_id_.empty()) return;
+  polling_ = true;
+  dispatcherpb::AssignmentsRequest req;
+  req.set_session_id(session_id_);
+  req.set_known_sequence(known_sequence_);
+  const std::string session = session_id_;
+  std::weak_ptr<bool> alive = alive_;
+  rpc_.call(manager_, "dispatcher.assignments", req.SerializeAsString(), opts_.poll_timeout,
+            [this, alive, session](Status s, std::string body) {
+              if (alive.expired() || !*alive.lock()) return;
+              polling_ = false;
+              dispatcherpb::AssignmentsResponse resp;
+              if (!s.ok() || session != session_id_ || !resp.ParseFromString(body)) return;  // the heartbeat re-polls
+              apply(resp);
+              poll();
+            });
+}
+
+// ---- tasks -----------------------------------------------------------------------------------
+
+void Agent::apply(const dispatcherpb::AssignmentsResponse& resp) {
+  known_sequence_ = resp.sequence();
+  std::vector<std::string> changed;
+  if (resp.full()) {
+    // Everything the node should know: forget the rest.
+    std::map<std::string, bool> listed;
+    for (const auto& t : resp.tasks()) listed[t.id()] = true;
+    for (const auto& [id, task] : tasks_) {
+      if (!listed.count(id)) changed.push_back(id);
+    }
+    for (const auto& id : changed) {
+      runtime_.remove(id);
+      tasks_.erase(id);
+    }
+    changed.clear();
+  }
+  for (const auto& t : resp.tasks()) {
+    auto [it, fresh] = tasks_.try_emplace(t.id());
+    it->second.assigned = t;
+    changed.push_back(t.id());
+    if (!fresh) continue;
+    it->second.state = std::max(t.status().state(), storepb::ASSIGNED);
+    if (t.status().state() > storepb::ASSIGNED && t.status().state() <= storepb::RUNNING) {
+      // It ran under an earlier life of this agent, whose runtime is gone: say it is lost, so
+      // the orchestrator replaces it, rather than start a second copy.
+      it->second.started = it->second.exited = true;
+      set_state(t.id(), storepb::FAILED, "task lost: the node's agent restarted",
+                "task lost: the node's agent restarted");
+    }
+  }
+  for (const auto& id : resp.removed()) {
+    runtime_.remove(id);  // stops it first if it still runs
+    tasks_.erase(id);
+    unreported_.erase(id);
+  }
+  for (const auto& id : changed) drive(id);
+}
+
+// Moves one task toward what the dispatcher wants of it.
+void Agent::drive(const std::string& id) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return;
+  Task& t = it->second;
+  const bool wanted = t.assigned.desired_state() <= storepb::RUNNING;
+  if (t.state > storepb::RUNNING) return;  // it has ended; the orchestrator decides what next
+  if (!wanted) {
+    if (t.started && !t.exited) {
+      if (!t.stop_asked) {
+        t.stop_asked = true;
+        runtime_.stop(id);
+      }
+    } else if (!t.started) {
+      set_state(id, storepb::SHUTDOWN, "shutdown before it started");
+    }
+    return;
+  }
+  if (t.started) return;
+  t.started = true;
+  set_state(id, storepb::ACCEPTED, "accepted");
+  set_state(id, storepb::PREPARING, "preparing");
+  set_state(id, storepb::STARTING, "starting");
+  if (Status s = runtime_.start(run_spec(t.assigned)); !s.ok()) {
+    t.exited = true;
+    set_state(id, storepb::FAILED, "could not start", s.message());
+  }
+}
+
+void Agent::on_runtime_event(const TaskEvent& e) {
+  auto it = tasks_.find(e.task_id);
+  if (it == tasks_.end()) return;
+  Task& t = it->second;
+  switch (e.kind) {
+    case TaskEvent::Kind::kStarted:
+      set_state(e.task_id, storepb::RUNNING, "started", "", 0, e.pid);
+      // Told to stop while it was starting.
+      if (t.assigned.desired_state() > storepb::RUNNING) drive(e.task_id);
+      break;
+    case TaskEvent::Kind::kFailedToStart:
+      t.exited = true;
+      set_state(e.task_id, storepb::FAILED, "could not start", e.error);
+      break;
+    case TaskEvent::Kind::kExited: {
+      t.exited = true;
+      if (t.stop_asked || e.stopped) {
+        set_state(e.task_id, storepb::SHUTDOWN, "shutdown", "", e.exit_code);
+      } else if (e.signal != 0) {
+        set_state(e.task_id, storepb::FAILED, "task: killed by signal " + std::to_string(e.signal),
+                  "task: killed by signal " + std::to_string(e.signal), 128 + e.signal);
+      } else if (e.exit_code != 0) {
+        const std::string why = "task: non-zero exit (" + std::to_string(e.exit_code) + ")";
+        set_state(e.task_id, storepb::FAILED, why, why, e.exit_code);
+      } else {
+        set_state(e.task_id, storepb::COMPLETE, "finished", "", 0);
+      }
+      break;
+    }
+  }
+}
+
+void Agent::set_state(const std::string& id, storepb::TaskState state, std::string message, std::string err,
+                      int exit_code, int64_t pid) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || state < it->second.state) return;
+  it->second.state = state;
+  storepb::TaskStatus& st = unreported_[id];
+  st.set_state(state);
+  st.set_timestamp_ns(env_.clock.wall_now_unix_ns());
+  st.set_message(std::move(message));
+  st.set_err(std::move(err));
+  st.set_exit_code(exit_code);
+  if (pid != 0) st.set_pid(pid);
+  if (!report_timer_) {
+    std::weak_ptr<bool> alive = alive_;
+    report_timer_ = env_.timers.after(opts_.report_every, [this, alive] {
+      if (alive.expired() || !*alive.lock()) return;
+      report_timer_ = 0;
+      flush_reports();
+    });
+  }
+}
+
+void Agent::flush_reports() {
+  if (reporting_ || unreported_.empty() || session_id_.empty()) return;
+  dispatcherpb::StatusReport req;
+  req.set_session_id(session_id_);
+  std::map<std::string, storepb::TaskState> sent;
+  for (const auto& [id, st] : unreported_) {
+    auto* u = req.add_updates();
+    u->set_task_id(id);
+    *u->mutable_status() = st;
+    sent[id] = st.state();
+  }
+  reporting_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  rpc_.call(manager_, "dispatcher.report", req.SerializeAsString(), opts_.call_timeout,
+            [this, alive, sent](Status s, std::string) {
+              if (alive.expired() || !*alive.lock()) return;
+              reporting_ = false;
+              if (!s.ok()) return;  // kept; the next heartbeat sends them again
+              for (const auto& [id, state] : sent) {
+                auto it = unreported_.find(id);
+                if (it != unreported_.end() && it->second.state() == state) unreported_.erase(it);
+              }
+              if (!unreported_.empty()) flush_reports();
+            });
+}
+
+}  // namespace shoal::agent

@@ -1,0 +1,101 @@
+// Agent: the worker's side of a session with the leader's dispatcher (core/dispatcher). Every
+// node runs one, managers included. It heartbeats, long-polls for the tasks assigned to its node,
+// runs them through the Runtime seam, and reports their status in batches.
+//
+// A task moves through Docker's states on the node: ASSIGNED (from the scheduler) -> ACCEPTED ->
+// PREPARING -> STARTING -> RUNNING -> COMPLETE (exit 0) / FAILED (non-zero exit, or could not
+// start) / SHUTDOWN (stopped because its desired state moved past RUNNING). A report carries the
+// latest state only: intermediate states collapse when they happen faster than reports go out,
+// and the store never lets a state move backwards anyway.
+//
+// Managers: the agent keeps talking to the manager that answered last. When a call fails (the
+// manager died, or it is not the leader) it moves to the next manager in the list it is given,
+// so a new leader is found within a few hundred milliseconds.
+//
+//   Agent agent(env, rpc, runtime, [&] { return managers_from_node_info(); }, {.hostname = "w1"});
+//   agent.start();
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/api/dispatcher.pb.h"
+#include "core/api/store.pb.h"
+#include "core/env/env.h"
+#include "core/env/rpc.h"
+#include "core/env/runtime.h"
+
+namespace shoal::agent {
+
+namespace storepb = ::shoal::storepb;
+namespace dispatcherpb = ::shoal::dispatcherpb;
+
+struct AgentOptions {
+  std::string hostname;
+  storepb::NodeDescription description;
+  Duration call_timeout = std::chrono::seconds(1);
+  Duration poll_timeout = std::chrono::seconds(15);  // longer than the dispatcher's long poll
+  Duration retry = std::chrono::milliseconds(100);
+  Duration report_every = std::chrono::milliseconds(50);
+};
+
+class Agent {
+ public:
+  using Managers = std::function<std::vector<NodeId>()>;
+
+  Agent(Env& env, Rpc& rpc, Runtime& runtime, Managers managers, AgentOptions options);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  void start();
+
+  // What the agent knows, for tests and `shoal info`.
+  size_t known_tasks() const { return tasks_.size(); }
+  NodeId manager() const { return manager_; }
+  bool in_session() const { return !session_id_.empty(); }
+
+ private:
+  struct Task {
+    storepb::TaskObject assigned;   // as the dispatcher last sent it
+    storepb::TaskState state = storepb::ASSIGNED;  // as this node last saw it
+    bool started = false;   // handed to the runtime
+    bool exited = false;
+    bool stop_asked = false;
+  };
+
+  void heartbeat();
+  void poll();
+  void apply(const dispatcherpb::AssignmentsResponse& resp);
+  void drive(const std::string& id);
+  void on_runtime_event(const TaskEvent& e);
+  void set_state(const std::string& id, storepb::TaskState state, std::string message, std::string err = "",
+                 int exit_code = 0, int64_t pid = 0);
+  void flush_reports();
+  void lose_session(const Status& why);
+  void next_manager();
+
+  Env& env_;
+  Rpc& rpc_;
+  Runtime& runtime_;
+  Managers managers_;
+  AgentOptions opts_;
+  NodeId manager_ = 0;
+  size_t manager_index_ = 0;
+  std::string session_id_;
+  Duration heartbeat_period_ = std::chrono::milliseconds(500);
+  uint64_t known_sequence_ = 0;
+  bool polling_ = false;
+  bool reporting_ = false;
+  TimerId heartbeat_timer_ = 0;
+  TimerId report_timer_ = 0;
+  std::map<std::string, Task> tasks_;
+  std::map<std::string, storepb::TaskStatus> unreported_;  // task id -> latest status
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace shoal::agent

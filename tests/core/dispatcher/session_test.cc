@@ -1,0 +1,355 @@
+// Dispatcher and agent together, on a hand-driven clock with an in-process Rpc: heartbeats mark
+// nodes ready and down, tasks assigned in the store are run by the agent's runtime and their
+// states reach the store, stops reach the runtime, and an agent finds the leader.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "core/agent/agent.h"
+#include "core/ca/node_identity.h"
+#include "core/dispatcher/dispatcher.h"
+
+namespace shoal {
+namespace {
+
+constexpr int64_t kStartNs = 1'700'000'000'000'000'000;
+
+class ManualClock final : public Clock {
+ public:
+  MonoTime monotonic_now() const override { return now; }
+  int64_t wall_now_unix_ns() const override { return kStartNs + now.count(); }
+  MonoTime now{0};
+};
+
+class ManualTimers final : public Timers {
+ public:
+  explicit ManualTimers(ManualClock& clock) : clock_(clock) {}
+  TimerId after(Duration delay, std::function<void()> fn) override {
+    const TimerId id = ++next_;
+    due_.emplace(std::make_pair(clock_.now + delay, id), std::move(fn));
+    return id;
+  }
+  void cancel(TimerId id) override {
+    for (auto it = due_.begin(); it != due_.end(); ++it) {
+      if (it->first.second == id) {
+        due_.erase(it);
+        return;
+      }
+    }
+  }
+  void advance(Duration d) {
+    const MonoTime end = clock_.now + d;
+    while (!due_.empty() && due_.begin()->first.first <= end) {
+      auto node = due_.extract(due_.begin());
+      clock_.now = std::max(clock_.now, node.key().first);
+      node.mapped()();
+    }
+    clock_.now = end;
+  }
+
+ private:
+  ManualClock& clock_;
+  TimerId next_ = 0;
+  std::map<std::pair<MonoTime, TimerId>, std::function<void()>> due_;
+};
+
+class NoTransport final : public Transport {
+ public:
+  void send(NodeId, std::string) override {}
+  void set_handler(Handler) override {}
+};
+class NoDisk final : public Disk {
+ public:
+  void put(std::string, std::string) override {}
+  void erase(std::string) override {}
+  void erase_range(std::string, std::string) override {}
+  void sync(std::function<void(Status)> done) override { done({}); }
+  std::optional<std::string> get(std::string_view) const override { return std::nullopt; }
+  void scan(std::string_view, std::string_view, const std::function<bool(std::string_view, std::string_view)>&) const override {}
+};
+
+// Every node's Rpc on one in-process network: a call takes a millisecond each way; a call to a
+// node that is down (or serves no such method) fails after its timeout, as a dead peer would.
+class Network {
+ public:
+  explicit Network(ManualTimers& timers) : timers_(timers) {}
+  class NodeRpc final : public Rpc {
+   public:
+    NodeRpc(Network& net, NodeId self) : net_(net), self_(self) {}
+    void serve(std::string method, RpcAccess, Handler handler) override { net_.handlers_[{self_, method}] = std::move(handler); }
+    void call(NodeId to, std::string method, std::string body, Duration timeout, Reply done) override {
+      auto it = net_.handlers_.find({to, method});
+      if (it == net_.handlers_.end() || net_.down_.count(to)) {
+        net_.timers_.after(timeout, [done = std::move(done)] { done(Status::unavailable("no answer"), ""); });
+        return;
+      }
+      PeerIdentity from{self_, "swarm-worker", "c"};
+      net_.timers_.after(std::chrono::milliseconds(1), [this, handler = it->second, from, body = std::move(body),
+                                                         done = std::move(done)]() mutable {
+        handler(&from, std::move(body), [this, done = std::move(done)](Status s, std::string reply) {
+          net_.timers_.after(std::chrono::milliseconds(1),
+                             [done, s, reply = std::move(reply)] { done(s, reply); });
+        });
+      });
+    }
+
+   private:
+    Network& net_;
+    NodeId self_;
+  };
+  std::set<NodeId> down_;
+
+ private:
+  ManualTimers& timers_;
+  std::map<std::pair<NodeId, std::string>, Rpc::Handler> handlers_;
+};
+
+class FakeRuntime final : public Runtime {
+ public:
+  explicit FakeRuntime(ManualTimers& timers) : timers_(timers) {}
+  void set_event_handler(std::function<void(const TaskEvent&)> h) override { handler_ = std::move(h); }
+  Status start(const TaskRunSpec& spec) override {
+    started.push_back(spec);
+    running.insert(spec.task_id);
+    TaskEvent e;
+    e.task_id = spec.task_id;
+    e.kind = TaskEvent::Kind::kStarted;
+    e.pid = 4242;
+    emit(e);
+    return {};
+  }
+  void stop(const std::string& id) override {
+    stops.push_back(id);
+    if (!running.erase(id)) return;
+    TaskEvent e;
+    e.task_id = id;
+    e.kind = TaskEvent::Kind::kExited;
+    e.signal = 15;
+    e.stopped = true;
+    emit(e);
+  }
+  void remove(const std::string& id) override { removed.push_back(id); }
+  Result<std::string> logs(const std::string&, size_t) const override { return std::string(); }
+  void exit(const std::string& id, int code) {
+    running.erase(id);
+    TaskEvent e;
+    e.task_id = id;
+    e.kind = TaskEvent::Kind::kExited;
+    e.exit_code = code;
+    emit(e);
+  }
+
+  std::vector<TaskRunSpec> started;
+  std::vector<std::string> stops, removed;
+  std::set<std::string> running;
+
+ private:
+  void emit(TaskEvent e) {
+    timers_.after(Duration::zero(), [this, e] { handler_(e); });
+  }
+  ManualTimers& timers_;
+  std::function<void(const TaskEvent&)> handler_;
+};
+
+constexpr NodeId kManager = 0x1111;
+constexpr NodeId kWorker = 0x2222;
+constexpr NodeId kFollower = 0x3333;
+
+class SessionTest : public ::testing::Test {
+ protected:
+  SessionTest()
+      : timers_(clock_),
+        rng_(3),
+        env_{clock_, timers_, rng_, transport_, disk_},
+        net_(timers_),
+        manager_rpc_(net_, kManager),
+        follower_rpc_(net_, kFollower),
+        worker_rpc_(net_, kWorker),
+        runtime_(timers_) {
+    add_node(kManager);
+    add_node(kWorker);
+    dispatcher_ = std::make_unique<dispatcher::Dispatcher>(env_, manager_rpc_, store_, [this] { return leader_; },
+                                                           [this](storepb::Transaction tx, std::function<void(Status)> done) {
+                                                             timers_.after(std::chrono::milliseconds(1),
+                                                                           [this, tx, done] { done(commit(tx)); });
+                                                           },
+                                                           dispatcher::DispatcherOptions{});
+    // A second manager that is not the leader: its dispatcher turns sessions away.
+    follower_ = std::make_unique<dispatcher::Dispatcher>(env_, follower_rpc_, follower_store_, [] { return false; },
+                                                         [](storepb::Transaction, std::function<void(Status)> done) {
+                                                           done(Status::not_leader("no"));
+                                                         },
+                                                         dispatcher::DispatcherOptions{});
+  }
+
+  void start_agent(std::vector<NodeId> managers = {kManager}) {
+    agent::AgentOptions opts;
+    opts.hostname = "worker-host";
+    opts.description.mutable_platform()->set_os("linux");
+    opts.description.mutable_resources()->set_memory_bytes(1 << 30);
+    agent_ = std::make_unique<agent::Agent>(env_, worker_rpc_, runtime_, [managers] { return managers; }, opts);
+    agent_->start();
+  }
+
+  Status commit(const storepb::Transaction& tx) {
+    raft::raftpb::Entry e;
+    e.set_index(++index_);
+    e.set_term(1);
+    e.set_data(tx.SerializeAsString());
+    store_.apply(e);
+    return store_.take_result(index_);
+  }
+  void commit_action(storepb::StoreAction a) {
+    storepb::Transaction tx;
+    tx.set_now_ns(clock_.wall_now_unix_ns());
+    *tx.add_actions() = std::move(a);
+    Status s = commit(tx);
+    ASSERT_TRUE(s.ok()) << s.to_string();
+  }
+  void add_node(NodeId id) {
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::CREATE);
+    a.mutable_node()->set_id(ca::node_id_text(id));
+    a.mutable_node()->set_state("unknown");
+    commit_action(std::move(a));
+  }
+  // A task the scheduler has placed on the worker.
+  void assign(const std::string& id, std::vector<std::string> command = {"/bin/sleep", "30"}) {
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::CREATE);
+    auto* t = a.mutable_task();
+    t->set_id(id);
+    t->set_service_id("svc");
+    t->set_slot(1);
+    t->set_node_id(ca::node_id_text(kWorker));
+    for (auto& c : command) t->mutable_spec()->mutable_container()->add_command(c);
+    t->set_desired_state(storepb::RUNNING);
+    t->mutable_status()->set_state(storepb::ASSIGNED);
+    commit_action(std::move(a));
+  }
+  void set_desired(const std::string& id, storepb::TaskState desired) {
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::UPDATE);
+    *a.mutable_task() = *store_.find_task(id);
+    a.mutable_task()->set_desired_state(desired);
+    commit_action(std::move(a));
+  }
+  const storepb::NodeObject& worker_node() { return *store_.find_node(ca::node_id_text(kWorker)); }
+  storepb::TaskState state_of(const std::string& id) { return store_.find_task(id)->status().state(); }
+
+  ManualClock clock_;
+  ManualTimers timers_;
+  Rng rng_;
+  NoTransport transport_;
+  NoDisk disk_;
+  Env env_;
+  Network net_;
+  Network::NodeRpc manager_rpc_, follower_rpc_, worker_rpc_;
+  FakeRuntime runtime_;
+  store::Store store_, follower_store_;
+  uint64_t index_ = 0;
+  bool leader_ = true;
+  std::unique_ptr<dispatcher::Dispatcher> dispatcher_, follower_;
+  std::unique_ptr<agent::Agent> agent_;
+};
+
+TEST_F(SessionTest, AHeartbeatMarksTheNodeReadyWithItsDescription) {
+  start_agent();
+  timers_.advance(std::chrono::milliseconds(50));
+  EXPECT_TRUE(agent_->in_session());
+  EXPECT_EQ(worker_node().state(), "ready");
+  EXPECT_EQ(worker_node().hostname(), "worker-host");
+  EXPECT_EQ(worker_node().description().platform().os(), "linux");
+}
+
+TEST_F(SessionTest, ASilentNodeIsMarkedDownWithinTheDeadlineAndReadyWhenItReturns) {
+  start_agent();
+  timers_.advance(std::chrono::seconds(5));
+  ASSERT_EQ(worker_node().state(), "ready") << "heartbeats keep it ready";
+  agent_.reset();  // the worker dies
+  // Its last heartbeat was at most one period (500 ms) before it died.
+  timers_.advance(std::chrono::milliseconds(1400));
+  EXPECT_EQ(worker_node().state(), "ready") << "under 2 s of silence is not a death";
+  timers_.advance(std::chrono::milliseconds(800));
+  EXPECT_EQ(worker_node().state(), "down") << "2.2 s after it died";
+  start_agent();
+  timers_.advance(std::chrono::milliseconds(50));
+  EXPECT_EQ(worker_node().state(), "ready");
+}
+
+TEST_F(SessionTest, AnAssignedTaskRunsAndItsStatesReachTheStore) {
+  start_agent();
+  timers_.advance(std::chrono::milliseconds(50));
+  assign("t1", {"/bin/echo", "hi"});
+  timers_.advance(std::chrono::milliseconds(200));
+  ASSERT_EQ(runtime_.started.size(), 1u);
+  EXPECT_EQ(runtime_.started[0].argv, (std::vector<std::string>{"/bin/echo", "hi"}));
+  EXPECT_EQ(state_of("t1"), storepb::RUNNING);
+  EXPECT_EQ(store_.find_task("t1")->status().pid(), 4242);
+
+  runtime_.exit("t1", 3);
+  timers_.advance(std::chrono::milliseconds(200));
+  EXPECT_EQ(state_of("t1"), storepb::FAILED);
+  EXPECT_EQ(store_.find_task("t1")->status().err(), "task: non-zero exit (3)");
+  EXPECT_EQ(store_.find_task("t1")->status().exit_code(), 3);
+}
+
+TEST_F(SessionTest, ADesiredShutdownStopsTheTaskAndItEndsShutDown) {
+  start_agent();
+  timers_.advance(std::chrono::milliseconds(50));
+  assign("t1");
+  timers_.advance(std::chrono::milliseconds(200));
+  ASSERT_EQ(state_of("t1"), storepb::RUNNING);
+  set_desired("t1", storepb::SHUTDOWN);
+  timers_.advance(std::chrono::milliseconds(200));
+  EXPECT_EQ(runtime_.stops, std::vector<std::string>{"t1"});
+  EXPECT_EQ(state_of("t1"), storepb::SHUTDOWN);
+  // Ended and told to stop: the dispatcher tells the agent to forget it.
+  timers_.advance(std::chrono::milliseconds(200));
+  EXPECT_EQ(agent_->known_tasks(), 0u);
+}
+
+TEST_F(SessionTest, ANodeCannotReportAnotherNodesTask) {
+  start_agent();
+  timers_.advance(std::chrono::milliseconds(50));
+  storepb::StoreAction a;
+  a.set_kind(storepb::StoreAction::CREATE);
+  a.mutable_task()->set_id("theirs");
+  a.mutable_task()->set_service_id("svc");
+  a.mutable_task()->set_node_id(ca::node_id_text(kManager));
+  a.mutable_task()->mutable_status()->set_state(storepb::ASSIGNED);
+  commit_action(a);
+  dispatcherpb::StatusReport report;
+  auto* u = report.add_updates();
+  u->set_task_id("theirs");
+  u->mutable_status()->set_state(storepb::FAILED);
+  Status answer = Status::unavailable("no answer yet");
+  worker_rpc_.call(kManager, "dispatcher.report", report.SerializeAsString(), std::chrono::seconds(1),
+                   [&](Status s, std::string) { answer = s; });
+  timers_.advance(std::chrono::milliseconds(20));
+  EXPECT_TRUE(answer.ok());
+  EXPECT_EQ(state_of("theirs"), storepb::ASSIGNED) << "the report was dropped";
+}
+
+TEST_F(SessionTest, AnAgentMovesOnFromAManagerThatIsNotTheLeaderOrIsDead) {
+  net_.down_.insert(0x4444);
+  start_agent({kFollower, 0x4444, kManager});
+  timers_.advance(std::chrono::seconds(3));
+  EXPECT_TRUE(agent_->in_session());
+  EXPECT_EQ(agent_->manager(), kManager);
+  EXPECT_EQ(worker_node().state(), "ready");
+}
+
+TEST_F(SessionTest, ANewLeaderGivesEveryNodeTimeToFindItBeforeMarkingItDown) {
+  leader_ = false;
+  timers_.advance(std::chrono::seconds(10));
+  leader_ = true;  // no node has spoken to this dispatcher yet
+  timers_.advance(std::chrono::milliseconds(2500));
+  EXPECT_NE(worker_node().state(), "down") << "inside node_down_after + leader_grace";
+  timers_.advance(std::chrono::milliseconds(800));
+  EXPECT_EQ(worker_node().state(), "down");
+}
+
+}  // namespace
+}  // namespace shoal
