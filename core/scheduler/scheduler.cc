@@ -34,6 +34,8 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <set>
+#include <tuple>
 
 #include "core/env/check.h"
 #include "core/scheduler/constraint.h"
@@ -190,49 +192,152 @@ const std::string& choose(const std::map<std::string, NodeObject>& nodes,
   return *best;
 }
 
+// Tasks of one service with the same placement and reservations ask the same of a node. Without spread preferences their choice among nodes is the smallest
+// (tasks of the service, tasks in all, id) among the nodes passing the filters, so a group keeps
+// its candidate nodes in a set ordered that way instead of looking at every node for every task:
+// the nodes that pass the filters that do not depend on load (ready and active, constraints) are
+// found once per group; a node that fails a filter that does (resources, max replicas) leaves the
+// group's set for the rest of the pass, since loads only grow within a pass. A group re-keys a
+// node lazily, when it reaches the front of its set with a key that has grown. The decisions are
+// the same as checking every node for every task in task-id order (the property tests compare
+// them with that model); a task with spread preferences takes that path.
+class Pass {
+ public:
+  Pass(const std::map<std::string, NodeObject>& nodes, const std::map<std::string, TaskObject>& tasks)
+      : nodes_(nodes) {
+    for (const auto& [id, node] : nodes) loads_[id];
+    for (const auto& [id, task] : tasks) {
+      if (!occupies(task)) continue;
+      auto it = loads_.find(task.node_id());
+      if (it != loads_.end()) it->second.add(task);  // a task on a node we do not know uses nothing we count
+    }
+  }
+
+  void schedule(const TaskObject& task) {
+    Result<std::vector<Constraint>> constraints = parse_constraints(task.spec().placement().constraints());
+    if (!constraints.ok()) {
+      plan_.unplaced.push_back({task.id(), "invalid constraint: " + constraints.status().message()});
+      return;
+    }
+    if (nodes_.empty()) {
+      plan_.unplaced.push_back({task.id(), "no suitable node (no nodes in the cluster)"});
+      return;
+    }
+    if (!spread_keys(task).empty()) return schedule_one_by_one(task, *constraints);
+    Group& g = group_for(task, *constraints);
+    while (!g.candidates.empty()) {
+      const Key stored = *g.candidates.begin();
+      const std::string& node_id = *std::get<2>(stored);
+      if (const Key now = key(g, node_id); now != stored) {
+        // Another group placed a task there since: its key has grown; put it back where it
+        // belongs now and look at the smallest again.
+        g.candidates.erase(g.candidates.begin());
+        g.candidates.insert(now);
+        g.key_of[node_id] = now;
+        continue;
+      }
+      const Verdict v = check(nodes_.at(node_id), loads_.at(node_id), task, g.constraints);
+      if (v == Verdict::kFits) {
+        place(task, node_id);
+        g.candidates.erase(g.candidates.begin());
+        g.key_of[node_id] = key(g, node_id);
+        g.candidates.insert(g.key_of[node_id]);
+        return;
+      }
+      g.candidates.erase(g.candidates.begin());
+      g.key_of.erase(node_id);
+    }
+    plan_.unplaced.push_back({task.id(), reason(task, g.constraints)});
+  }
+
+  SchedulePlan take() { return std::move(plan_); }
+
+ private:
+  struct NodeIdLess {
+    bool operator()(const std::tuple<uint64_t, uint64_t, const std::string*>& a,
+                    const std::tuple<uint64_t, uint64_t, const std::string*>& b) const {
+      if (std::get<0>(a) != std::get<0>(b)) return std::get<0>(a) < std::get<0>(b);
+      if (std::get<1>(a) != std::get<1>(b)) return std::get<1>(a) < std::get<1>(b);
+      return *std::get<2>(a) < *std::get<2>(b);
+    }
+  };
+  using Key = std::tuple<uint64_t, uint64_t, const std::string*>;  // (of the service, in all, node id)
+  struct Group {
+    std::string service_id;
+    std::vector<Constraint> constraints;
+    std::set<Key, NodeIdLess> candidates;
+    std::map<std::string, Key> key_of;  // node id -> its key in `candidates`
+  };
+
+  Key key(const Group& g, const std::string& node_id) const {
+    const NodeLoad& load = loads_.at(node_id);
+    return {load.of_service(g.service_id), load.tasks, &nodes_.find(node_id)->first};
+  }
+
+  Group& group_for(const TaskObject& task, const std::vector<Constraint>& constraints) {
+    // What the filters read of a task: its service (max replicas), placement and reservations.
+    std::string what = task.service_id();
+    what += '\0';
+    what += task.spec().placement().SerializeAsString();
+    what += '\0';
+    what += task.spec().resources().reservations().SerializeAsString();
+    auto [it, fresh] = groups_.try_emplace(std::move(what));
+    Group& g = it->second;
+    if (!fresh) return g;
+    g.service_id = task.service_id();
+    g.constraints = constraints;
+    for (const auto& [id, node] : nodes_) {
+      const Verdict v = check(node, loads_.at(id), task, constraints);
+      if (v == Verdict::kNotAvailable || v == Verdict::kConstraints) continue;
+      const Key k = key(g, id);
+      g.candidates.insert(k);
+      g.key_of.emplace(id, k);
+    }
+    return g;
+  }
+
+  // Other groups see the node's new load when they next look at it (keys only grow within a
+  // pass, so a stale key is never larger than the true one: the smallest fresh key is the min).
+  void place(const TaskObject& task, const std::string& node_id) {
+    plan_.assigned.push_back({task.id(), node_id});
+    loads_.at(node_id).add(task);
+  }
+
+  // Why no node takes the task: every node counted under the first filter it fails.
+  std::string reason(const TaskObject& task, const std::vector<Constraint>& constraints) const {
+    std::map<Verdict, uint64_t> ruled_out;
+    for (const auto& [node_id, node] : nodes_) ++ruled_out[check(node, loads_.at(node_id), task, constraints)];
+    ruled_out.erase(Verdict::kFits);
+    return explain(ruled_out);
+  }
+
+  void schedule_one_by_one(const TaskObject& task, const std::vector<Constraint>& constraints) {
+    std::vector<const std::string*> eligible;
+    for (const auto& [node_id, node] : nodes_) {
+      if (check(node, loads_.at(node_id), task, constraints) == Verdict::kFits) eligible.push_back(&node_id);
+    }
+    if (eligible.empty()) {
+      plan_.unplaced.push_back({task.id(), reason(task, constraints)});
+      return;
+    }
+    place(task, choose(nodes_, loads_, task, eligible));
+  }
+
+  const std::map<std::string, NodeObject>& nodes_;
+  std::map<std::string, NodeLoad> loads_;
+  std::map<std::string, Group> groups_;  // by what the filters read of a task (group_for)
+  SchedulePlan plan_;
+};
+
 }  // namespace
 
 SchedulePlan schedule(const std::map<std::string, storepb::NodeObject>& nodes,
                       const std::map<std::string, storepb::TaskObject>& tasks) {
-  std::map<std::string, NodeLoad> loads;
-  for (const auto& [id, node] : nodes) loads[id];
-  for (const auto& [id, task] : tasks) {
-    if (!occupies(task)) continue;
-    auto it = loads.find(task.node_id());
-    if (it != loads.end()) it->second.add(task);  // a task on a node we do not know uses nothing we count
-  }
-
-  SchedulePlan plan;
+  Pass pass(nodes, tasks);
   for (const auto& [task_id, task] : tasks) {
-    if (!pending_for_scheduler(task)) continue;
-    Result<std::vector<Constraint>> constraints = parse_constraints(task.spec().placement().constraints());
-    if (!constraints.ok()) {
-      plan.unplaced.push_back({task_id, "invalid constraint: " + constraints.status().message()});
-      continue;
-    }
-    if (nodes.empty()) {
-      plan.unplaced.push_back({task_id, "no suitable node (no nodes in the cluster)"});
-      continue;
-    }
-    std::vector<const std::string*> eligible;
-    std::map<Verdict, uint64_t> ruled_out;
-    for (const auto& [node_id, node] : nodes) {
-      const Verdict v = check(node, loads.at(node_id), task, *constraints);
-      if (v == Verdict::kFits) {
-        eligible.push_back(&node_id);
-      } else {
-        ++ruled_out[v];
-      }
-    }
-    if (eligible.empty()) {
-      plan.unplaced.push_back({task_id, explain(ruled_out)});
-      continue;
-    }
-    const std::string& node_id = choose(nodes, loads, task, eligible);
-    plan.assigned.push_back({task_id, node_id});
-    loads.at(node_id).add(task);
+    if (pending_for_scheduler(task)) pass.schedule(task);
   }
-  return plan;
+  return pass.take();
 }
 
 }  // namespace shoal::scheduler

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/env/probe.h"
+#include "io_sim/cluster/scheduler_bench.h"
 #include "io_sim/scenario/runner.h"
 
 namespace {
@@ -189,8 +190,25 @@ int main(int argc, char** argv) {
   sweep->add_flag("--stop-on-failure", stop, "stop at the first failing seed");
   sweep->add_option("--plant", bugs, "switch on a planted bug (for proving checkers)");
 
+  auto* bench_sched = app.add_subcommand("bench-scheduler", "place M pending tasks on N simulated nodes in one pass");
+  uint64_t bench_nodes = 10'000, bench_tasks = 1'000'000;
+  bench_sched->add_option("--nodes", bench_nodes, "simulated nodes")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
+  bench_sched->add_option("--tasks", bench_tasks, "pending tasks")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}));
+
   CLI11_PARSE(app, argc, argv);
   if (!check_bugs()) return 2;
+  if (bench_sched->parsed()) {
+    const sim::SchedulerBenchResult r = sim::bench_scheduler(bench_nodes, bench_tasks);
+    std::cout << "nodes: " << bench_nodes << "\n"
+              << "tasks: " << bench_tasks << "\n"
+              << "placed: " << r.placed << " wall-seconds: " << r.wall_seconds << "\n"
+              << "unplaced: " << r.unplaced << "\n"
+              << "tasks_per_s: " << static_cast<uint64_t>(r.placed / std::max(r.wall_seconds, 1e-9)) << "\n"
+              << "tasks_per_node_min: " << r.min_per_node << "\n"
+              << "tasks_per_node_max: " << r.max_per_node << "\n"
+              << "setup_seconds: " << r.setup_seconds << "\n";
+    return r.placed == bench_tasks ? 0 : 1;
+  }
   if (run->parsed()) return run_command(path, seed, swarm, timeline, trace_out, determinism, bugs, planted);
   if (seeds == 0) {
     std::cerr << "shoalsim: --seeds must be at least 1\n";
