@@ -198,6 +198,7 @@ void Agent::on_runtime_event(const TaskEvent& e) {
       break;
     case TaskEvent::Kind::kExited: {
       t.exited = true;
+      if (t.state > storepb::RUNNING) break;  // already ended (it could not start): keep that reason
       if (t.stop_asked || e.stopped) {
         set_state(e.task_id, storepb::SHUTDOWN, "shutdown", "", e.exit_code);
       } else if (e.signal != 0) {

@@ -61,9 +61,17 @@ Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store
         propose_here(std::move(tx), [done = std::move(done)](Status s, uint64_t) { done(s); });
       },
       opts_.orchestrator);
+  dispatcher_ = std::make_unique<dispatcher::Dispatcher>(
+      env_, rpc_, store_, [this] { return is_leader(); },
+      [this](storepb::Transaction tx, std::function<void(Status)> done) {
+        if (!is_leader()) return done(Status::not_leader("no longer the leader"));
+        propose_here(std::move(tx), [done = std::move(done)](Status s, uint64_t) { done(s); });
+      },
+      opts_.dispatcher);
 }
 
 Manager::~Manager() {
+  dispatcher_.reset();
   orchestrator_.reset();
   *alive_ = false;
   env_.timers.cancel(membership_timer_);

@@ -14,6 +14,7 @@
 //   manager.propose   managers      a transaction forwarded by another manager
 //   ca.renew          any node      RenewRequest -> RenewResponse, for the caller's own node id
 //   node.info         any node      NodeInfoResponse: desired role, managers, roots to trust
+//   dispatcher.*      any node      worker sessions (core/dispatcher/dispatcher.h)
 //
 // Root CA rotation: when the cluster's ca_force_rotate moves past rotated_for, the leader makes
 // a new root and a cross-signed intermediate; certificates are then issued by the new root
@@ -30,6 +31,7 @@
 #include "core/env/crypto.h"
 #include "core/env/env.h"
 #include "core/env/rpc.h"
+#include "core/dispatcher/dispatcher.h"
 #include "core/orchestrator/orchestrator.h"
 #include "core/raft/raft_node.h"
 #include "core/store/store.h"
@@ -45,6 +47,7 @@ struct ManagerOptions {
   // How often the leader compares Raft's members with the store's manager nodes.
   Duration membership_interval = std::chrono::milliseconds(500);
   orchestrator::OrchestratorOptions orchestrator;
+  dispatcher::DispatcherOptions dispatcher;
 };
 
 class Manager {
@@ -97,6 +100,8 @@ class Manager {
   TimerId membership_timer_ = 0;
   // The leader's services-and-tasks loop (idle on other managers).
   std::unique_ptr<orchestrator::Orchestrator> orchestrator_;
+  // Worker sessions (answered only by the leader's).
+  std::unique_ptr<dispatcher::Dispatcher> dispatcher_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -139,6 +139,7 @@ int run_cli(int argc, const char* const* argv, const CliIo& io, std::optional<st
   add_swarm_commands(app, ctx);
   add_config_commands(app, ctx);
   add_secret_commands(app, ctx);
+  add_service_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -62,6 +62,7 @@ void add_node_commands(CLI::App& app, Context& ctx);
 void add_swarm_commands(CLI::App& app, Context& ctx);
 void add_config_commands(CLI::App& app, Context& ctx);
 void add_secret_commands(CLI::App& app, Context& ctx);
+void add_service_commands(CLI::App& app, Context& ctx);
 
 // Configs and secrets share their commands; secrets never show data.
 struct StoredObjectKind {

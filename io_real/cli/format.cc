@@ -1,8 +1,10 @@
 #include "io_real/cli/format.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace shoal::cli {
 
@@ -281,6 +283,83 @@ std::string bytes_size(double bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4g%s", bytes, kUnits[i]);
   return buf;
+}
+
+Result<int64_t> parse_ram_bytes(std::string_view text) {
+  auto bad = [&] { return Status::invalid_argument("invalid size: '" + std::string(text) + "'"); };
+  // ^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$
+  size_t i = 0;
+  while (i < text.size() && (is_digit(text[i]) || (text[i] == '.' && i > 0 && is_digit(text[i - 1])))) ++i;
+  if (i == 0 || text[i - 1] == '.') return bad();
+  const std::string number(text.substr(0, i));
+  std::string_view unit = text.substr(i);
+  if (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  double multiplier = 1;
+  if (!unit.empty()) {
+    const char u = static_cast<char>(std::tolower(static_cast<unsigned char>(unit.front())));
+    const std::string_view kUnits = "kmgtp";
+    if (const size_t k = kUnits.find(u); k != std::string_view::npos) {
+      multiplier = std::pow(1024.0, static_cast<double>(k + 1));
+      unit.remove_prefix(1);
+    }
+  }
+  if (!unit.empty() && (unit.front() == 'i' || unit.front() == 'I')) unit.remove_prefix(1);
+  if (!unit.empty() && (unit.front() == 'b' || unit.front() == 'B')) unit.remove_prefix(1);
+  if (!unit.empty()) return bad();
+  // "1.2.3" matches the regex too; strtod then reads "1.2", as Go's ParseFloat would refuse it.
+  if (std::count(number.begin(), number.end(), '.') > 1) return bad();
+  const double bytes = std::strtod(number.c_str(), nullptr) * multiplier;
+  if (!(bytes < 9.2e18)) return bad();
+  return static_cast<int64_t>(bytes);
+}
+
+Result<int64_t> parse_nano_cpus(std::string_view text) {
+  auto bad = [&] { return Status::invalid_argument("failed to parse " + std::string(text) + " as a rational number"); };
+  const size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  if (whole.empty() && frac.empty()) return bad();
+  for (char c : whole) {
+    if (!is_digit(c)) return bad();
+  }
+  for (char c : frac) {
+    if (!is_digit(c)) return bad();
+  }
+  while (whole.size() > 1 && whole.front() == '0') whole.remove_prefix(1);
+  while (frac.size() > 9 && frac.back() == '0') frac.remove_suffix(1);
+  if (frac.size() > 9) return Status::invalid_argument("value is too precise");
+  if (whole.size() > 9) return Status::invalid_argument("value " + std::string(text) + " is too large");
+  int64_t nano = 0;
+  for (char c : whole) nano = nano * 10 + (c - '0');
+  nano *= 1'000'000'000;
+  int64_t scale = 100'000'000;
+  for (char c : frac) {
+    nano += (c - '0') * scale;
+    scale /= 10;
+  }
+  return nano;
+}
+
+std::string format_cpus(int64_t nano_cpus) {
+  std::string out = std::to_string(nano_cpus / 1'000'000'000);
+  int64_t frac = nano_cpus % 1'000'000'000;
+  if (frac == 0) return out;
+  std::string digits = std::to_string(frac);
+  digits.insert(0, 9 - digits.size(), '0');
+  while (digits.back() == '0') digits.pop_back();
+  return out + "." + digits;
+}
+
+std::string ellipsize(std::string_view text, size_t max_width) {
+  if (display_width(text) <= max_width || max_width == 0) return std::string(text);
+  std::string out;
+  size_t points = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool starts_point = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+    if (starts_point && ++points == max_width) break;
+    out += text[i];
+  }
+  return out + "…";
 }
 
 std::string pretty_word(std::string_view word) {

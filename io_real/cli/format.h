@@ -55,6 +55,21 @@ std::string format_go_duration(Duration d);
 // go-units' BytesSize: binary units, four significant digits ("7.657GiB", "20MiB", "512B").
 std::string bytes_size(double bytes);
 
+// go-units' RAMInBytes, as docker's --reserve-memory/--limit-memory take sizes: a decimal number
+// with an optional binary unit k, m, g, t or p (any case, optionally followed by "b" or "ib", a
+// space allowed before it): "64M", "1.5g", "512kb", "1048576". Errors: "invalid size: '<text>'".
+Result<int64_t> parse_ram_bytes(std::string_view text);
+
+// Docker's opts.NanoCPUs: a decimal number of CPUs ("0.5", "2") as nano CPUs. Errors: not a
+// number, or "value is too precise" (finer than 1e-9).
+Result<int64_t> parse_nano_cpus(std::string_view text);
+// The reverse, as docker prints CPUs: "0.5", "2", "0.001".
+std::string format_cpus(int64_t nano_cpus);
+
+// `text` cut to at most `max_width` code points, the last one replaced by "…" when cut (as the
+// docker CLI shortens task errors).
+std::string ellipsize(std::string_view text, size_t max_width);
+
 // The docker CLI's PrettyPrint of a word: first letter upper case, the rest lower ("ready" -> "Ready").
 std::string pretty_word(std::string_view word);
 

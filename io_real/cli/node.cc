@@ -1,7 +1,9 @@
-// shoal node ls|inspect|promote|demote|rm — docker's node commands.
+// shoal node ls|inspect|update|promote|demote|rm — docker's node commands.
 //
 //   ls        GET /info (for " *" on this node; not with -q), GET /nodes
 //   inspect   GET /info (only for "self"), GET /nodes/{id} for each
+//   update    GET /nodes/{id}, then POST /nodes/{id}/update?version=N with its Spec changed as the
+//             flags say (--label-add/--label-rm edit Spec.Labels here, as docker's client does)
 //   promote   GET /nodes/{id}, then POST /nodes/{id}/update?version=N with Spec.Role = "manager"
 //   demote    the same with Spec.Role = "worker"
 //   rm        DELETE /nodes/{id}?force=true|false for each
@@ -119,6 +121,38 @@ Status run_set_role(Context& ctx, const ApiClient& client, const RoleOptions& op
   return Status::ok_status();
 }
 
+struct UpdateOptions {
+  std::string availability;
+  std::string role;
+  std::vector<std::string> label_add;  // key=value (or key: an empty value)
+  std::vector<std::string> label_rm;   // key
+  std::string id;
+};
+
+// docker's mergeNodeUpdate: only what a flag names changes; a label to remove must exist.
+Status run_update(Context& ctx, const ApiClient& client, const UpdateOptions& opts) {
+  auto node = client.get(node_path(opts.id), NotFound{"node", opts.id});
+  if (!node.ok()) return node.status();
+  nlohmann::json spec = at(*node, {"Spec"});
+  if (!spec.is_object()) spec = nlohmann::json::object();
+  if (!opts.role.empty()) spec["Role"] = opts.role;
+  if (!opts.availability.empty()) spec["Availability"] = opts.availability;
+  if (!spec["Labels"].is_object()) spec["Labels"] = nlohmann::json::object();
+  for (const auto& label : opts.label_add) {
+    const size_t eq = label.find('=');
+    spec["Labels"][label.substr(0, eq)] = eq == std::string::npos ? std::string() : label.substr(eq + 1);
+  }
+  for (const auto& key : opts.label_rm) {
+    if (!spec["Labels"].contains(key)) return Status::invalid_argument("key " + key + " doesn't exist in node's labels");
+    spec["Labels"].erase(key);
+  }
+  const int64_t version = int_at(*node, {"Version", "Index"});
+  auto r = client.post(node_path(opts.id) + "/update?version=" + std::to_string(version), spec, NotFound{"node", opts.id});
+  if (!r.ok()) return r.status();
+  ctx.io.out << opts.id << "\n";
+  return Status::ok_status();
+}
+
 struct RmOptions {
   bool force = false;
   std::vector<std::string> ids;
@@ -169,6 +203,18 @@ void add_node_commands(CLI::App& app, Context& ctx) {
   demote->callback([&ctx, demote_opts] {
     ctx.run([&](const ApiClient& c) { return run_set_role(ctx, c, *demote_opts, "worker"); });
   });
+
+  auto up_opts = std::make_shared<UpdateOptions>();
+  auto* update = node->add_subcommand("update", "Update a node");
+  update->add_option("--availability", up_opts->availability, "Availability of the node (\"active\"|\"pause\"|\"drain\")")
+      ->check(CLI::IsMember({"active", "pause", "drain"}));
+  update->add_option("--role", up_opts->role, "Role of the node (\"worker\"|\"manager\")")
+      ->check(CLI::IsMember({"worker", "manager"}));
+  update->add_option("--label-add", up_opts->label_add, "Add or update a node label (key=value)")
+      ->allow_extra_args(false);
+  update->add_option("--label-rm", up_opts->label_rm, "Remove a node label if exists")->allow_extra_args(false);
+  update->add_option("NODE", up_opts->id, "Node ID or hostname")->required();
+  update->callback([&ctx, up_opts] { ctx.run([&](const ApiClient& c) { return run_update(ctx, c, *up_opts); }); });
 
   auto rm_opts = std::make_shared<RmOptions>();
   auto* rm = node->add_subcommand("rm", "Remove one or more nodes from the swarm");

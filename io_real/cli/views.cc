@@ -1,6 +1,7 @@
 #include "io_real/cli/views.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "io_real/cli/commands.h"
 #include "io_real/cli/format.h"
@@ -125,6 +126,170 @@ std::string object_pretty(const nlohmann::json& o, bool is_secret) {
     out += "\nData:\n" + (data.ok() ? *data : std::string("<data is not valid base64>"));
   }
   return out;
+}
+
+std::string short_id(std::string_view id) { return std::string(id.substr(0, 12)); }
+
+std::string command_text(const nlohmann::json& task_template) {
+  std::string out;
+  for (const char* key : {"Command", "Args"}) {
+    const nlohmann::json& list = at(task_template, {"ContainerSpec", key});
+    if (!list.is_array()) continue;
+    for (const auto& word : list) {
+      if (!word.is_string()) continue;
+      if (!out.empty()) out += ' ';
+      out += word.get<std::string>();
+    }
+  }
+  return out;
+}
+
+std::string service_mode(const nlohmann::json& service) {
+  return at(service, {"Spec", "Mode", "Global"}).is_object() ? "global" : "replicated";
+}
+
+std::string replicas_text(const nlohmann::json& s) {
+  std::string out = std::to_string(int_at(s, {"ServiceStatus", "RunningTasks"})) + "/" +
+                    std::to_string(int_at(s, {"ServiceStatus", "DesiredTasks"}));
+  const int64_t max = int_at(s, {"Spec", "TaskTemplate", "Placement", "MaxReplicas"});
+  if (service_mode(s) == "replicated" && max > 0) out += " (max " + std::to_string(max) + " per node)";
+  return out;
+}
+
+std::string service_table(const std::vector<nlohmann::json>& services) {
+  std::vector<Row> rows;
+  for (const auto& s : services) {
+    rows.push_back({short_id(str_at(s, {"ID"})), str_at(s, {"Spec", "Name"}), service_mode(s), replicas_text(s),
+                    ellipsize(command_text(at(s, {"Spec", "TaskTemplate"})), 40)});
+  }
+  return format_table({"ID", "NAME", "MODE", "REPLICAS", "COMMAND"}, rows);
+}
+
+namespace {
+
+std::string joined(const nlohmann::json& list, const char* separator) {
+  std::string out;
+  if (!list.is_array()) return out;
+  for (const auto& e : list) {
+    if (!e.is_string()) continue;
+    if (!out.empty()) out += separator;
+    out += e.get<std::string>();
+  }
+  return out;
+}
+
+void resources_lines(std::string& out, const nlohmann::json& r, const char* title) {
+  const int64_t cpus = int_at(r, {"NanoCPUs"});
+  const int64_t mem = int_at(r, {"MemoryBytes"});
+  if (cpus == 0 && mem == 0) return;
+  out += std::string(" ") + title + ":\n";
+  if (cpus > 0) out += "  CPU:\t\t" + format_cpus(cpus) + "\n";
+  if (mem > 0) out += "  Memory:\t" + bytes_size(static_cast<double>(mem)) + "\n";
+}
+
+}  // namespace
+
+std::string service_pretty(const nlohmann::json& s) {
+  const nlohmann::json& spec = at(s, {"Spec"});
+  const nlohmann::json& task = at(spec, {"TaskTemplate"});
+  std::string out = "ID:\t\t" + str_at(s, {"ID"}) + "\n";
+  out += "Name:\t\t" + str_at(spec, {"Name"}) + "\n";
+  if (const auto& labels = at(spec, {"Labels"}); labels.is_object() && !labels.empty()) {
+    out += "Labels:\n";
+    for (const auto& [k, v] : labels.items()) {
+      const std::string value = v.is_string() ? v.get<std::string>() : std::string();
+      out += " " + k + (value.empty() ? "" : "=" + value) + "\n";
+    }
+  }
+  if (service_mode(s) == "global") {
+    out += "Service Mode:\tGlobal\n";
+  } else {
+    out += "Service Mode:\tReplicated\n";
+    out += " Replicas:\t" + std::to_string(int_at(spec, {"Mode", "Replicated", "Replicas"})) + "\n";
+  }
+  out += "Placement:\n";
+  if (const auto& c = at(task, {"Placement", "Constraints"}); c.is_array() && !c.empty()) {
+    out += " Constraints:\t[" + joined(c, " ") + "]\n";
+  }
+  if (const auto& prefs = at(task, {"Placement", "Preferences"}); prefs.is_array() && !prefs.empty()) {
+    std::string list;
+    for (const auto& p : prefs) {
+      list += (list.empty() ? "" : " ") + std::string("spread=") + str_at(p, {"Spread", "SpreadDescriptor"});
+    }
+    out += " Preferences:\t[" + list + "]\n";
+  }
+  if (const int64_t max = int_at(task, {"Placement", "MaxReplicas"}); max > 0) {
+    out += " Max Replicas Per Node:\t" + std::to_string(max) + "\n";
+  }
+  if (const auto& r = at(task, {"RestartPolicy"}); r.is_object()) {
+    out += "RestartPolicy:\n";
+    out += " Condition:\t" + str_at(r, {"Condition"}) + "\n";
+    out += " Delay:\t\t" + format_go_duration(Duration(int_at(r, {"Delay"}))) + "\n";
+    out += " MaxAttempts:\t" + std::to_string(int_at(r, {"MaxAttempts"})) + "\n";
+    if (const int64_t w = int_at(r, {"Window"}); w > 0) out += " Window:\t" + format_go_duration(Duration(w)) + "\n";
+  }
+  out += "ContainerSpec:\n";
+  if (auto image = str_at(task, {"ContainerSpec", "Image"}); !image.empty()) out += " Image:\t\t" + image + "\n";
+  if (auto cmd = joined(at(task, {"ContainerSpec", "Command"}), " "); !cmd.empty()) out += " Command:\t" + cmd + "\n";
+  if (auto args = joined(at(task, {"ContainerSpec", "Args"}), " "); !args.empty()) out += " Args:\t\t" + args + "\n";
+  if (auto env = joined(at(task, {"ContainerSpec", "Env"}), " "); !env.empty()) out += " Env:\t\t" + env + "\n";
+  if (auto dir = str_at(task, {"ContainerSpec", "Dir"}); !dir.empty()) out += " Dir:\t\t" + dir + "\n";
+  if (const int64_t grace = int_at(task, {"ContainerSpec", "StopGracePeriod"}); grace > 0) {
+    out += " StopGracePeriod:\t" + format_go_duration(Duration(grace)) + "\n";
+  }
+  std::string resources;
+  resources_lines(resources, at(task, {"Resources", "Reservations"}), "Reservations");
+  resources_lines(resources, at(task, {"Resources", "Limits"}), "Limits");
+  if (!resources.empty()) out += "Resources:\n" + resources;
+  out += "Endpoint Mode:\tvip";
+  return out;
+}
+
+std::string task_name(const nlohmann::json& task, const std::map<std::string, std::string>& service_names) {
+  const std::string service_id = str_at(task, {"ServiceID"});
+  auto it = service_names.find(service_id);
+  const std::string service = it == service_names.end() ? service_id : it->second;
+  const int64_t slot = int_at(task, {"Slot"});
+  return service + "." + (slot != 0 ? std::to_string(slot) : str_at(task, {"NodeID"}));
+}
+
+void sort_tasks(std::vector<nlohmann::json>& tasks, const std::map<std::string, std::string>& service_names) {
+  auto created = [](const nlohmann::json& t) {
+    auto ns = parse_rfc3339(str_at(t, {"CreatedAt"}));
+    return ns.ok() ? *ns : 0;
+  };
+  std::stable_sort(tasks.begin(), tasks.end(), [&](const nlohmann::json& a, const nlohmann::json& b) {
+    const std::string na = task_name(a, service_names), nb = task_name(b, service_names);
+    if (na != nb) return natural_less(na, nb);
+    return created(a) > created(b);
+  });
+}
+
+std::string task_table(std::vector<nlohmann::json> tasks, const std::map<std::string, std::string>& service_names,
+                       const std::map<std::string, std::string>& node_names, int64_t now_ns, bool trunc) {
+  sort_tasks(tasks, service_names);
+  std::vector<Row> rows;
+  std::string previous;
+  for (const auto& t : tasks) {
+    const std::string name = task_name(t, service_names);
+    const std::string shown = name == previous ? " \\_ " + name : name;
+    previous = name;
+    const std::string node_id = str_at(t, {"NodeID"});
+    auto node = node_names.find(node_id);
+    std::string current = pretty_word(str_at(t, {"Status", "State"}));
+    if (auto since = ago(str_at(t, {"Status", "Timestamp"}), now_ns); !since.empty()) {
+      since[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(since[0])));
+      current += " " + since;
+    }
+    std::string err = str_at(t, {"Status", "Err"});
+    if (trunc) err = ellipsize(err, 30);
+    if (!err.empty()) err = "\"" + err + "\"";
+    const std::string command = command_text(at(t, {"Spec"}));
+    rows.push_back({trunc ? short_id(str_at(t, {"ID"})) : str_at(t, {"ID"}), shown,
+                    trunc ? ellipsize(command, 40) : command, node == node_names.end() ? node_id : node->second,
+                    pretty_word(str_at(t, {"DesiredState"})), current, err});
+  }
+  return format_table({"ID", "NAME", "COMMAND", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR"}, rows);
 }
 
 std::string join_command_text(std::string_view role, std::string_view token, std::string_view manager_addr) {

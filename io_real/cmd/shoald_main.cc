@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   app.add_option("--socket", opts.socket_path, "the client API's unix socket")->capture_default_str();
   app.add_option("--hostname", opts.hostname, "name shown in `shoal node ls` (default: the machine's)");
   app.add_flag("--force-new-cluster", opts.force_new_cluster, "restart this manager as the only member, keeping its data (after lost quorum)");
+  std::vector<std::string> labels;
+  app.add_option("--label", labels, "engine label KEY=VALUE for placement constraints (engine.labels.KEY); repeatable");
   std::string tick = "20";
   app.add_option("--raft-tick-ms", tick, "raft tick in milliseconds (election after 10-20 ticks)")->capture_default_str();
 
@@ -42,6 +44,14 @@ int main(int argc, char** argv) {
     }
   } else if (*join) {
     opts.mode = DaemonOptions::Mode::kJoin;
+  }
+  for (const auto& l : labels) {
+    const auto eq = l.find('=');
+    if (eq == 0 || eq == std::string::npos) {
+      std::cerr << "shoald: --label '" << l << "' is not KEY=VALUE\n";
+      return 1;
+    }
+    opts.engine_labels[l.substr(0, eq)] = l.substr(eq + 1);
   }
   try {
     const int ms = std::stoi(tick);

@@ -1,5 +1,6 @@
 // What the client API's routes need from the running daemon. The daemon fills it in; members
-// that do not exist yet (a locked or worker node has no store) are null.
+// that do not exist yet (a locked or worker node has no store) are null. Tests may fill in only
+// `crypto`, `store` and `submit` (a fake commit that applies to a local store).
 #pragma once
 #include <functional>
 #include <string>
@@ -23,6 +24,8 @@ struct ApiContext {
   std::function<void(bool wipe)> shutdown;
   // Whether a manager is reachable from here (for ManagerStatus.Reachability).
   std::function<bool(uint64_t node_id)> reachable;
+  // Commits a store transaction; null: manager->submit (the daemon leaves it null).
+  std::function<void(storepb::Transaction, manager::Manager::Done)> submit;
 };
 
 }  // namespace shoal::daemon

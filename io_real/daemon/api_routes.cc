@@ -7,6 +7,8 @@
 #include "core/ca/node_identity.h"
 #include "io_real/api/base64.h"
 #include "io_real/daemon/docker_json.h"
+#include "io_real/daemon/route_helpers.h"
+#include "io_real/daemon/service_routes.h"
 
 namespace shoal::daemon {
 namespace {
@@ -16,81 +18,6 @@ using api::HttpResponse;
 using api::PathParams;
 using api::Responder;
 using nlohmann::json;
-
-constexpr const char* kLockedMessage =
-    "Swarm is encrypted and needs to be unlocked before it can be used. Please use \"shoal swarm unlock\" to "
-    "unlock it.";
-constexpr const char* kNotManagerMessage =
-    "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run "
-    "this command on a manager node or promote the current node to a manager.";
-
-HttpResponse from_status(const Status& s) { return api::error_response(http_status_of(s), s.message()); }
-
-// A fresh object id: 25 base-36 digits of 128 random bits, like Docker's.
-std::string new_object_id(Crypto& crypto) {
-  uint8_t bytes[16];
-  crypto.random_bytes(bytes, sizeof bytes);
-  return ca::base36_encode(bytes, sizeof bytes, 25);
-}
-
-bool query_true(const HttpRequest& r, const char* key) {
-  auto it = r.query.find(key);
-  return it != r.query.end() && (it->second == "1" || it->second == "true" || it->second == "True");
-}
-
-Result<uint64_t> query_version(const HttpRequest& r) {
-  auto it = r.query.find("version");
-  if (it == r.query.end()) return Status::invalid_argument("the version query parameter is required (the object's Version.Index)");
-  try {
-    size_t used = 0;
-    const uint64_t v = std::stoull(it->second, &used);
-    if (used != it->second.size()) throw std::invalid_argument("trailing");
-    return v;
-  } catch (const std::exception&) {
-    return Status::invalid_argument("invalid version '" + it->second + "'");
-  }
-}
-
-Result<json> parse_body(const HttpRequest& r) {
-  try {
-    return r.body.empty() ? json::object() : json::parse(r.body);
-  } catch (const json::exception& e) {
-    return Status::invalid_argument(std::string("request body is not valid JSON: ") + e.what());
-  }
-}
-
-void fill_annotations(const json& spec, storepb::Annotations* a) {
-  if (spec.contains("Name") && spec["Name"].is_string()) a->set_name(spec["Name"].get<std::string>());
-  if (spec.contains("Labels") && spec["Labels"].is_object()) {
-    for (const auto& [k, v] : spec["Labels"].items()) {
-      if (v.is_string()) (*a->mutable_labels())[k] = v.get<std::string>();
-    }
-  }
-}
-
-// Guards for routes that need a running manager: answers and returns false otherwise.
-bool manager_ready(ApiContext& ctx, const Responder& respond) {
-  if (ctx.locked && ctx.locked()) {
-    respond(api::error_response(503, kLockedMessage));
-    return false;
-  }
-  if (!ctx.manager || !ctx.store) {
-    respond(api::error_response(503, kNotManagerMessage));
-    return false;
-  }
-  if (!ctx.store->cluster()) {
-    respond(api::error_response(503, "this manager has not caught up with the cluster yet; try again shortly"));
-    return false;
-  }
-  return true;
-}
-
-void submit(ApiContext& ctx, storepb::Transaction tx, Responder respond, std::function<HttpResponse(uint64_t)> ok) {
-  ctx.manager->submit(std::move(tx), [respond, ok](Status s, uint64_t index) {
-    if (!s.ok()) return respond(from_status(s));
-    respond(ok(index));
-  });
-}
 
 // Configs and secrets share their routes; Kind picks the object.
 template <typename Obj>
@@ -158,6 +85,14 @@ void add_object_routes(api::Router& router, ApiContext& ctx, const std::string& 
     *R::mutable_in(a) = *o;
     submit(ctx, std::move(tx), respond, [](uint64_t) { return api::empty_response(204); });
   });
+}
+
+// A node as GET /nodes shows it. Without a manager (tests) nobody is leader; without a
+// reachability probe every manager counts as reachable.
+json node_view(ApiContext& ctx, const storepb::NodeObject& n) {
+  auto nid = ca::parse_node_id(n.id());
+  const bool reachable = nid.ok() && (!ctx.reachable || ctx.reachable(*nid));
+  return node_json(n, ctx.manager ? ctx.manager->leader() : 0, reachable);
 }
 
 json info_json(ApiContext& ctx) {
@@ -317,18 +252,14 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
   router.add("GET", "/nodes", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     json out = json::array();
-    for (const auto& [id, n] : ctx.store->nodes()) {
-      auto nid = ca::parse_node_id(id);
-      out.push_back(node_json(n, ctx.manager->leader(), nid.ok() && ctx.reachable(*nid)));
-    }
+    for (const auto& [id, n] : ctx.store->nodes()) out.push_back(node_view(ctx, n));
     respond(api::json_response(200, out));
   });
   router.add("GET", "/nodes/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     const auto* n = ctx.store->find_node(p.at("id"));
     if (!n) return respond(api::error_response(404, "node " + p.at("id") + " not found"));
-    auto nid = ca::parse_node_id(n->id());
-    respond(api::json_response(200, node_json(*n, ctx.manager->leader(), nid.ok() && ctx.reachable(*nid))));
+    respond(api::json_response(200, node_view(ctx, *n)));
   });
   router.add("POST", "/nodes/{id}/update", [&ctx](const HttpRequest& req, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
@@ -393,6 +324,7 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
 
   add_object_routes<storepb::ConfigObject>(router, ctx, "/configs");
   add_object_routes<storepb::SecretObject>(router, ctx, "/secrets");
+  add_service_routes(router, ctx);
 }
 
 }  // namespace shoal::daemon

@@ -6,6 +6,7 @@
 //   GET  /swarm/unlockkey  POST /swarm/unlock  POST /swarm/leave[?force=true]
 //   GET  /nodes  GET|DELETE /nodes/{id}  POST /nodes/{id}/update?version=N
 //   GET  /configs  POST /configs/create  GET|DELETE /configs/{id}   (same for /secrets)
+//   /services and /tasks: service_routes.h
 //
 // Writes go through Manager::submit (any manager; forwarded to the leader). Errors are Docker's
 // {"message": ...} with Docker's status codes.

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/agent/agent.h"
 #include "core/ca/certificate_authority.h"
 #include "core/ca/join_token.h"
 #include "core/ca/join_tokens.h"
@@ -31,8 +32,10 @@
 #include "io_real/daemon/data_dir.h"
 #include "io_real/daemon/docker_json.h"
 #include "io_real/daemon/endpoint_rpc.h"
+#include "io_real/daemon/node_description.h"
 #include "io_real/env/real_env.h"
 #include "io_real/net/endpoint.h"
+#include "io_real/runtime/process_runtime.h"
 #include "io_real/storage/rocksdb_disk.h"
 
 namespace shoal::daemon {
@@ -72,6 +75,11 @@ struct Daemon::Impl {
   TimerId info_timer = 0;
   std::unique_ptr<raft::RaftNode> raft;
   std::unique_ptr<manager::Manager> manager;
+  // Every node runs tasks: its agent keeps a session with the leader's dispatcher and runs what
+  // it is given as child processes. Declared after the manager, so destroyed before it.
+  std::unique_ptr<Env> agent_env;
+  std::unique_ptr<real::ProcessRuntime> runtime;
+  std::unique_ptr<agent::Agent> agent;
   api::Router router;
   ApiContext api_ctx;
   std::unique_ptr<api::HttpServer> http;
@@ -379,16 +387,40 @@ struct Daemon::Impl {
     for (const auto& [mid, addr] : record.managers) {
       if (mid != record.node_id) endpoint->set_peer_address(mid, addr);
     }
-    rpc = std::make_unique<EndpointRpc>(*endpoint);
+    rpc = std::make_unique<EndpointRpc>(io, *endpoint, self_identity());
     if (record.role == "manager") {
       if (Status s = start_manager(std::move(bootstrap_voters)); !s.ok()) return s;
     }
+    start_agent();
     api_ctx.record = &record;
     schedule_renewal();
     poll_node_info();
     spdlog::info("node {} ({}) of cluster {} listening on {}", ca::node_id_text(record.node_id), record.role,
                  record.cluster_id, record.listen_addr);
     return {};
+  }
+
+  PeerIdentity self_identity() const {
+    return PeerIdentity{record.node_id, record.role == "manager" ? std::string(ca::kManagerOu) : std::string(ca::kWorkerOu),
+                        record.cluster_id};
+  }
+
+  // The agent talks to the managers the cluster last named (this node first, if it is one).
+  void start_agent() {
+    agent_env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk});
+    runtime = std::make_unique<real::ProcessRuntime>(io);
+    agent::AgentOptions ao;
+    ao.hostname = opts.hostname;
+    ao.description = describe_this_machine(opts.engine_labels);
+    agent = std::make_unique<agent::Agent>(*agent_env, *rpc, *runtime, [this] {
+      std::vector<NodeId> ids;
+      if (manager) ids.push_back(record.node_id);
+      for (const auto& [id, addr] : record.managers) {
+        if (id != record.node_id) ids.push_back(id);
+      }
+      return ids;
+    }, ao);
+    agent->start();
   }
 
   // The manager's parts: Raft on the sealed disk, the replicated store, the Manager.
@@ -418,8 +450,9 @@ struct Daemon::Impl {
     };
     raft = std::make_unique<raft::RaftNode>(*env, ro, *store, events);
     if (!raft->status().ok()) return Status::corruption("raft state: " + raft->status().message());
-    manager = std::make_unique<manager::Manager>(*env, crypto, *rpc, *raft, *store,
-                                                 manager::ManagerOptions{record.node_id});
+    manager::ManagerOptions mo;
+    mo.self = record.node_id;
+    manager = std::make_unique<manager::Manager>(*env, crypto, *rpc, *raft, *store, mo);
     api_ctx.store = store.get();
     api_ctx.manager = manager.get();
     if (disk->get("node/founding")) found_cluster_when_leader();
@@ -569,6 +602,7 @@ struct Daemon::Impl {
     record.key_pem = key_pem;
     record.cert_pem = resp.cert_chain_pem();
     record.role = resp.role();
+    if (rpc) rpc->set_identity(self_identity());
     if (!resp.root_ca_pem().empty()) record.root_ca_pem = resp.root_ca_pem();
     if (std::find(trusted_roots.begin(), trusted_roots.end(), record.root_ca_pem) == trusted_roots.end()) {
       trusted_roots.push_back(record.root_ca_pem);
@@ -642,6 +676,8 @@ struct Daemon::Impl {
     });
     io.restart();
     io.run();
+    agent.reset();
+    runtime.reset();  // kills and reaps every task still running
     manager.reset();
     raft.reset();
     if (disk) disk->close();

@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 #include "core/ca/certificate_authority.h"
+#include <map>
+
 #include "core/env/status.h"
 #include "core/env/time.h"
 
@@ -25,6 +27,7 @@ struct DaemonOptions {
   std::string advertise_addr;  // defaults to listen_addr
   std::string socket_path = "/var/run/shoal.sock";
   std::string hostname;        // defaults to the machine's
+  std::map<std::string, std::string> engine_labels;  // --label KEY=VALUE: engine.labels.KEY
   std::string join_token;
   std::string join_addr;
   bool autolock = false;

@@ -40,10 +40,16 @@ nlohmann::json node_json(const storepb::NodeObject& n, uint64_t leader_id, bool 
                {"Role", n.spec().desired_role()},
                {"Availability", n.spec().availability()}};
   if (!n.spec().annotations().name().empty()) j["Spec"]["Name"] = n.spec().annotations().name();
+  // A node that has not reported its description yet reads as Linux on x86_64 with no resources.
+  const storepb::NodeDescription& d = n.description();
+  const std::string os = d.platform().os().empty() ? "linux" : d.platform().os();
+  const std::string arch = d.platform().architecture().empty() ? "x86_64" : d.platform().architecture();
   j["Description"] = {{"Hostname", n.hostname()},
-                      {"Platform", {{"Architecture", "x86_64"}, {"OS", "linux"}}},
+                      {"Platform", {{"Architecture", arch}, {"OS", os}}},
+                      {"Resources", {{"NanoCPUs", d.resources().nano_cpus()}, {"MemoryBytes", d.resources().memory_bytes()}}},
                       {"Engine", {{"EngineVersion", "shoal-0.3"}}},
                       {"TLSInfo", {{"TrustRoot", ""}, {"CertIssuerSubject", ""}, {"CertIssuerPublicKey", ""}}}};
+  if (!d.engine_labels().empty()) j["Description"]["Engine"]["Labels"] = labels_json(d.engine_labels());
   const std::string host = n.addr().substr(0, n.addr().rfind(':'));
   j["Status"] = {{"State", n.state()}, {"Addr", host}};
   if (n.role() == "manager") {

@@ -1,0 +1,570 @@
+// shoal service create|ls|ps|inspect|scale|rm — docker's service commands.
+//
+//   create   POST /services/create {ServiceSpec} -> {"ID"}, printed; then, unless -d, waits for the
+//            service to converge (below)
+//   ls       GET /services?status=true[&filters=...]
+//   ps       GET /services/{ref} for each SERVICE, GET /tasks?filters={"service":[ids],...},
+//            GET /nodes (for hostnames)
+//   inspect  GET /services/{ref} for each
+//   scale    for each SERVICE=N: GET /services/{ref}, POST /services/{id}/update?version=V with the
+//            same Spec but Replicas = N; then, unless -d, waits for each to converge
+//   rm       DELETE /services/{ref} for each
+//
+// A service's process runs COMMAND ARGS (ContainerSpec.Command); there is no image. As with
+// docker's IMAGE, flags stop at COMMAND: `shoal service create --name web sleep 1d --x` runs
+// `sleep 1d --x`.
+//
+// Waiting (docker's progress, as plain lines): every 200 ms GET /tasks?filters={"service":[id],
+// "desired-state":["running"]}; print "overall progress: R out of D tasks" when R or D changes,
+// "i/D: <state>" when a slot's task changes state (a global service's lines are "<node id>:
+// <state>"; node ids are 16 hex digits, short already), and each task's error (Status.Err, such
+// as "no suitable node (...)") once. Done when every desired task runs: "verify: Service
+// converged". Docker waits without a bound; here --timeout (default 60s) bounds the wait, after
+// which the command fails and says that the service keeps converging in the background. -q
+// waits without printing.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+
+#include <CLI/CLI.hpp>
+
+#include "io_real/api/http_types.h"
+#include "io_real/cli/commands.h"
+#include "io_real/cli/format.h"
+#include "io_real/cli/views.h"
+
+namespace shoal::cli {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr Duration kPollInterval = std::chrono::milliseconds(200);
+
+std::string service_path(const std::string& ref) { return "/services/" + api::percent_encode(ref); }
+
+std::string filters_query(const json& filters) { return "filters=" + api::percent_encode(filters.dump()); }
+
+Status flag_error(const std::string& flag, const std::string& value, const std::string& why) {
+  return Status::invalid_argument("invalid argument \"" + value + "\" for \"" + flag + "\" flag: " + why);
+}
+
+Result<uint64_t> parse_count(const std::string& flag, const std::string& text) {
+  const bool digits = std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (text.empty() || text.size() > 19 || !digits) {
+    return flag_error(flag, text, "not a non-negative integer");
+  }
+  return std::stoull(text);
+}
+
+Result<int64_t> parse_duration_flag(const std::string& flag, const std::string& text) {
+  auto d = parse_go_duration(text);
+  if (!d.ok()) return flag_error(flag, text, d.status().message());
+  return static_cast<int64_t>(d->count());
+}
+
+// docker's --filter values "key=value" as the API's filters JSON: {"key": ["value", ...]}.
+Result<json> filters_json(const std::vector<std::string>& filters) {
+  json out = json::object();
+  for (const auto& f : filters) {
+    const size_t eq = f.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::invalid_argument("bad format of filter (expected name=value): " + f);
+    }
+    out[f.substr(0, eq)].push_back(f.substr(eq + 1));
+  }
+  return out;
+}
+
+// ---- waiting for a service to converge ----
+
+struct WaitOptions {
+  bool quiet = false;
+  Duration timeout = std::chrono::seconds(60);
+};
+
+Status wait_converged(Context& ctx, const ApiClient& client, const std::string& service_id, const WaitOptions& opts) {
+  auto svc = client.get(service_path(service_id), NotFound{"service", service_id});
+  if (!svc.ok()) return svc.status();
+  const std::string name = str_at(*svc, {"Spec", "Name"});
+  const bool global = service_mode(*svc) == "global";
+  const int64_t replicas = int_at(*svc, {"Spec", "Mode", "Replicated", "Replicas"});
+  const std::string target =
+      "/tasks?" + filters_query({{"service", {service_id}}, {"desired-state", {"running"}}});
+
+  // The poll count bounds the wait even when the clock does not move (tests).
+  const int64_t max_polls = std::max<int64_t>(1, opts.timeout / kPollInterval);
+  const int64_t started = ctx.now_ns();
+  int64_t shown_running = -1, shown_desired = -1, running = 0, desired = 0;
+  std::map<std::string, std::string> shown_state;  // slot key -> state last printed
+  std::set<std::string> shown_errors;              // task id + error
+  for (int64_t poll = 0; poll < max_polls; ++poll) {
+    if (poll > 0) {
+      if (ctx.now_ns() - started >= opts.timeout.count()) break;
+      ctx.pause(kPollInterval);
+    }
+    auto tasks = client.get(target);
+    if (!tasks.ok()) return tasks.status();
+    if (!tasks->is_array()) return Status::io_error("the daemon's task list is not an array");
+    // The newest task that should run, per slot (a global service's slots are its nodes).
+    std::map<int64_t, json> slots;
+    std::map<std::string, json> nodes;
+    auto newer = [](const json& a, const json& b) { return str_at(a, {"CreatedAt"}) > str_at(b, {"CreatedAt"}); };
+    for (const auto& t : *tasks) {
+      if (global) {
+        auto [it, fresh] = nodes.emplace(str_at(t, {"NodeID"}), t);
+        if (!fresh && newer(t, it->second)) it->second = t;
+      } else {
+        const int64_t slot = int_at(t, {"Slot"});
+        if (slot < 1 || slot > replicas) continue;
+        auto [it, fresh] = slots.emplace(slot, t);
+        if (!fresh && newer(t, it->second)) it->second = t;
+      }
+    }
+    std::vector<std::pair<std::string, const json*>> lines;  // label, task
+    for (const auto& [slot, t] : slots) lines.emplace_back(std::to_string(slot) + "/" + std::to_string(replicas), &t);
+    for (const auto& [node, t] : nodes) lines.emplace_back(node, &t);
+    desired = global ? static_cast<int64_t>(nodes.size()) : replicas;
+    running = 0;
+    for (const auto& [label, t] : lines) running += str_at(*t, {"Status", "State"}) == "running";
+
+    if (!opts.quiet) {
+      if (running != shown_running || desired != shown_desired) {
+        ctx.io.out << "overall progress: " << running << " out of " << desired << " tasks\n";
+        shown_running = running;
+        shown_desired = desired;
+      }
+      for (const auto& [label, t] : lines) {
+        const std::string state = str_at(*t, {"Status", "State"});
+        if (shown_state[label] != state) {
+          ctx.io.out << label << ": " << state << "\n";
+          shown_state[label] = state;
+        }
+        const std::string err = str_at(*t, {"Status", "Err"});
+        if (!err.empty() && shown_errors.insert(str_at(*t, {"ID"}) + "\n" + err).second) {
+          ctx.io.out << label << ": " << err << "\n";
+        }
+      }
+      ctx.io.out << std::flush;
+    }
+    // A global service with no task yet has not been reconciled (or has no node to run on):
+    // keep waiting rather than call nothing converged.
+    if (running == desired && (!global || desired > 0)) {
+      if (!opts.quiet) ctx.io.out << "verify: Service converged\n";
+      return Status::ok_status();
+    }
+  }
+  return Status::deadline_exceeded("timeout: service " + name + " has not converged after " +
+                                   format_go_duration(opts.timeout) + " (" + std::to_string(running) + " of " +
+                                   std::to_string(desired) +
+                                   " tasks running); it keeps converging in the background: see `shoal service ps " +
+                                   name + "`");
+}
+
+Result<WaitOptions> wait_options(bool quiet, const std::string& timeout) {
+  auto t = parse_go_duration(timeout);
+  if (!t.ok()) return flag_error("--timeout", timeout, t.status().message());
+  if (t->count() <= 0) return flag_error("--timeout", timeout, "must be positive");
+  return WaitOptions{quiet, *t};
+}
+
+// ---- create ----
+
+struct CreateOptions {
+  std::string name;
+  std::string mode = "replicated";
+  std::string replicas;
+  std::vector<std::string> constraints, preferences, env, labels;
+  std::string reserve_cpu, reserve_memory, limit_cpu, limit_memory;
+  std::string restart_condition, restart_delay, restart_max_attempts, restart_window;
+  std::string workdir, stop_grace_period, max_replicas;
+  bool detach = false, quiet = false;
+  std::string timeout = "60s";
+  std::vector<std::string> command;
+};
+
+Result<json> resources_json(const std::string& cpu_flag, const std::string& cpu, const std::string& mem_flag,
+                            const std::string& mem) {
+  json r = json::object();
+  if (!cpu.empty()) {
+    auto n = parse_nano_cpus(cpu);
+    if (!n.ok()) return flag_error(cpu_flag, cpu, n.status().message());
+    r["NanoCPUs"] = *n;
+  }
+  if (!mem.empty()) {
+    auto b = parse_ram_bytes(mem);
+    if (!b.ok()) return flag_error(mem_flag, mem, b.status().message());
+    r["MemoryBytes"] = *b;
+  }
+  return r;
+}
+
+// The ServiceSpec docker's `service create` would send for these flags.
+Result<json> create_spec(const CreateOptions& o) {
+  if (o.command.empty()) return Status::invalid_argument("\"shoal service create\" requires a COMMAND to run");
+  json container{{"Command", o.command}};
+  if (!o.env.empty()) container["Env"] = o.env;
+  if (!o.workdir.empty()) container["Dir"] = o.workdir;
+  if (!o.stop_grace_period.empty()) {
+    auto d = parse_duration_flag("--stop-grace-period", o.stop_grace_period);
+    if (!d.ok()) return d.status();
+    container["StopGracePeriod"] = *d;
+  }
+
+  auto reservations = resources_json("--reserve-cpu", o.reserve_cpu, "--reserve-memory", o.reserve_memory);
+  if (!reservations.ok()) return reservations.status();
+  auto limits = resources_json("--limit-cpu", o.limit_cpu, "--limit-memory", o.limit_memory);
+  if (!limits.ok()) return limits.status();
+
+  json task{{"ContainerSpec", container}, {"Resources", {{"Limits", *limits}, {"Reservations", *reservations}}}};
+  // Like docker, a RestartPolicy only when a restart flag is given; the daemon fills the rest in.
+  if (!o.restart_condition.empty() || !o.restart_delay.empty() || !o.restart_max_attempts.empty() ||
+      !o.restart_window.empty()) {
+    json r = json::object();
+    if (!o.restart_condition.empty()) r["Condition"] = o.restart_condition;
+    if (!o.restart_delay.empty()) {
+      auto d = parse_duration_flag("--restart-delay", o.restart_delay);
+      if (!d.ok()) return d.status();
+      r["Delay"] = *d;
+    }
+    if (!o.restart_max_attempts.empty()) {
+      auto n = parse_count("--restart-max-attempts", o.restart_max_attempts);
+      if (!n.ok()) return n.status();
+      r["MaxAttempts"] = *n;
+    }
+    if (!o.restart_window.empty()) {
+      auto d = parse_duration_flag("--restart-window", o.restart_window);
+      if (!d.ok()) return d.status();
+      r["Window"] = *d;
+    }
+    task["RestartPolicy"] = r;
+  }
+
+  json placement = json::object();
+  if (!o.constraints.empty()) placement["Constraints"] = o.constraints;
+  for (const auto& p : o.preferences) {
+    const size_t eq = p.find('=');
+    if (eq == std::string::npos) {
+      return flag_error("--placement-pref", p, "placement preference must be of the format \"<strategy>=<arg>\"");
+    }
+    if (p.substr(0, eq) != "spread") {
+      return flag_error("--placement-pref", p,
+                        "unsupported placement preference " + p.substr(0, eq) + " (only spread is supported)");
+    }
+    placement["Preferences"].push_back({{"Spread", {{"SpreadDescriptor", p.substr(eq + 1)}}}});
+  }
+
+  json mode;
+  if (o.mode == "global") {
+    if (!o.replicas.empty()) {
+      return Status::invalid_argument("replicas can only be used with replicated or replicated-job mode");
+    }
+    if (!o.max_replicas.empty()) {
+      return Status::invalid_argument("replicas-max-per-node can only be used with replicated or replicated-job mode");
+    }
+    mode = {{"Global", json::object()}};
+  } else if (o.mode == "replicated") {
+    json replicated = json::object();
+    if (!o.replicas.empty()) {
+      auto n = parse_count("--replicas", o.replicas);
+      if (!n.ok()) return n.status();
+      replicated["Replicas"] = *n;
+    }
+    if (!o.max_replicas.empty()) {
+      auto n = parse_count("--replicas-max-per-node", o.max_replicas);
+      if (!n.ok()) return n.status();
+      placement["MaxReplicas"] = *n;
+    }
+    mode = {{"Replicated", replicated}};
+  } else {
+    return Status::invalid_argument("Unknown mode: " + o.mode + ", only replicated and global supported");
+  }
+  task["Placement"] = placement;
+
+  json spec{{"Labels", labels_json(o.labels)}, {"TaskTemplate", task}, {"Mode", mode}};
+  if (!o.name.empty()) spec["Name"] = o.name;
+  return spec;
+}
+
+Status run_create(Context& ctx, const ApiClient& client, const CreateOptions& opts) {
+  auto spec = create_spec(opts);
+  if (!spec.ok()) return spec.status();
+  auto wait = wait_options(opts.quiet, opts.timeout);
+  if (!wait.ok()) return wait.status();
+  auto r = client.post("/services/create", *spec);
+  if (!r.ok()) return r.status();
+  const std::string id = str_at(*r, {"ID"});
+  ctx.io.out << id << "\n" << std::flush;
+  if (opts.detach) return Status::ok_status();
+  return wait_converged(ctx, client, id, *wait);
+}
+
+// ---- ls, ps, inspect ----
+
+struct LsOptions {
+  bool quiet = false;
+  std::vector<std::string> filters;
+};
+
+Status run_ls(Context& ctx, const ApiClient& client, const LsOptions& opts) {
+  std::string target = "/services?status=true";
+  if (!opts.filters.empty()) {
+    auto f = filters_json(opts.filters);
+    if (!f.ok()) return f.status();
+    target += "&" + filters_query(*f);
+  }
+  auto list = client.get(target);
+  if (!list.ok()) return list.status();
+  if (!list->is_array()) return Status::io_error("the daemon's service list is not an array");
+  std::vector<json> services(list->begin(), list->end());
+  sort_by_name(services);
+  if (opts.quiet) {
+    for (const auto& s : services) ctx.io.out << short_id(str_at(s, {"ID"})) << "\n";
+    return Status::ok_status();
+  }
+  ctx.io.out << service_table(services);
+  return Status::ok_status();
+}
+
+struct PsOptions {
+  bool quiet = false;
+  bool no_trunc = false;
+  std::vector<std::string> filters;
+  std::vector<std::string> refs;
+};
+
+Status run_ps(Context& ctx, const ApiClient& client, const PsOptions& opts) {
+  auto filters = filters_json(opts.filters);
+  if (!filters.ok()) return filters.status();
+  std::map<std::string, std::string> service_names;  // id -> name
+  std::string errors;
+  for (const auto& ref : opts.refs) {
+    auto svc = client.get(service_path(ref), NotFound{"service", ref});
+    if (!svc.ok()) {
+      if (svc.status().code() != StatusCode::kNotFound) return svc.status();
+      errors += (errors.empty() ? "" : "\n") + svc.status().message();
+      continue;
+    }
+    const std::string id = str_at(*svc, {"ID"});
+    service_names[id] = str_at(*svc, {"Spec", "Name"});
+    (*filters)["service"].push_back(id);
+  }
+  if (service_names.empty()) return Status::not_found(errors);
+  auto tasks = client.get("/tasks?" + filters_query(*filters));
+  if (!tasks.ok()) return tasks.status();
+  if (!tasks->is_array()) return Status::io_error("the daemon's task list is not an array");
+  std::vector<json> list(tasks->begin(), tasks->end());
+  if (opts.quiet) {
+    sort_tasks(list, service_names);
+    for (const auto& t : list) {
+      const std::string id = str_at(t, {"ID"});
+      ctx.io.out << (opts.no_trunc ? id : short_id(id)) << "\n";
+    }
+  } else {
+    std::map<std::string, std::string> node_names;
+    if (!list.empty()) {
+      auto nodes = client.get("/nodes");
+      if (!nodes.ok()) return nodes.status();
+      if (nodes->is_array()) {
+        for (const auto& n : *nodes) node_names[str_at(n, {"ID"})] = str_at(n, {"Description", "Hostname"});
+      }
+    }
+    ctx.io.out << task_table(std::move(list), service_names, node_names, ctx.now_ns(), !opts.no_trunc);
+  }
+  if (!errors.empty()) return Status::not_found(errors);
+  return Status::ok_status();
+}
+
+struct InspectOptions {
+  bool pretty = false;
+  std::vector<std::string> refs;
+};
+
+Status run_inspect(Context& ctx, const ApiClient& client, const InspectOptions& opts) {
+  json found = json::array();
+  std::string errors;
+  for (const auto& ref : opts.refs) {
+    auto s = client.get(service_path(ref), NotFound{"service", ref});
+    if (!s.ok()) {
+      if (s.status().code() != StatusCode::kNotFound) return s.status();
+      errors += (errors.empty() ? "" : "\n") + s.status().message();
+      continue;
+    }
+    found.push_back(std::move(*s));
+  }
+  if (opts.pretty) {
+    for (size_t i = 0; i < found.size(); ++i) {
+      if (i > 0) ctx.io.out << "\n\n";
+      ctx.io.out << service_pretty(found[i]);
+    }
+    if (!found.empty()) ctx.io.out << "\n";
+  } else {
+    ctx.io.out << inspect_json(found);
+  }
+  if (!errors.empty()) return Status::not_found(errors);
+  return Status::ok_status();
+}
+
+// ---- scale, rm ----
+
+struct ScaleOptions {
+  bool detach = false;
+  std::string timeout = "60s";
+  std::vector<std::string> pairs;  // SERVICE=REPLICAS
+};
+
+// Scales one service; its id, for waiting.
+Result<std::string> scale_one(Context& ctx, const ApiClient& client, const std::string& ref, uint64_t replicas) {
+  auto svc = client.get(service_path(ref), NotFound{"service", ref});
+  if (!svc.ok()) return svc.status();
+  if (!at(*svc, {"Spec", "Mode", "Replicated"}).is_object()) {
+    return Status::invalid_argument("scale can only be used with replicated or replicated-job mode");
+  }
+  json spec = (*svc)["Spec"];
+  spec["Mode"]["Replicated"]["Replicas"] = replicas;
+  const int64_t version = int_at(*svc, {"Version", "Index"});
+  auto r = client.post(service_path(str_at(*svc, {"ID"})) + "/update?version=" + std::to_string(version), spec,
+                       NotFound{"service", ref});
+  if (!r.ok()) return r.status();
+  ctx.io.out << ref << " scaled to " << replicas << "\n";
+  return str_at(*svc, {"ID"});
+}
+
+Status run_scale(Context& ctx, const ApiClient& client, const ScaleOptions& opts) {
+  // docker checks every argument before scaling anything.
+  std::vector<std::pair<std::string, uint64_t>> targets;
+  for (const auto& pair : opts.pairs) {
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
+      return Status::invalid_argument("Invalid scale specifier '" + pair +
+                                      "'.\nSee 'shoal service scale --help'.\n\nUsage:  shoal service scale "
+                                      "SERVICE=REPLICAS [SERVICE=REPLICAS...]");
+    }
+    const std::string value = pair.substr(eq + 1);
+    auto n = parse_count("scale", value);
+    if (!n.ok()) return Status::invalid_argument("invalid replicas value " + value + ": not a non-negative integer");
+    targets.emplace_back(pair.substr(0, eq), *n);
+  }
+  auto wait = wait_options(/*quiet=*/false, opts.timeout);
+  if (!wait.ok()) return wait.status();
+  std::string errors;
+  auto fail = [&](const std::string& ref, const Status& s) {
+    // The client's own wording already names the service; the daemon's does not.
+    const std::string prefix = s.message().rfind("Error: ", 0) == 0 ? "" : ref + ": ";
+    errors += (errors.empty() ? "" : "\n") + prefix + s.message();
+  };
+  std::vector<std::pair<std::string, std::string>> scaled;  // ref, id
+  for (const auto& [ref, replicas] : targets) {
+    auto id = scale_one(ctx, client, ref, replicas);
+    if (!id.ok()) {
+      fail(ref, id.status());
+      continue;
+    }
+    scaled.emplace_back(ref, *id);
+  }
+  if (!opts.detach) {
+    for (const auto& [ref, id] : scaled) {
+      if (Status s = wait_converged(ctx, client, id, *wait); !s.ok()) fail(ref, s);
+    }
+  }
+  if (!errors.empty()) return Status::aborted(errors);
+  return Status::ok_status();
+}
+
+Status run_rm(Context& ctx, const ApiClient& client, const std::vector<std::string>& refs) {
+  std::string errors;
+  for (const auto& ref : refs) {
+    auto r = client.del(service_path(ref), NotFound{"service", ref});
+    if (!r.ok()) {
+      errors += (errors.empty() ? "" : "\n") + r.status().message();
+      continue;
+    }
+    ctx.io.out << ref << "\n";
+  }
+  if (!errors.empty()) return Status::aborted(errors);
+  return Status::ok_status();
+}
+
+void add_create_command(CLI::App& group, Context& ctx) {
+  auto o = std::make_shared<CreateOptions>();
+  auto* create = group.add_subcommand("create", "Create a new service");
+  create->positionals_at_end();  // flags stop at COMMAND, as docker's stop at IMAGE
+  create->add_option("--name", o->name, "Service name");
+  create->add_option("--mode", o->mode, "Service mode (replicated or global)")->default_str("replicated");
+  create->add_option("--replicas", o->replicas, "Number of tasks");
+  create->add_option("--replicas-max-per-node,--max-replicas", o->max_replicas,
+                     "Maximum number of tasks per node (default 0 = unlimited)");
+  create->add_option("--constraint", o->constraints, "Placement constraints")->allow_extra_args(false);
+  create->add_option("--placement-pref", o->preferences, "Add a placement preference (spread=node.labels.zone)")
+      ->allow_extra_args(false);
+  create->add_option("--reserve-cpu", o->reserve_cpu, "Reserve CPUs");
+  create->add_option("--reserve-memory", o->reserve_memory, "Reserve Memory");
+  create->add_option("--limit-cpu", o->limit_cpu, "Limit CPUs");
+  create->add_option("--limit-memory", o->limit_memory, "Limit Memory");
+  create->add_option("--restart-condition", o->restart_condition,
+                     "Restart when condition is met (\"none\"|\"on-failure\"|\"any\") (default \"any\")");
+  create->add_option("--restart-delay", o->restart_delay, "Delay between restart attempts (ns|us|ms|s|m|h) (default 5s)");
+  create->add_option("--restart-max-attempts", o->restart_max_attempts, "Maximum number of restarts before giving up");
+  create->add_option("--restart-window", o->restart_window, "Window used to evaluate the restart policy (ns|us|ms|s|m|h)");
+  create->add_option("-e,--env", o->env, "Set environment variables")->allow_extra_args(false);
+  create->add_option("-w,--workdir", o->workdir, "Working directory inside the task");
+  create->add_option("-l,--label", o->labels, "Service labels")->allow_extra_args(false);
+  create->add_option("--stop-grace-period", o->stop_grace_period,
+                     "Time to wait before force killing a task (ns|us|ms|s|m|h) (default 10s)");
+  create->add_flag("-d,--detach", o->detach, "Exit immediately instead of waiting for the service to converge");
+  create->add_flag("-q,--quiet", o->quiet, "Suppress progress output");
+  create->add_option("--timeout", o->timeout, "How long to wait for the service to converge (not in docker)")
+      ->default_str("60s");
+  create->add_option("COMMAND", o->command, "What each task runs, with its arguments (flags end at COMMAND)");
+  create->callback([&ctx, o] { ctx.run([&](const ApiClient& c) { return run_create(ctx, c, *o); }); });
+}
+
+}  // namespace
+
+void add_service_commands(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("service", "Manage Shoal services");
+  group->require_subcommand(1);
+  add_create_command(*group, ctx);
+
+  auto ls_opts = std::make_shared<LsOptions>();
+  auto* ls = group->add_subcommand("ls", "List services");
+  ls->alias("list");
+  ls->add_flag("-q,--quiet", ls_opts->quiet, "Only display IDs");
+  ls->add_option("-f,--filter", ls_opts->filters, "Filter output based on conditions provided (id, name, label, mode)")
+      ->allow_extra_args(false);
+  ls->callback([&ctx, ls_opts] { ctx.run([&](const ApiClient& c) { return run_ls(ctx, c, *ls_opts); }); });
+
+  auto ps_opts = std::make_shared<PsOptions>();
+  auto* ps = group->add_subcommand("ps", "List the tasks of one or more services");
+  ps->add_flag("-q,--quiet", ps_opts->quiet, "Only display task IDs");
+  ps->add_flag("--no-trunc", ps_opts->no_trunc, "Do not truncate output");
+  ps->add_option("-f,--filter", ps_opts->filters,
+                 "Filter output based on conditions provided (desired-state, id, name, node)")
+      ->allow_extra_args(false);
+  ps->add_option("SERVICE", ps_opts->refs, "Service name or ID")->required();
+  ps->callback([&ctx, ps_opts] { ctx.run([&](const ApiClient& c) { return run_ps(ctx, c, *ps_opts); }); });
+
+  auto in_opts = std::make_shared<InspectOptions>();
+  auto* inspect = group->add_subcommand("inspect", "Display detailed information on one or more services");
+  inspect->add_flag("--pretty", in_opts->pretty, "Print the information in a human friendly format");
+  inspect->add_option("SERVICE", in_opts->refs, "Service name or ID")->required();
+  inspect->callback([&ctx, in_opts] { ctx.run([&](const ApiClient& c) { return run_inspect(ctx, c, *in_opts); }); });
+
+  auto scale_opts = std::make_shared<ScaleOptions>();
+  auto* scale = group->add_subcommand("scale", "Scale one or multiple replicated services");
+  scale->add_flag("-d,--detach", scale_opts->detach, "Exit immediately instead of waiting for the services to converge");
+  scale->add_option("--timeout", scale_opts->timeout, "How long to wait for each service to converge (not in docker)")
+      ->default_str("60s");
+  scale->add_option("SERVICE=REPLICAS", scale_opts->pairs, "Services and their new replica counts")->required();
+  scale->callback([&ctx, scale_opts] { ctx.run([&](const ApiClient& c) { return run_scale(ctx, c, *scale_opts); }); });
+
+  auto rm_refs = std::make_shared<std::vector<std::string>>();
+  auto* rm = group->add_subcommand("rm", "Remove one or more services");
+  rm->alias("remove");
+  rm->add_option("SERVICE", *rm_refs, "Service name or ID")->required();
+  rm->callback([&ctx, rm_refs] { ctx.run([&](const ApiClient& c) { return run_rm(ctx, c, *rm_refs); }); });
+}
+
+}  // namespace shoal::cli

@@ -1,0 +1,83 @@
+// Services and tasks in the JSON shapes of Docker Engine API v1.41 (/services, /tasks), and the
+// checks swarmkit's control API makes on a service spec before it is stored.
+//
+// A ServiceSpec is read the way the Docker daemon reads one: unknown fields are ignored, a field
+// of the wrong type is an error naming its path ("TaskTemplate.RestartPolicy.Delay: expected an
+// integer, got string"), and absent fields take Docker's defaults:
+//   Mode                    {"Replicated": {"Replicas": 1}}
+//   RestartPolicy           {"Condition": "any", "Delay": 5 s}  (and Delay alone, when absent)
+//   ContainerSpec.StopGracePeriod   10 s
+// Durations are integers of nanoseconds, as in Docker's API.
+//
+// Writing is the reverse, with Docker's omitempty: service_spec_from_json(service_spec_json(s))
+// gives back s.
+//
+//   auto spec = service_spec_from_json(body);
+//   if (!spec.ok()) return respond(api::error_response(400, spec.status().message()));
+//   if (Status s = validate_service_spec(*spec); !s.ok()) ...
+//   respond(api::json_response(200, service_json(svc, nullptr)));
+//
+// Pure functions of their arguments; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/api/store.pb.h"
+#include "core/env/status.h"
+
+namespace shoal::daemon {
+
+inline constexpr int64_t kDefaultRestartDelayNs = 5'000'000'000;
+inline constexpr int64_t kDefaultStopGracePeriodNs = 10'000'000'000;
+// A limit on one service's replicas (the orchestrator makes a task per replica).
+inline constexpr uint64_t kMaxReplicas = 10'000;
+
+// Docker's ServiceSpec JSON -> the store's spec (with Docker's defaults). invalid_argument names
+// the field that is wrong.
+Result<storepb::ServiceSpec> service_spec_from_json(const nlohmann::json& j);
+
+// What swarmkit checks before storing a spec (its wordings where it has them): a valid name
+// (swarmkit's DNS-component rule, [a-zA-Z0-9] then runs of [-_]* and [a-zA-Z0-9]+, at most 63
+// characters), a command to run (ContainerSpec.Command or Args: the process runtime has no image
+// to take one from), resources and durations that make sense, constraints that parse, spread
+// preferences that name something, replicas within kMaxReplicas.
+Status validate_service_spec(const storepb::ServiceSpec& spec);
+bool valid_service_name(std::string_view name);
+
+nlohmann::json service_spec_json(const storepb::ServiceSpec& spec);
+// A TaskTemplate (a service's, or the one a task was made from).
+nlohmann::json task_spec_json(const storepb::TaskSpec& task);
+
+// GET /services?status=true's ServiceStatus: tasks running, tasks wanted (the replicas; for a
+// global service the tasks whose desired state is running) and tasks completed.
+struct ServiceStatusCounts {
+  uint64_t running = 0;
+  uint64_t desired = 0;
+  uint64_t completed = 0;
+};
+ServiceStatusCounts service_status(const storepb::ServiceObject& service,
+                                   const std::vector<const storepb::TaskObject*>& tasks);
+
+// A service: ID, Version, CreatedAt, UpdatedAt, Spec, PreviousSpec (after an update), Endpoint,
+// and ServiceStatus when `status` is given.
+nlohmann::json service_json(const storepb::ServiceObject& service, const ServiceStatusCounts* status);
+
+// A task: ID, Version, CreatedAt, UpdatedAt, Labels, Spec, ServiceID, Slot, NodeID, Status
+// {Timestamp, State, Message, Err, ContainerStatus{PID, ExitCode}}, DesiredState. Like Docker's, it
+// has no Name: clients make "service.slot" (or "service.node-id" for a global service) from
+// ServiceID, Slot and NodeID.
+nlohmann::json task_json(const storepb::TaskObject& task);
+
+// A task state as Docker's API writes it: "new", "pending", ..., "running", "complete",
+// "shutdown", "failed", "rejected", "remove", "orphaned".
+std::string task_state_word(storepb::TaskState state);
+// The reverse (case-insensitive); nullopt for a word that is no state.
+std::optional<storepb::TaskState> parse_task_state(std::string_view word);
+
+}  // namespace shoal::daemon

@@ -1,0 +1,668 @@
+// ProcessRuntime on fork/execve, pipes, pidfds and Asio. Layout of this file:
+//   helpers  file descriptors, spec checks, the task's environment and PATH candidates
+//   child    the code between fork and execve (async-signal-safe calls only)
+//   Task     one child: its output pipes, pidfd, timers and log
+//   Impl     the task map and the flow start -> kStarted -> end -> drain -> kExited
+//
+// Lifetime: ProcessRuntime owns Impl through a shared_ptr; every asynchronous handler holds the
+// Task it serves (shared_ptr, so its read buffers outlive the operation) and reaches Impl through
+// a weak_ptr, doing nothing once Impl is gone or shut down. Everything runs on one thread.
+#include <utility>  // before Asio (Boost 1.74 with GCC 12 in C++20)
+
+#include "io_real/runtime/process_runtime.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "io_real/runtime/tail_buffer.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace shoal::real {
+
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+constexpr std::string_view kBasePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr size_t kReadChunk = 16 * 1024;  // per output pipe, while it is open
+// Re-check for an exit this often in the (not expected) case that the pidfd woke us too early.
+constexpr auto kExitPollInterval = std::chrono::milliseconds(10);
+// Exit codes reported after kFailedToStart (the shells' convention).
+constexpr int kExitNotFound = 127;
+constexpr int kExitCannotRun = 126;
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+std::string errno_text(int err) { return std::system_category().message(err); }
+
+int64_t to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev != nullptr ? "SIG" + std::string(abbrev) : "signal " + std::to_string(sig);
+}
+
+// An owned file descriptor (closed on destruction unless released).
+class Fd {
+ public:
+  Fd() = default;
+  ~Fd() { reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int* out() { return &fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A close-on-exec pipe; errno is set on failure.
+bool make_pipe(Fd& read_end, Fd& write_end) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+  *read_end.out() = fds[0];
+  *write_end.out() = fds[1];
+  return true;
+}
+
+Status check_spec(const TaskRunSpec& spec) {
+  const auto has_nul = [](const std::string& s) { return s.find('\0') != std::string::npos; };
+  if (spec.task_id.empty()) return Status::invalid_argument("task id is empty");
+  const std::string task = "task '" + spec.task_id + "': ";
+  if (has_nul(spec.task_id)) return Status::invalid_argument("task id contains a NUL byte");
+  if (spec.argv.empty() || spec.argv[0].empty()) {
+    return Status::invalid_argument(task + "no program to run (argv is empty)");
+  }
+  for (size_t i = 0; i < spec.argv.size(); ++i) {
+    if (has_nul(spec.argv[i])) {
+      return Status::invalid_argument(task + "argv[" + std::to_string(i) + "] contains a NUL byte");
+    }
+  }
+  for (const auto& entry : spec.env) {
+    if (has_nul(entry)) return Status::invalid_argument(task + "an env entry contains a NUL byte");
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::invalid_argument(task + "env entry '" + entry + "' is not KEY=value");
+    }
+  }
+  if (has_nul(spec.dir)) return Status::invalid_argument(task + "the working directory contains a NUL byte");
+  return Status::ok_status();
+}
+
+// The environment the task sees: the minimal one, then the task's entries overriding by key.
+std::vector<std::string> task_environment(const std::vector<std::string>& env) {
+  std::vector<std::string> out = {"PATH=" + std::string(kBasePath), "HOME=/"};
+  for (const auto& entry : env) {
+    const std::string_view key_eq = std::string_view(entry).substr(0, entry.find('=') + 1);  // "KEY="
+    auto it = std::find_if(out.begin(), out.end(), [&](const std::string& e) { return e.starts_with(key_eq); });
+    if (it != out.end()) {
+      *it = entry;
+    } else {
+      out.push_back(entry);
+    }
+  }
+  return out;
+}
+
+std::string path_of(const std::vector<std::string>& environment) {
+  for (const auto& e : environment) {
+    if (e.starts_with("PATH=")) return e.substr(5);
+  }
+  return {};
+}
+
+// Where execve is tried, in order: execvp's rule, with the PATH the task will see. Relative
+// candidates resolve in the task's working directory, as they would for execvp after chdir.
+std::vector<std::string> exec_candidates(const std::string& program, const std::string& path) {
+  if (program.find('/') != std::string::npos) return {program};
+  std::vector<std::string> out;
+  size_t begin = 0;
+  while (true) {
+    const size_t end = path.find(':', begin);
+    const std::string dir = path.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    out.push_back(dir.empty() ? program : dir + "/" + program);
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+  return out;
+}
+
+// ---- child ------------------------------------------------------------------------------------
+
+// Everything the child needs, built before fork: after fork the child may only make
+// async-signal-safe calls (the daemon has other threads), so no allocation.
+struct ChildPlan {
+  std::vector<std::string> environment;
+  std::string path;
+  std::vector<std::string> candidates;
+  std::vector<char*> argv;  // null-terminated, pointing into the spec
+  std::vector<char*> envp;  // null-terminated, pointing into `environment`
+  const char* dir = nullptr;
+};
+
+ChildPlan make_plan(const TaskRunSpec& spec) {
+  ChildPlan plan;
+  plan.environment = task_environment(spec.env);
+  plan.path = path_of(plan.environment);
+  plan.candidates = exec_candidates(spec.argv[0], plan.path);
+  for (const auto& a : spec.argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
+  plan.argv.push_back(nullptr);
+  for (auto& e : plan.environment) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+  if (!spec.dir.empty()) plan.dir = spec.dir.c_str();
+  return plan;
+}
+
+// What the child writes into the report pipe when it cannot exec. EOF instead means execve ran.
+struct ChildFailure {
+  enum Stage : int { kSetup = 1, kChdir = 2, kExec = 3 };
+  int stage = 0;
+  int err = 0;
+};
+
+[[noreturn]] void child_fail(int report_fd, int stage, int err) {
+  const ChildFailure failure{stage, err};
+  ssize_t n;
+  do {
+    n = ::write(report_fd, &failure, sizeof failure);  // atomic: smaller than PIPE_BUF
+  } while (n < 0 && errno == EINTR);
+  ::_exit(kExitNotFound);
+}
+
+// Runs in the child between fork and execve. Async-signal-safe calls only.
+[[noreturn]] void run_child(const ChildPlan& plan, int out_w, int err_w, int report_w) {
+  ::setpgid(0, 0);  // its own process group (the parent sets it too; whichever runs first wins)
+
+  // Default dispositions (an ignored signal would survive execve), then an empty mask (the
+  // parent blocked everything around fork so no parent handler runs here).
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s) {
+    if (s != SIGKILL && s != SIGSTOP) ::sigaction(s, &dfl, nullptr);  // fails harmlessly for reserved ones
+  }
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // Move every descriptor we need above 2 first, so dup2 onto 0..2 cannot clobber one of them.
+  const int report = ::fcntl(report_w, F_DUPFD_CLOEXEC, 3);
+  if (report < 0) ::_exit(kExitNotFound);  // cannot even report; the parent sees a start and exit 127
+  const int null_in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_in < 0) child_fail(report, ChildFailure::kSetup, errno);
+  const int in3 = ::fcntl(null_in, F_DUPFD_CLOEXEC, 3);
+  const int out3 = ::fcntl(out_w, F_DUPFD_CLOEXEC, 3);
+  const int err3 = ::fcntl(err_w, F_DUPFD_CLOEXEC, 3);
+  if (in3 < 0 || out3 < 0 || err3 < 0) child_fail(report, ChildFailure::kSetup, errno);
+  if (::dup2(in3, 0) < 0 || ::dup2(out3, 1) < 0 || ::dup2(err3, 2) < 0) {
+    child_fail(report, ChildFailure::kSetup, errno);
+  }
+  // Nothing else of the daemon's reaches the task, even descriptors opened without O_CLOEXEC.
+  ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+
+  if (plan.dir != nullptr && ::chdir(plan.dir) != 0) child_fail(report, ChildFailure::kChdir, errno);
+
+  int err = ENOENT;
+  bool saw_eacces = false;
+  for (const auto& candidate : plan.candidates) {
+    ::execve(candidate.c_str(), plan.argv.data(), plan.envp.data());
+    err = errno;
+    if (err == EACCES) {
+      saw_eacces = true;
+    } else if (err != ENOENT && err != ENOTDIR && err != ESTALE && err != ENODEV && err != ETIMEDOUT) {
+      child_fail(report, ChildFailure::kExec, err);  // found, but it cannot run: stop searching
+    }
+  }
+  child_fail(report, ChildFailure::kExec, saw_eacces ? EACCES : err);
+}
+
+// Reaps `pid`, waiting at most `limit`. False if it is still there.
+bool reap(pid_t pid, Duration limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) return true;  // reaped, or not ours to reap (ECHILD)
+    if (r == 0 && std::chrono::steady_clock::now() >= deadline) return false;
+    if (r == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+// ---- Task -------------------------------------------------------------------------------------
+
+enum class TaskState {
+  kRunning,   // the process has not been reaped
+  kDraining,  // reaped; waiting for end of file on its output pipes
+  kEnded,     // kExited posted
+};
+
+struct Stream {
+  explicit Stream(asio::io_context& io) : fd(io) {}
+  asio::posix::stream_descriptor fd;
+  std::vector<char> buf;  // kReadChunk bytes from open until its last read completed
+  bool open = false;
+};
+
+struct Task {
+  Task(asio::io_context& io, const TaskRunSpec& spec, size_t log_limit)
+      : id(spec.task_id),
+        program(spec.argv[0]),
+        stop_grace(spec.stop_grace),
+        out(io),
+        err(io),
+        pidfd(io),
+        kill_timer(io),
+        poll_timer(io),
+        drain_timer(io),
+        log(log_limit) {}
+
+  void close_all() {
+    error_code ec;
+    out.fd.close(ec);
+    err.fd.close(ec);
+    pidfd.close(ec);
+    out.open = err.open = false;
+    kill_timer.cancel();
+    poll_timer.cancel();
+    drain_timer.cancel();
+  }
+
+  const std::string id;
+  const std::string program;
+  const Duration stop_grace;
+  pid_t pid = 0;
+  TaskState state = TaskState::kRunning;
+  bool stop_requested = false;
+  bool remove_requested = false;
+  int exit_code = 0;
+  int signal = 0;
+  Stream out;
+  Stream err;
+  asio::posix::stream_descriptor pidfd;
+  asio::steady_timer kill_timer;   // SIGKILL once stop_grace has passed
+  asio::steady_timer poll_timer;   // re-check for an exit (rare)
+  asio::steady_timer drain_timer;  // stop waiting for the pipes kDrainLimit after the exit
+  TailBuffer log;
+  bool log_limit_reported = false;
+};
+
+}  // namespace
+
+// ---- Impl -------------------------------------------------------------------------------------
+
+struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl> {
+  Impl(asio::io_context& io, size_t log_limit) : io(io), log_limit(log_limit) {}
+
+  asio::io_context& io;
+  const size_t log_limit;
+  std::function<void(const TaskEvent&)> handler;
+  std::map<std::string, std::shared_ptr<Task>> tasks;  // until remove()
+  bool closed = false;                                  // the runtime is being destroyed
+
+  // Delivers `e` on the loop, later, unless the runtime is gone by then.
+  void emit(TaskEvent e) {
+    asio::post(io, [weak = weak_from_this(), e = std::move(e)] {
+      auto self = weak.lock();
+      if (!self || self->closed || !self->handler) return;
+      auto handler = self->handler;  // the handler may replace itself
+      handler(e);
+    });
+  }
+
+  Status start(const TaskRunSpec& spec) {
+    if (Status s = check_spec(spec); !s.ok()) return s;
+    if (tasks.contains(spec.task_id)) {
+      return Status::already_exists("task '" + spec.task_id + "' already exists on this node");
+    }
+    auto task = std::make_shared<Task>(io, spec, log_limit);
+    tasks.emplace(spec.task_id, task);
+    const ChildPlan plan = make_plan(spec);
+    const std::string cannot_start = "cannot start '" + spec.argv[0] + "': ";
+
+    Fd out_r, out_w, err_r, err_w, report_r, report_w;
+    if (!make_pipe(out_r, out_w) || !make_pipe(err_r, err_w) || !make_pipe(report_r, report_w)) {
+      fail_to_start(task, cannot_start + "pipe: " + errno_text(errno), kExitCannotRun);
+      return Status::ok_status();
+    }
+
+    sigset_t all, old;
+    ::sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &old);
+    const pid_t pid = ::fork();
+    if (pid == 0) run_child(plan, out_w.get(), err_w.get(), report_w.get());
+    const int fork_errno = errno;
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (pid < 0) {
+      fail_to_start(task, cannot_start + "fork: " + errno_text(fork_errno), kExitCannotRun);
+      return Status::ok_status();
+    }
+    ::setpgid(pid, pid);  // EACCES once the child has exec'd: it set its group itself first
+    out_w.reset();
+    err_w.reset();
+    report_w.reset();
+
+    // Blocks until the child execs (EOF: the pipe was close-on-exec) or reports why it could not.
+    ChildFailure failure;
+    size_t got = 0;
+    while (got < sizeof failure) {
+      const ssize_t n = ::read(report_r.get(), reinterpret_cast<char*>(&failure) + got, sizeof failure - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    report_r.reset();
+    if (got == sizeof failure) {
+      reap(pid, ProcessRuntime::kReapLimit);  // it is in _exit already
+      fail_to_start(task, describe(failure, spec, plan),
+                    failure.stage == ChildFailure::kExec && failure.err == ENOENT ? kExitNotFound
+                                                                                  : kExitCannotRun);
+      return Status::ok_status();
+    }
+
+    // Running. Watch its end through a pidfd and its output through the pipes.
+    task->pid = pid;
+    error_code ec;
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    std::string setup_error;
+    if (pidfd < 0) {
+      setup_error = "pidfd_open: " + errno_text(errno);
+    } else {
+      task->pidfd.assign(pidfd, ec);
+      if (ec) ::close(pidfd);
+      if (!ec) task->out.fd.assign(out_r.get(), ec);
+      if (!ec) out_r.release();
+      if (!ec) task->err.fd.assign(err_r.get(), ec);
+      if (!ec) err_r.release();
+      if (ec) setup_error = "watching the process: " + ec.message();
+    }
+    if (!setup_error.empty()) {
+      ::kill(-pid, SIGKILL);
+      reap(pid, ProcessRuntime::kReapLimit);
+      task->close_all();
+      fail_to_start(task, cannot_start + setup_error, kExitCannotRun);
+      return Status::ok_status();
+    }
+
+    spdlog::info("runtime: task {} started: pid {}, {}", task->id, pid, spec.argv[0]);
+    TaskEvent started = event(*task, TaskEvent::Kind::kStarted);
+    started.pid = pid;
+    emit(std::move(started));
+    task->out.open = task->err.open = true;
+    read_more(task, task->out);
+    read_more(task, task->err);
+    wait_for_end(task);
+    return Status::ok_status();
+  }
+
+  static TaskEvent event(const Task& task, TaskEvent::Kind kind) {
+    TaskEvent e;
+    e.task_id = task.id;
+    e.kind = kind;
+    return e;
+  }
+
+  static std::string describe(const ChildFailure& failure, const TaskRunSpec& spec, const ChildPlan& plan) {
+    const std::string why = errno_text(failure.err);
+    switch (failure.stage) {
+      case ChildFailure::kChdir:
+        return "working directory '" + spec.dir + "': " + why;
+      case ChildFailure::kExec:
+        if (spec.argv[0].find('/') == std::string::npos) {
+          return "cannot run '" + spec.argv[0] + "': " + why + " (searched PATH=" + plan.path + ")";
+        }
+        return "cannot run '" + spec.argv[0] + "': " + why;
+      default:
+        return "cannot set up the standard streams of '" + spec.argv[0] + "': " + why;
+    }
+  }
+
+  // The task never ran: kFailedToStart, then its kExited. It keeps its id until remove().
+  void fail_to_start(const std::shared_ptr<Task>& task, const std::string& error, int exit_code) {
+    spdlog::warn("runtime: task {} failed to start: {}", task->id, error);
+    task->state = TaskState::kEnded;
+    task->exit_code = exit_code;
+    TaskEvent failed = event(*task, TaskEvent::Kind::kFailedToStart);
+    failed.error = error;
+    emit(std::move(failed));
+    TaskEvent exited = event(*task, TaskEvent::Kind::kExited);
+    exited.exit_code = exit_code;
+    emit(std::move(exited));
+  }
+
+  void read_more(const std::shared_ptr<Task>& task, Stream& stream) {
+    if (stream.buf.empty()) stream.buf.resize(kReadChunk);
+    stream.fd.async_read_some(asio::buffer(stream.buf),
+                              [weak = weak_from_this(), task, &stream](const error_code& ec, size_t n) {
+                                auto self = weak.lock();
+                                if (!self || self->closed) return;
+                                self->on_read(task, stream, ec, n);
+                              });
+  }
+
+  void on_read(const std::shared_ptr<Task>& task, Stream& stream, const error_code& ec, size_t n) {
+    if (n > 0) append_log(*task, std::string_view(stream.buf.data(), n));
+    if (!ec && stream.open) {
+      read_more(task, stream);
+      return;
+    }
+    // End of file, an error, or closed by the drain limit: this stream is done.
+    std::vector<char>().swap(stream.buf);
+    if (stream.open) {
+      error_code ignored;
+      stream.fd.close(ignored);
+      stream.open = false;
+    }
+    finish_if_drained(task);
+  }
+
+  void append_log(Task& task, std::string_view data) {
+    task.log.append(data);
+    if (task.log.dropped() > 0 && !task.log_limit_reported) {
+      task.log_limit_reported = true;
+      spdlog::info("runtime: task {}: output is over the log limit; keeping the last {} bytes", task.id,
+                   task.log.limit());
+    }
+  }
+
+  void wait_for_end(const std::shared_ptr<Task>& task) {
+    task->pidfd.async_wait(asio::posix::stream_descriptor::wait_read,
+                           [weak = weak_from_this(), task](const error_code& ec) {
+                             auto self = weak.lock();
+                             if (!self || self->closed || ec == asio::error::operation_aborted) return;
+                             self->on_process_end(task);
+                           });
+  }
+
+  void poll_for_end(const std::shared_ptr<Task>& task) {
+    task->poll_timer.expires_after(kExitPollInterval);
+    task->poll_timer.async_wait([weak = weak_from_this(), task](const error_code& ec) {
+      auto self = weak.lock();
+      if (!self || self->closed || ec) return;
+      self->on_process_end(task);
+    });
+  }
+
+  // The pidfd is readable: the process has ended (it is a zombie until reaped here).
+  void on_process_end(const std::shared_ptr<Task>& task) {
+    if (task->state != TaskState::kRunning) return;
+    siginfo_t info = {};
+    int r;
+    do {
+      r = ::waitid(P_PID, static_cast<id_t>(task->pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0 && info.si_pid == 0) {  // not ended after all
+      poll_for_end(task);
+      return;
+    }
+    if (r == 0) {
+      // Still unreaped, so the group id is still the task's: end what is left of the group.
+      ::kill(-task->pid, SIGKILL);
+      int status = 0;
+      pid_t w;
+      do {
+        w = ::waitpid(task->pid, &status, 0);  // a zombie: returns at once
+      } while (w < 0 && errno == EINTR);
+      if (WIFSIGNALED(status)) {
+        task->signal = WTERMSIG(status);
+      } else {
+        task->exit_code = WEXITSTATUS(status);
+      }
+    } else {
+      // Someone else reaped it (the process broke the "no waitpid(-1)" requirement).
+      spdlog::error("runtime: task {} (pid {}) was reaped by someone else: {}; exit status unknown", task->id,
+                    task->pid, errno_text(errno));
+      task->exit_code = -1;
+    }
+    task->state = TaskState::kDraining;
+    error_code ignored;
+    task->pidfd.close(ignored);
+    task->kill_timer.cancel();
+    task->poll_timer.cancel();
+    task->drain_timer.expires_after(ProcessRuntime::kDrainLimit);
+    task->drain_timer.async_wait([weak = weak_from_this(), task](const error_code& ec) {
+      auto self = weak.lock();
+      if (!self || self->closed || ec || task->state != TaskState::kDraining) return;
+      spdlog::warn("runtime: task {}: output still open {} ms after the process ended (a process outside its "
+                   "group holds it); closing it",
+                   task->id, to_ms(ProcessRuntime::kDrainLimit));
+      error_code ignored;
+      task->out.fd.close(ignored);  // pending reads complete with operation_aborted
+      task->err.fd.close(ignored);
+      task->out.open = task->err.open = false;
+      self->finish_if_drained(task);
+    });
+    finish_if_drained(task);
+  }
+
+  // Posts kExited once the process is reaped and both pipes are done.
+  void finish_if_drained(const std::shared_ptr<Task>& task) {
+    if (task->state != TaskState::kDraining || task->out.open || task->err.open) return;
+    task->state = TaskState::kEnded;
+    task->drain_timer.cancel();
+    if (task->signal != 0) {
+      spdlog::info("runtime: task {} (pid {}) ended by {}{}", task->id, task->pid, signal_name(task->signal),
+                   task->stop_requested ? " after stop" : "");
+    } else {
+      spdlog::info("runtime: task {} (pid {}) exited with code {}{}", task->id, task->pid, task->exit_code,
+                   task->stop_requested ? " after stop" : "");
+    }
+    TaskEvent exited = event(*task, TaskEvent::Kind::kExited);
+    exited.pid = task->pid;
+    exited.exit_code = task->exit_code;
+    exited.signal = task->signal;
+    exited.stopped = task->stop_requested;
+    emit(std::move(exited));
+    if (task->remove_requested) {
+      auto it = tasks.find(task->id);
+      if (it != tasks.end() && it->second == task) tasks.erase(it);
+    }
+  }
+
+  void stop(const std::string& task_id) {
+    auto it = tasks.find(task_id);
+    if (it == tasks.end()) return;
+    const std::shared_ptr<Task> task = it->second;
+    if (task->state != TaskState::kRunning || task->stop_requested) return;
+    task->stop_requested = true;
+    // The process is not reaped before state leaves kRunning, so -pid is still its group.
+    if (::kill(-task->pid, SIGTERM) != 0) {
+      spdlog::warn("runtime: task {}: SIGTERM to process group {}: {}", task->id, task->pid, errno_text(errno));
+    }
+    spdlog::info("runtime: task {}: stopping (SIGTERM to process group {}, SIGKILL in {} ms)", task->id, task->pid,
+                 to_ms(task->stop_grace));
+    task->kill_timer.expires_after(task->stop_grace);
+    task->kill_timer.async_wait([weak = weak_from_this(), task](const error_code& ec) {
+      auto self = weak.lock();
+      if (!self || self->closed || ec || task->state != TaskState::kRunning) return;
+      spdlog::warn("runtime: task {}: still running after its stop grace; SIGKILL to process group {}", task->id,
+                   task->pid);
+      ::kill(-task->pid, SIGKILL);
+    });
+  }
+
+  void remove(const std::string& task_id) {
+    auto it = tasks.find(task_id);
+    if (it == tasks.end()) return;
+    if (it->second->state == TaskState::kEnded) {
+      tasks.erase(it);
+      return;
+    }
+    it->second->remove_requested = true;
+    stop(task_id);
+  }
+
+  Result<std::string> logs(const std::string& task_id, size_t max_bytes) const {
+    auto it = tasks.find(task_id);
+    if (it == tasks.end()) return Status::not_found("no task '" + task_id + "' on this node");
+    return it->second->log.tail(max_bytes);
+  }
+
+  // Kills and reaps every running task; no event is delivered after this.
+  void shut_down() {
+    closed = true;
+    handler = nullptr;
+    for (auto& [id, task] : tasks) {
+      if (task->state == TaskState::kRunning) {
+        ::kill(-task->pid, SIGKILL);
+        if (!reap(task->pid, ProcessRuntime::kReapLimit)) {
+          spdlog::error("runtime: task {} (pid {}) did not die within {} ms of SIGKILL; left behind", id,
+                        task->pid,
+                        to_ms(ProcessRuntime::kReapLimit));
+        } else {
+          spdlog::info("runtime: task {} (pid {}) killed: the runtime is shutting down", id, task->pid);
+        }
+      }
+      task->close_all();
+    }
+    tasks.clear();
+  }
+};
+
+// ---- ProcessRuntime ---------------------------------------------------------------------------
+
+ProcessRuntime::ProcessRuntime(boost::asio::io_context& io, size_t log_limit)
+    : impl_(std::make_shared<Impl>(io, log_limit)) {}
+
+ProcessRuntime::~ProcessRuntime() { impl_->shut_down(); }
+
+void ProcessRuntime::set_event_handler(std::function<void(const TaskEvent&)> handler) {
+  impl_->handler = std::move(handler);
+}
+
+Status ProcessRuntime::start(const TaskRunSpec& spec) { return impl_->start(spec); }
+
+void ProcessRuntime::stop(const std::string& task_id) { impl_->stop(task_id); }
+
+void ProcessRuntime::remove(const std::string& task_id) { impl_->remove(task_id); }
+
+Result<std::string> ProcessRuntime::logs(const std::string& task_id, size_t max_bytes) const {
+  return impl_->logs(task_id, max_bytes);
+}
+
+}  // namespace shoal::real
