@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -197,8 +198,13 @@ struct ChildFailure {
 }
 
 // Runs in the child between fork and execve. Async-signal-safe calls only.
-[[noreturn]] void run_child(const ChildPlan& plan, int out_w, int err_w, int report_w) {
+[[noreturn]] void run_child(const ChildPlan& plan, int out_w, int err_w, int report_w, pid_t daemon) {
   ::setpgid(0, 0);  // its own process group (the parent sets it too; whichever runs first wins)
+  // A task does not outlive its daemon, even one killed with SIGKILL: the agent that restarts
+  // reports such tasks lost and the orchestrator replaces them, so a survivor would be a second
+  // copy nobody watches. (If the daemon died before this line, stop here.)
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != daemon) ::_exit(kExitNotFound);
 
   // Default dispositions (an ignored signal would survive execve), then an empty mask (the
   // parent blocked everything around fork so no parent handler runs here).
@@ -354,8 +360,9 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     sigset_t all, old;
     ::sigfillset(&all);
     ::pthread_sigmask(SIG_SETMASK, &all, &old);
+    const pid_t self = ::getpid();
     const pid_t pid = ::fork();
-    if (pid == 0) run_child(plan, out_w.get(), err_w.get(), report_w.get());
+    if (pid == 0) run_child(plan, out_w.get(), err_w.get(), report_w.get(), self);
     const int fork_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
     if (pid < 0) {

@@ -38,7 +38,8 @@
 // Destruction. Every task still running gets SIGKILL (its whole group) and is reaped before the
 // destructor returns (waiting at most kReapLimit per task, for a process stuck in the kernel); no
 // event is delivered afterwards, even one already posted. Destroy the runtime before the
-// io_context it was given.
+// io_context it was given. A daemon that dies without destroying it (SIGKILL) takes its tasks'
+// main processes with it (PR_SET_PDEATHSIG): a task never outlives the agent that watches it.
 //
 // Threads. Every method, and the io_context's run(), on one thread (the node's event loop). No
 // thread is started. start() blocks only until the child has called execve (or failed to).
