@@ -165,6 +165,30 @@ TEST_F(ServicesTest, ATaskThatFitsNowhereStaysPendingAndSaysWhy) {
   EXPECT_EQ(err, "no suitable node (scheduling constraints not satisfied on 3 nodes)");
 }
 
+TEST_F(ServicesTest, ALeaderKilledDuringAScaleUpDoesNotStopTheServiceConverging) {
+  // Three managers; no workers.
+  NodeProc* m1 = &h.init("m1");
+  const std::string token = h.manager_token(*m1);
+  NodeProc* m2 = &h.join("m2", token, *m1);
+  NodeProc* m3 = &h.join("m3", token, *m1);
+  m = m1;
+  ASSERT_TRUE(eventually([&] { return ready_nodes() == 3; }, 20s)) << h.get_json(*m1, "/nodes").dump();
+  for (auto* n : {m1, m2, m3}) hostname_of[h.node_id(*n)] = n->name;
+  const std::string id = create(service_spec("web", 3));
+  ASSERT_TRUE(eventually([&] { return running_total(id) == 3; }, 20s));
+
+  update_replicas(id, 9);
+  h.kill(*m1, SIGKILL);  // the leader (it founded the cluster and nothing moved it)
+  m = m2;                // ask a survivor from now on
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = running(id);
+        return r["m1"] == 0 && r["m2"] + r["m3"] == 9;
+      },
+      30s))
+      << h.get_json(*m2, "/v1.41/tasks").dump();
+}
+
 TEST_F(ServicesTest, BadInputIsRefusedAndChangesNothing) {
   form();
   auto r = h.call(*m, "POST", "/v1.41/services/create", service_spec("bad", 1, {"node.labels.zone~east"}).dump());
