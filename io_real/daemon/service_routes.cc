@@ -137,7 +137,10 @@ void add_service_read_routes(api::Router& router, ApiContext& ctx) {
     }
     const bool with_status = query_true(req, "status");
     json out = json::array();
-    for (const auto& [id, svc] : ctx.store->services()) {
+    for (const auto& entry : ctx.store->services()) {
+      // Named, not structured bindings: clang 14 cannot capture those in the lambdas below.
+      const std::string& id = entry.first;
+      const storepb::ServiceObject& svc = entry.second;
       const std::string& name = svc.spec().annotations().name();
       const std::string mode = svc.spec().has_global() ? "global" : "replicated";
       if (!any_of(*filters, "id", [&](const std::string& v) { return starts_with(id, v); }) ||
@@ -187,7 +190,9 @@ void add_service_read_routes(api::Router& router, ApiContext& ctx) {
     }
     const bool up_to_date = !(*filters)["_up-to-date"].empty();
     json out = json::array();
-    for (const auto& [id, t] : ctx.store->tasks()) {
+    for (const auto& entry : ctx.store->tasks()) {
+      const std::string& id = entry.first;  // not structured bindings: see above
+      const storepb::TaskObject& t = entry.second;
       if (!service_ids.empty() && !service_ids.count(t.service_id())) continue;
       if (!node_ids.empty() && !node_ids.count(t.node_id())) continue;
       if (!desired.empty() && !desired.count(t.desired_state())) continue;
