@@ -35,7 +35,10 @@ Agent::~Agent() {
 }
 
 void Agent::start() {
-  next_manager();
+  // The first manager in the list first (a manager's own agent: itself).
+  const std::vector<NodeId> ms = managers_();
+  manager_index_ = 0;
+  manager_ = ms.empty() ? 0 : ms[0];
   heartbeat();
 }
 
@@ -62,6 +65,16 @@ void Agent::heartbeat() {
               Duration next = opts_.retry;
               if (!s.ok()) {
                 lose_session(s);
+              } else if (resp.session_id().empty()) {
+                // Not the leader: go to the one it names, at once; if it knows none (an
+                // election), try the next manager shortly.
+                session_id_.clear();
+                if (resp.leader() != 0 && resp.leader() != manager_) {
+                  manager_ = resp.leader();
+                  next = Duration::zero();
+                } else {
+                  next_manager();
+                }
               } else {
                 if (resp.session_id() != session_id_) {
                   session_id_ = resp.session_id();

@@ -37,7 +37,7 @@ namespace dispatcherpb = ::shoal::dispatcherpb;
 struct AgentOptions {
   std::string hostname;
   storepb::NodeDescription description;
-  Duration call_timeout = std::chrono::seconds(1);
+  Duration call_timeout = std::chrono::milliseconds(500);
   Duration poll_timeout = std::chrono::seconds(15);  // longer than the dispatcher's long poll
   Duration retry = std::chrono::milliseconds(100);
   Duration report_every = std::chrono::milliseconds(50);

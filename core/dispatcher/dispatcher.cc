@@ -17,12 +17,13 @@ bool same_description(const storepb::NodeDescription& a, const storepb::NodeDesc
 
 }  // namespace
 
-Dispatcher::Dispatcher(Env& env, Rpc& rpc, store::Store& store, IsLeader is_leader, Propose propose,
+Dispatcher::Dispatcher(Env& env, Rpc& rpc, store::Store& store, IsLeader is_leader, LeaderId leader, Propose propose,
                        DispatcherOptions options)
     : env_(env),
       rpc_(rpc),
       store_(store),
       is_leader_(std::move(is_leader)),
+      leader_(std::move(leader)),
       propose_(std::move(propose)),
       opts_(options),
       ids_(env.rng.derive("dispatcher-sessions")) {
@@ -34,11 +35,18 @@ Dispatcher::Dispatcher(Env& env, Rpc& rpc, store::Store& store, IsLeader is_lead
       fn(from->node_id, std::move(body), std::move(reply));
     };
   };
-  rpc_.serve("dispatcher.heartbeat", RpcAccess::kAnyNode, guard([this](NodeId n, std::string body, Rpc::Reply r) {
+  rpc_.serve("dispatcher.heartbeat", RpcAccess::kAnyNode,
+             [this, alive](const PeerIdentity* from, std::string body, Rpc::Reply r) {
+               if (alive.expired() || !*alive.lock()) return;
                dispatcherpb::HeartbeatRequest req;
                if (!req.ParseFromString(body)) return r(Status::invalid_argument("heartbeat does not parse"), "");
-               heartbeat(n, req, std::move(r));
-             }));
+               if (!is_leader_()) {
+                 dispatcherpb::HeartbeatResponse redirect;
+                 redirect.set_leader(leader_());
+                 return r({}, redirect.SerializeAsString());
+               }
+               heartbeat(from->node_id, req, std::move(r));
+             });
   rpc_.serve("dispatcher.assignments", RpcAccess::kAnyNode, guard([this](NodeId n, std::string body, Rpc::Reply r) {
                dispatcherpb::AssignmentsRequest req;
                if (!req.ParseFromString(body)) return r(Status::invalid_argument("assignments request does not parse"), "");

@@ -1,7 +1,8 @@
 // Dispatcher: the manager's side of worker sessions. Every node's agent (managers run tasks too)
 // keeps a session with the leader's dispatcher: it heartbeats, long-polls for its tasks, and
-// reports task status in batches. Only the leader's dispatcher answers; another manager replies
-// not_leader and the agent tries the next manager.
+// reports task status in batches. Only the leader's dispatcher keeps sessions; another manager
+// answers a heartbeat with the leader it knows of (so an agent finds a new leader in one step,
+// without waiting on a dead manager's timeout) and refuses the other calls with not_leader.
 //
 // Liveness: a node that has not heartbeated for `node_down_after` is marked down in the store
 // (the orchestrator then moves its tasks); its next heartbeat marks it ready again. The default
@@ -46,9 +47,11 @@ struct DispatcherOptions {
 class Dispatcher {
  public:
   using IsLeader = std::function<bool()>;
+  using LeaderId = std::function<NodeId()>;  // the leader this manager knows of (0: none)
   using Propose = std::function<void(storepb::Transaction, std::function<void(Status)>)>;
 
-  Dispatcher(Env& env, Rpc& rpc, store::Store& store, IsLeader is_leader, Propose propose, DispatcherOptions options);
+  Dispatcher(Env& env, Rpc& rpc, store::Store& store, IsLeader is_leader, LeaderId leader, Propose propose,
+             DispatcherOptions options);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -86,6 +89,7 @@ class Dispatcher {
   Rpc& rpc_;
   store::Store& store_;
   IsLeader is_leader_;
+  LeaderId leader_;
   Propose propose_;
   DispatcherOptions opts_;
   Rng ids_;

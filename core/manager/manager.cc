@@ -62,7 +62,7 @@ Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store
       },
       opts_.orchestrator);
   dispatcher_ = std::make_unique<dispatcher::Dispatcher>(
-      env_, rpc_, store_, [this] { return is_leader(); },
+      env_, rpc_, store_, [this] { return is_leader(); }, [this] { return leader(); },
       [this](storepb::Transaction tx, std::function<void(Status)> done) {
         if (!is_leader()) return done(Status::not_leader("no longer the leader"));
         propose_here(std::move(tx), [done = std::move(done)](Status s, uint64_t) { done(s); });

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 
 #include "tests/integration/cluster_harness.h"
 
@@ -177,6 +178,14 @@ TEST_F(ServicesTest, ALeaderKilledDuringAScaleUpDoesNotStopTheServiceConverging)
   const std::string id = create(service_spec("web", 3));
   ASSERT_TRUE(eventually([&] { return running_total(id) == 3; }, 20s));
 
+  // The survivors' own tasks must stay where they are: only the dead node's move.
+  std::set<std::string> survivors_tasks;
+  for (const auto& t : h.get_json(*m1, "/v1.41/tasks")) {
+    if (t.value("NodeID", "") != h.node_id(*m1) && t["Status"].value("State", "") == "running") {
+      survivors_tasks.insert(t.value("ID", ""));
+    }
+  }
+  ASSERT_EQ(survivors_tasks.size(), 2u);
   update_replicas(id, 9);
   h.kill(*m1, SIGKILL);  // the leader (it founded the cluster and nothing moved it)
   m = m2;                // ask a survivor from now on
@@ -187,6 +196,11 @@ TEST_F(ServicesTest, ALeaderKilledDuringAScaleUpDoesNotStopTheServiceConverging)
       },
       30s))
       << h.get_json(*m2, "/v1.41/tasks").dump();
+  for (const auto& t : h.get_json(*m2, "/v1.41/tasks")) {
+    if (survivors_tasks.count(t.value("ID", ""))) {
+      EXPECT_EQ(t.value("DesiredState", ""), "running") << "a live manager's task was moved: " << t.dump();
+    }
+  }
 }
 
 TEST_F(ServicesTest, BadInputIsRefusedAndChangesNothing) {

@@ -170,6 +170,7 @@ class SessionTest : public ::testing::Test {
     add_node(kManager);
     add_node(kWorker);
     dispatcher_ = std::make_unique<dispatcher::Dispatcher>(env_, manager_rpc_, store_, [this] { return leader_; },
+                                                           [this] { return leader_ ? kManager : 0; },
                                                            [this](storepb::Transaction tx, std::function<void(Status)> done) {
                                                              timers_.after(std::chrono::milliseconds(1),
                                                                            [this, tx, done] { done(commit(tx)); });
@@ -177,6 +178,7 @@ class SessionTest : public ::testing::Test {
                                                            dispatcher::DispatcherOptions{});
     // A second manager that is not the leader: its dispatcher turns sessions away.
     follower_ = std::make_unique<dispatcher::Dispatcher>(env_, follower_rpc_, follower_store_, [] { return false; },
+                                                         [this] { return follower_knows_leader_ ? kManager : 0; },
                                                          [](storepb::Transaction, std::function<void(Status)> done) {
                                                            done(Status::not_leader("no"));
                                                          },
@@ -250,6 +252,7 @@ class SessionTest : public ::testing::Test {
   store::Store store_, follower_store_;
   uint64_t index_ = 0;
   bool leader_ = true;
+  bool follower_knows_leader_ = false;
   std::unique_ptr<dispatcher::Dispatcher> dispatcher_, follower_;
   std::unique_ptr<agent::Agent> agent_;
 };
@@ -339,6 +342,16 @@ TEST_F(SessionTest, AnAgentMovesOnFromAManagerThatIsNotTheLeaderOrIsDead) {
   EXPECT_TRUE(agent_->in_session());
   EXPECT_EQ(agent_->manager(), kManager);
   EXPECT_EQ(worker_node().state(), "ready");
+}
+
+TEST_F(SessionTest, AManagerThatKnowsTheLeaderSendsTheAgentStraightThere) {
+  follower_knows_leader_ = true;
+  net_.down_.insert(0x4444);
+  // Without the redirect the agent would try the dead manager next and wait out its timeout.
+  start_agent({kFollower, 0x4444, kManager});
+  timers_.advance(std::chrono::milliseconds(50));
+  EXPECT_TRUE(agent_->in_session());
+  EXPECT_EQ(agent_->manager(), kManager);
 }
 
 TEST_F(SessionTest, ANewLeaderGivesEveryNodeTimeToFindItBeforeMarkingItDown) {
