@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Three real Shoal managers on loopback: init one, join two with the manager token, write
-# through a follower, SIGKILL the leader, watch another take over with nothing lost, clean up.
+# through a follower, run a service of three replicas, SIGKILL the leader, watch another take
+# over with nothing lost and the lost replica replaced, clean up.
 # Needs build/bin/shoald and build/bin/shoal (bash scripts/build.sh shoald shoal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +53,11 @@ echo "hello from the demo" > "$dir/payload"
 shoal m3 config create greeting "$dir/payload"
 shoal m1 config ls
 
-leader=$(shoal m1 node ls | awk '/Leader/ {print $3}')
+echo "== a service of three replicas (child processes on the nodes, spread one per node)"
+shoal m1 service create --name web --replicas 3 -- /bin/sleep 3600
+shoal m1 service ps web
+
+leader=$(shoal m1 node ls | awk '/Leader/ {print ($2 == "*") ? $3 : $2}')  # "*" marks the node asked
 leader=${leader:-m1}
 echo "== SIGKILL the leader ($leader)"
 { kill -9 "${pid[$leader]}"; wait "${pid[$leader]}"; } 2>/dev/null || true
@@ -62,3 +67,13 @@ until shoal "$survivor" config create "after-failover" "$dir/payload" >/dev/null
 echo "first write acknowledged $(( ($(date +%s%N) - start_ns) / 1000000 )) ms after the kill"
 shoal "$survivor" node ls
 shoal "$survivor" config ls
+echo "== the killed node's replica is replaced on a survivor"
+running_elsewhere() {  # replicas running on the nodes that are still alive
+  shoal "$survivor" service ps web --filter desired-state=running 2>/dev/null |
+    grep Running | grep -vc " $leader "
+}
+until [ "$(running_elsewhere)" = 3 ]; do
+  sleep 0.05
+done
+echo "three replicas running again $(( ($(date +%s%N) - start_ns) / 1000000 )) ms after the kill"
+shoal "$survivor" service ps web
