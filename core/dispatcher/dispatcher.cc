@@ -1,7 +1,9 @@
 #include "core/dispatcher/dispatcher.h"
 
-#include "core/ca/join_token.h"
+#include <google/protobuf/util/message_differencer.h>
+
 #include "core/ca/node_identity.h"
+#include "core/store/object_id.h"
 
 namespace shoal::dispatcher {
 namespace {
@@ -11,8 +13,9 @@ bool node_needs(const storepb::TaskObject& t) {
   return t.status().state() <= storepb::RUNNING || t.desired_state() <= storepb::RUNNING;
 }
 
+// By value: a description's engine labels are a map, whose serialized order is not fixed.
 bool same_description(const storepb::NodeDescription& a, const storepb::NodeDescription& b) {
-  return a.SerializeAsString() == b.SerializeAsString();
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 
 }  // namespace
@@ -78,7 +81,7 @@ void Dispatcher::heartbeat(NodeId node, const dispatcherpb::HeartbeatRequest& re
   Session& s = sessions_[id];
   if (s.id.empty() || req.session_id() != s.id) {
     // A new session: whatever the node was sent before is forgotten, so its next poll gets all.
-    s.id = new_session_id();
+    s.id = store::object_id(ids_);
     s.sent.clear();
     ++s.sequence;
   }
@@ -195,7 +198,7 @@ void Dispatcher::check() {
 
 void Dispatcher::mark_node(const storepb::NodeObject& node, const std::string& state,
                            const storepb::NodeDescription* desc, const std::string& hostname) {
-  if (node_write_in_flight_[node.id()]) return;  // the next heartbeat or check tries again
+  if (!node_writes_in_flight_.insert(node.id()).second) return;  // the next heartbeat or check tries again
   storepb::Transaction tx;
   tx.set_now_ns(env_.clock.wall_now_unix_ns());
   storepb::StoreAction* a = tx.add_actions();
@@ -205,10 +208,9 @@ void Dispatcher::mark_node(const storepb::NodeObject& node, const std::string& s
   n->set_state(state);
   if (desc) *n->mutable_description() = *desc;
   if (!hostname.empty()) n->set_hostname(hostname);
-  node_write_in_flight_[node.id()] = true;
   std::weak_ptr<bool> alive = alive_;
   propose_(std::move(tx), [this, alive, id = node.id()](Status) {
-    if (!alive.expired() && *alive.lock()) node_write_in_flight_.erase(id);
+    if (!alive.expired() && *alive.lock()) node_writes_in_flight_.erase(id);
   });
 }
 
@@ -221,13 +223,5 @@ void Dispatcher::on_store_change(const storepb::StoreAction& a) {
   }
 }
 
-std::string Dispatcher::new_session_id() {
-  uint8_t bytes[16];
-  for (size_t i = 0; i < sizeof bytes; i += 8) {
-    const uint64_t r = ids_.next_u64();
-    for (size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<uint8_t>(r >> (8 * j));
-  }
-  return ca::base36_encode(bytes, sizeof bytes, 25);
-}
 
 }  // namespace shoal::dispatcher

@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,7 +84,6 @@ class Dispatcher {
   void mark_node(const storepb::NodeObject& node, const std::string& state, const storepb::NodeDescription* desc,
                  const std::string& hostname);
   void on_store_change(const storepb::StoreAction& a);
-  std::string new_session_id();
 
   Env& env_;
   Rpc& rpc_;
@@ -96,7 +96,7 @@ class Dispatcher {
   bool was_leader_ = false;
   MonoTime leader_since_{0};
   std::map<std::string, Session> sessions_;  // by node id (16 hex digits)
-  std::map<std::string, bool> node_write_in_flight_;
+  std::set<std::string> node_writes_in_flight_;  // node ids
   TimerId check_timer_ = 0;
   uint64_t marked_down_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <set>
 
-#include "core/ca/join_token.h"
 #include "core/orchestrator/reconciler.h"
 #include "core/scheduler/scheduler.h"
+#include "core/store/object_id.h"
 
 namespace shoal::orchestrator {
 
@@ -18,8 +18,17 @@ Orchestrator::Orchestrator(Env& env, store::Store& store, IsLeader is_leader, Pr
       opts_(options),
       ids_(env.rng.derive("task-ids")) {
   std::weak_ptr<bool> alive = alive_;
-  store_.on_change([this, alive](const storepb::StoreAction&) {
-    if (!alive.expired()) request_pass();
+  // Configs, secrets and the cluster object do not move tasks; and only the leader acts (the
+  // slow tick catches leadership gained).
+  store_.on_change([this, alive](const storepb::StoreAction& a) {
+    if (alive.expired() || !is_leader_()) return;
+    switch (a.object_case()) {
+      case storepb::StoreAction::kNode:
+      case storepb::StoreAction::kService:
+      case storepb::StoreAction::kTask:
+      case storepb::StoreAction::kTaskStatus: request_pass(); break;
+      default: break;
+    }
   });
   tick_timer_ = env_.timers.after(opts_.tick, [this] { pass(); });
 }
@@ -72,7 +81,7 @@ void Orchestrator::pass() {
 }
 
 int64_t Orchestrator::reconcile_all(storepb::Transaction& tx) {
-  const ReconcileContext ctx{store_.nodes(), tx.now_ns(), opts_.task_history_limit, [this] { return new_task_id(); }};
+  const ReconcileContext ctx{store_.nodes(), tx.now_ns(), opts_.task_history_limit, [this] { return store::object_id(ids_); }};
   int64_t wake = 0;
   auto take = [&](Reconciliation r) {
     for (auto& a : r.actions) *tx.add_actions() = std::move(a);
@@ -127,16 +136,6 @@ void Orchestrator::wake_at(int64_t at_ns) {
     wake_timer_at_ = 0;
     pass();
   });
-}
-
-// Docker's task ids: 25 base36 digits. From the node's seeded stream: unique, not secret.
-std::string Orchestrator::new_task_id() {
-  uint8_t bytes[16];
-  for (size_t i = 0; i < sizeof bytes; i += 8) {
-    const uint64_t r = ids_.next_u64();
-    for (size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<uint8_t>(r >> (8 * j));
-  }
-  return ca::base36_encode(bytes, sizeof bytes, 25);
 }
 
 }  // namespace shoal::orchestrator

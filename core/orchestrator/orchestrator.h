@@ -51,14 +51,13 @@ class Orchestrator {
   int64_t reconcile_all(storepb::Transaction& tx);
   void schedule_pending(storepb::Transaction& tx);
   void wake_at(int64_t at_ns);
-  std::string new_task_id();
 
   Env& env_;
   store::Store& store_;
   IsLeader is_leader_;
   Propose propose_;
   OrchestratorOptions opts_;
-  Rng ids_;
+  Rng ids_;  // task ids (store/object_id.h)
   bool pass_requested_ = false;
   bool in_flight_ = false;
   TimerId tick_timer_ = 0;

@@ -23,6 +23,7 @@
 #include "core/env/random.h"
 #include "core/manager/manager.h"
 #include "core/raft/raft_node.h"
+#include "core/store/object_id.h"
 #include "core/store/store.h"
 #include "io_real/api/http_server.h"
 #include "io_real/api/router.h"
@@ -132,9 +133,9 @@ struct Daemon::Impl {
                                          "`, or give `init` an empty --data-dir");
     }
     if (Status s = make_data_dir(opts.data_dir); !s.ok()) return s;
-    uint8_t cid[16];
-    crypto.random_bytes(cid, sizeof cid);
-    const std::string cluster_id = ca::base36_encode(cid, sizeof cid, 25);
+    store::ObjectIdBytes cid;
+    crypto.random_bytes(cid.data(), cid.size());
+    const std::string cluster_id = store::object_id_from_bytes(cid);
     NodeId self = 0;
     while (self == 0) crypto.random_bytes(reinterpret_cast<uint8_t*>(&self), sizeof self);
 

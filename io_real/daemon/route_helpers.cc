@@ -1,6 +1,6 @@
 #include "io_real/daemon/route_helpers.h"
 
-#include "core/ca/join_token.h"
+#include "core/store/object_id.h"
 #include "io_real/daemon/api_routes.h"
 
 namespace shoal::daemon {
@@ -18,9 +18,9 @@ constexpr const char* kNotManagerMessage =
 api::HttpResponse from_status(const Status& s) { return api::error_response(http_status_of(s), s.message()); }
 
 std::string new_object_id(Crypto& crypto) {
-  uint8_t bytes[16];
-  crypto.random_bytes(bytes, sizeof bytes);
-  return ca::base36_encode(bytes, sizeof bytes, 25);
+  store::ObjectIdBytes bytes;
+  crypto.random_bytes(bytes.data(), bytes.size());
+  return store::object_id_from_bytes(bytes);
 }
 
 bool query_true(const api::HttpRequest& r, const char* key) {
