@@ -1,6 +1,7 @@
 #include "core/agent/agent.h"
 
 #include <algorithm>
+#include <set>
 
 namespace shoal::agent {
 namespace {
@@ -63,25 +64,20 @@ void Agent::heartbeat() {
               dispatcherpb::HeartbeatResponse resp;
               if (s.ok() && !resp.ParseFromString(body)) s = Status::invalid_argument("heartbeat reply does not parse");
               Duration next = opts_.retry;
-              if (!s.ok()) {
-                lose_session(s);
-              } else if (resp.session_id().empty()) {
-                // Not the leader: go to the one it names, at once; if it knows none (an
-                // election), try the next manager shortly.
+              const bool redirected = s.ok() && resp.session_id().empty();
+              if (redirected && resp.leader() != 0 && resp.leader() != manager_) {
+                // Not the leader, but it names the one that is: go there at once.
                 session_id_.clear();
-                if (resp.leader() != 0 && resp.leader() != manager_) {
-                  manager_ = resp.leader();
-                  next = Duration::zero();
-                } else {
-                  next_manager();
-                }
+                manager_ = resp.leader();
+                next = Duration::zero();
+              } else if (!s.ok() || redirected) {
+                lose_session();  // failed, or no leader known (an election): the next manager, shortly
               } else {
                 if (resp.session_id() != session_id_) {
                   session_id_ = resp.session_id();
                   known_sequence_ = 0;  // a new session: the next answer is everything
                 }
-                heartbeat_period_ = std::chrono::milliseconds(std::max<int64_t>(resp.period_ms(), 50));
-                next = heartbeat_period_;
+                next = std::chrono::milliseconds(std::max<int64_t>(resp.period_ms(), 50));
                 poll();
                 flush_reports();
               }
@@ -91,8 +87,7 @@ void Agent::heartbeat() {
             });
 }
 
-void Agent::lose_session(const Status& why) {
-  (void)why;
+void Agent::lose_session() {
   session_id_.clear();
   next_manager();
 }
@@ -130,20 +125,18 @@ void Agent::poll() {
 
 void Agent::apply(const dispatcherpb::AssignmentsResponse& resp) {
   known_sequence_ = resp.sequence();
-  std::vector<std::string> changed;
   if (resp.full()) {
     // Everything the node should know: forget the rest.
-    std::map<std::string, bool> listed;
-    for (const auto& t : resp.tasks()) listed[t.id()] = true;
+    std::set<std::string> listed;
+    for (const auto& t : resp.tasks()) listed.insert(t.id());
+    std::vector<std::string> unlisted;
     for (const auto& [id, task] : tasks_) {
-      if (!listed.count(id)) changed.push_back(id);
+      if (!listed.count(id)) unlisted.push_back(id);
     }
-    for (const auto& id : changed) {
-      runtime_.remove(id);
-      tasks_.erase(id);
-    }
-    changed.clear();
+    for (const auto& id : unlisted) forget(id);
   }
+  for (const auto& id : resp.removed()) forget(id);
+  std::vector<std::string> changed;
   for (const auto& t : resp.tasks()) {
     auto [it, fresh] = tasks_.try_emplace(t.id());
     it->second.assigned = t;
@@ -158,12 +151,13 @@ void Agent::apply(const dispatcherpb::AssignmentsResponse& resp) {
                 "task lost: the node's agent restarted");
     }
   }
-  for (const auto& id : resp.removed()) {
-    runtime_.remove(id);  // stops it first if it still runs
-    tasks_.erase(id);
-    unreported_.erase(id);
-  }
   for (const auto& id : changed) drive(id);
+}
+
+void Agent::forget(const std::string& id) {
+  runtime_.remove(id);  // stops it first if it still runs
+  tasks_.erase(id);
+  unreported_.erase(id);
 }
 
 // Moves one task toward what the dispatcher wants of it.

@@ -72,11 +72,12 @@ class Agent {
   void poll();
   void apply(const dispatcherpb::AssignmentsResponse& resp);
   void drive(const std::string& id);
+  void forget(const std::string& id);  // the dispatcher no longer lists it
   void on_runtime_event(const TaskEvent& e);
   void set_state(const std::string& id, storepb::TaskState state, std::string message, std::string err = "",
                  int exit_code = 0, int64_t pid = 0);
   void flush_reports();
-  void lose_session(const Status& why);
+  void lose_session();
   void next_manager();
 
   Env& env_;
@@ -87,7 +88,6 @@ class Agent {
   NodeId manager_ = 0;
   size_t manager_index_ = 0;
   std::string session_id_;
-  Duration heartbeat_period_ = std::chrono::milliseconds(500);
   uint64_t known_sequence_ = 0;
   bool polling_ = false;
   bool reporting_ = false;

@@ -57,10 +57,10 @@ class Pass {
   }
 
   // Tasks that must go: their slot is above the replica count, their node is gone, or their
-  // service is. Live ones are told to stop; ended ones are deleted.
-  void retire(const storepb::TaskObject& t, storepb::TaskState desired) {
+  // service is. Live ones get desired state REMOVE; ended ones are deleted.
+  void retire(const storepb::TaskObject& t) {
     if (is_live(t)) {
-      shut_down(t, desired, desired == storepb::REMOVE ? "scaled down" : "no longer runs here");
+      shut_down(t, storepb::REMOVE, "removed");
     } else if (is_terminal(t.status().state()) || t.node_id().empty()) {
       remove(t);
     }
@@ -210,7 +210,7 @@ Reconciliation reconcile_service(const storepb::ServiceObject& svc, const std::v
       by_node.erase(node_id);
     }
     for (const auto& [node_id, gone] : by_node) {  // nodes no longer in the cluster
-      for (const auto* t : gone) pass.retire(*t, storepb::REMOVE);
+      for (const auto* t : gone) pass.retire(*t);
     }
     return pass.take();
   }
@@ -223,7 +223,7 @@ Reconciliation reconcile_service(const storepb::ServiceObject& svc, const std::v
   }
   for (const auto& [slot, history] : by_slot) {
     if (slot >= 1 && slot <= replicas) continue;
-    for (const auto* t : history) pass.retire(*t, storepb::REMOVE);
+    for (const auto* t : history) pass.retire(*t);
   }
   return pass.take();
 }
@@ -233,7 +233,7 @@ Reconciliation reconcile_removed_service(const std::vector<const storepb::TaskOb
   storepb::ServiceObject none;
   ReconcileContext ctx{kNoNodes, 0, 0, [] { return std::string(); }};
   Pass pass(none, ctx);
-  for (const auto* t : tasks) pass.retire(*t, storepb::REMOVE);
+  for (const auto* t : tasks) pass.retire(*t);
   return pass.take();
 }
 

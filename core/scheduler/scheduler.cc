@@ -227,25 +227,20 @@ class Pass {
     Group& g = group_for(task, *constraints);
     while (!g.candidates.empty()) {
       const Key stored = *g.candidates.begin();
-      const std::string& node_id = *std::get<2>(stored);
+      g.candidates.erase(g.candidates.begin());
+      const std::string& node_id = *std::get<2>(stored);  // points into nodes_
       if (const Key now = key(g, node_id); now != stored) {
         // Another group placed a task there since: its key has grown; put it back where it
         // belongs now and look at the smallest again.
-        g.candidates.erase(g.candidates.begin());
         g.candidates.insert(now);
-        g.key_of[node_id] = now;
         continue;
       }
-      const Verdict v = check(nodes_.at(node_id), loads_.at(node_id), task, g.constraints);
-      if (v == Verdict::kFits) {
+      if (check(nodes_.at(node_id), loads_.at(node_id), task, g.constraints) == Verdict::kFits) {
         place(task, node_id);
-        g.candidates.erase(g.candidates.begin());
-        g.key_of[node_id] = key(g, node_id);
-        g.candidates.insert(g.key_of[node_id]);
+        g.candidates.insert(key(g, node_id));
         return;
       }
-      g.candidates.erase(g.candidates.begin());
-      g.key_of.erase(node_id);
+      // Fails a filter that depends on load: it stays out of this group for the pass.
     }
     plan_.unplaced.push_back({task.id(), reason(task, g.constraints)});
   }
@@ -266,7 +261,6 @@ class Pass {
     std::string service_id;
     std::vector<Constraint> constraints;
     std::set<Key, NodeIdLess> candidates;
-    std::map<std::string, Key> key_of;  // node id -> its key in `candidates`
   };
 
   Key key(const Group& g, const std::string& node_id) const {
@@ -289,9 +283,7 @@ class Pass {
     for (const auto& [id, node] : nodes_) {
       const Verdict v = check(node, loads_.at(id), task, constraints);
       if (v == Verdict::kNotAvailable || v == Verdict::kConstraints) continue;
-      const Key k = key(g, id);
-      g.candidates.insert(k);
-      g.key_of.emplace(id, k);
+      g.candidates.insert(key(g, id));
     }
     return g;
   }

@@ -52,8 +52,9 @@ SchedulerBenchResult bench_scheduler(uint64_t node_count, uint64_t task_count) {
   r.unplaced = plan.unplaced.size();
   std::map<std::string, uint64_t> per_node;
   for (const auto& a : plan.assigned) ++per_node[a.node_id];
-  r.min_per_node = per_node.size() == nodes.size() && !per_node.empty() ? UINT64_MAX : 0;
-  for (const auto& [n, c] : per_node) {
+  r.min_per_node = UINT64_MAX;
+  for (const auto& [id, node] : nodes) {
+    const uint64_t c = per_node[id];
     r.max_per_node = std::max(r.max_per_node, c);
     r.min_per_node = std::min(r.min_per_node, c);
   }
