@@ -9,65 +9,15 @@
 #include "core/agent/agent.h"
 #include "core/ca/node_identity.h"
 #include "core/dispatcher/dispatcher.h"
+#include "tests/core/manual_env.h"
 
 namespace shoal {
 namespace {
 
-constexpr int64_t kStartNs = 1'700'000'000'000'000'000;
-
-class ManualClock final : public Clock {
- public:
-  MonoTime monotonic_now() const override { return now; }
-  int64_t wall_now_unix_ns() const override { return kStartNs + now.count(); }
-  MonoTime now{0};
-};
-
-class ManualTimers final : public Timers {
- public:
-  explicit ManualTimers(ManualClock& clock) : clock_(clock) {}
-  TimerId after(Duration delay, std::function<void()> fn) override {
-    const TimerId id = ++next_;
-    due_.emplace(std::make_pair(clock_.now + delay, id), std::move(fn));
-    return id;
-  }
-  void cancel(TimerId id) override {
-    for (auto it = due_.begin(); it != due_.end(); ++it) {
-      if (it->first.second == id) {
-        due_.erase(it);
-        return;
-      }
-    }
-  }
-  void advance(Duration d) {
-    const MonoTime end = clock_.now + d;
-    while (!due_.empty() && due_.begin()->first.first <= end) {
-      auto node = due_.extract(due_.begin());
-      clock_.now = std::max(clock_.now, node.key().first);
-      node.mapped()();
-    }
-    clock_.now = end;
-  }
-
- private:
-  ManualClock& clock_;
-  TimerId next_ = 0;
-  std::map<std::pair<MonoTime, TimerId>, std::function<void()>> due_;
-};
-
-class NoTransport final : public Transport {
- public:
-  void send(NodeId, std::string) override {}
-  void set_handler(Handler) override {}
-};
-class NoDisk final : public Disk {
- public:
-  void put(std::string, std::string) override {}
-  void erase(std::string) override {}
-  void erase_range(std::string, std::string) override {}
-  void sync(std::function<void(Status)> done) override { done({}); }
-  std::optional<std::string> get(std::string_view) const override { return std::nullopt; }
-  void scan(std::string_view, std::string_view, const std::function<bool(std::string_view, std::string_view)>&) const override {}
-};
+using test::ManualClock;
+using test::ManualTimers;
+using test::NoDisk;
+using test::NoTransport;
 
 // Every node's Rpc on one in-process network: a call takes a millisecond each way; a call to a
 // node that is down (or serves no such method) fails after its timeout, as a dead peer would.

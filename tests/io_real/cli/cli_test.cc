@@ -11,38 +11,24 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
-#include "io_real/api/http_server.h"
 #include "io_real/api/router.h"
 #include "io_real/cli/format.h"
+#include "tests/io_real/cli/recording_server.h"
 
 namespace shoal::cli {
 namespace {
+
+using test::RecordingServer;
+using test::Sent;
 
 using api::HttpRequest;
 using api::PathParams;
 using api::Responder;
 using nlohmann::json;
-
-struct Sent {
-  std::string method;
-  std::string path;
-  api::Query query;
-  json body;
-  std::string line() const {
-    std::string q;
-    for (const auto& [k, v] : query) q += (q.empty() ? "?" : "&") + k + "=" + v;
-    return method + " " + path + q;
-  }
-};
 
 const char* kRoot = "-----BEGIN CERTIFICATE-----\nROOT1\n-----END CERTIFICATE-----\n";
 const char* kRoot2 = "-----BEGIN CERTIFICATE-----\nROOT2\n-----END CERTIFICATE-----\n";
@@ -68,7 +54,7 @@ json make_node(const std::string& id, const std::string& host, const std::string
 // A daemon that keeps a little swarm in JSON and answers Docker's endpoints.
 class FakeDaemon {
  public:
-  FakeDaemon() : path_("/tmp/shoal-cli-test-" + std::to_string(::getpid()) + ".sock"), work_(io_.get_executor()) {
+  FakeDaemon() {
     nodes_ = {make_node("000000000000000a", "mgr1", "manager", true), make_node("000000000000000b", "wrk1", "worker", false)};
     swarm_ = {{"ID", "cluster1"},
               {"Version", {{"Index", 40}}},
@@ -81,36 +67,11 @@ class FakeDaemon {
               {"RootRotationInProgress", false},
               {"JoinTokens", {{"Worker", "SWMTKN-1-root-worker"}, {"Manager", "SWMTKN-1-root-manager"}}}};
     add_routes();
-    std::filesystem::remove(path_);
-    server_ = std::make_unique<api::HttpServer>(io_, [this](HttpRequest req, Responder respond) {
-      {
-        std::lock_guard lock(mu_);
-        sent_.push_back({req.method, req.path, req.query, json::parse(req.body.empty() ? "null" : req.body)});
-      }
-      router_.dispatch(std::move(req), std::move(respond));
-    });
-    EXPECT_TRUE(server_->listen_unix(path_).ok());
-    thread_ = std::thread([this] { io_.run(); });
+    server_.start();
   }
-  ~FakeDaemon() {
-    boost::asio::post(io_, [this] { server_->stop(); });
-    work_.reset();
-    io_.stop();
-    thread_.join();
-    server_.reset();
-    std::filesystem::remove(path_);
-  }
-
-  std::string host() const { return "unix://" + path_; }
-  std::vector<Sent> sent() {
-    std::lock_guard lock(mu_);
-    return sent_;
-  }
-  std::vector<std::string> lines() {
-    std::vector<std::string> out;
-    for (const auto& s : sent()) out.push_back(s.line());
-    return out;
-  }
+  std::string host() const { return server_.host(); }
+  std::vector<Sent> sent() { return server_.sent(); }
+  std::vector<std::string> lines() { return server_.lines(); }
   // State the routes read and write; touch only while no command runs.
   json& swarm() { return swarm_; }
   json& nodes() { return nodes_; }
@@ -125,9 +86,9 @@ class FakeDaemon {
         respond(api::json_response(status, j));
       };
     };
-    router_.add("GET", "/version", reply(200, {{"Version", "0.3.0"}, {"ApiVersion", "1.41"}, {"MinAPIVersion", "1.12"},
+    server_.router().add("GET", "/version", reply(200, {{"Version", "0.3.0"}, {"ApiVersion", "1.41"}, {"MinAPIVersion", "1.12"},
                                                {"Os", "linux"}, {"Arch", "amd64"}}));
-    router_.add("GET", "/info", [this](const HttpRequest&, const PathParams&, Responder respond) {
+    server_.router().add("GET", "/info", [this](const HttpRequest&, const PathParams&, Responder respond) {
       json cluster = swarm_;
       cluster.erase("JoinTokens");
       respond(api::json_response(200, {{"ID", "000000000000000a"},
@@ -144,16 +105,16 @@ class FakeDaemon {
                                           {"RemoteManagers", {{{"NodeID", "000000000000000a"}, {"Addr", "10.0.0.a:2377"}}}},
                                           {"Cluster", cluster}}}}));
     });
-    router_.add("GET", "/nodes", [this](const HttpRequest&, const PathParams&, Responder respond) {
+    server_.router().add("GET", "/nodes", [this](const HttpRequest&, const PathParams&, Responder respond) {
       respond(api::json_response(200, nodes_));
     });
-    router_.add("GET", "/nodes/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
+    server_.router().add("GET", "/nodes/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
       for (const auto& n : nodes_) {
         if (n["ID"] == p.at("id")) return respond(api::json_response(200, n));
       }
       respond(api::error_response(404, "node " + p.at("id") + " not found"));
     });
-    router_.add("POST", "/nodes/{id}/update", [this](const HttpRequest& req, const PathParams& p, Responder respond) {
+    server_.router().add("POST", "/nodes/{id}/update", [this](const HttpRequest& req, const PathParams& p, Responder respond) {
       for (auto& n : nodes_) {
         if (n["ID"] != p.at("id")) continue;
         if (req.query.at("version") != "12") return respond(api::error_response(500, "update out of sequence"));
@@ -162,14 +123,14 @@ class FakeDaemon {
       }
       respond(api::error_response(404, "node " + p.at("id") + " not found"));
     });
-    router_.add("DELETE", "/nodes/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
+    server_.router().add("DELETE", "/nodes/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
       if (p.at("id") == "000000000000000b") return respond(api::empty_response(200));
       respond(api::error_response(404, "node " + p.at("id") + " not found"));
     });
-    router_.add("GET", "/swarm", [this](const HttpRequest&, const PathParams&, Responder respond) {
+    server_.router().add("GET", "/swarm", [this](const HttpRequest&, const PathParams&, Responder respond) {
       respond(api::json_response(200, swarm_));
     });
-    router_.add("POST", "/swarm/update", [this](const HttpRequest& req, const PathParams&, Responder respond) {
+    server_.router().add("POST", "/swarm/update", [this](const HttpRequest& req, const PathParams&, Responder respond) {
       if (req.query.at("version") != "40") return respond(api::error_response(500, "update out of sequence"));
       const json spec = json::parse(req.body);
       swarm_["Spec"] = spec;
@@ -182,35 +143,35 @@ class FakeDaemon {
       }
       respond(api::empty_response(200));
     });
-    router_.add("GET", "/swarm/unlockkey", [this](const HttpRequest&, const PathParams&, Responder respond) {
+    server_.router().add("GET", "/swarm/unlockkey", [this](const HttpRequest&, const PathParams&, Responder respond) {
       respond(api::json_response(200, {{"UnlockKey", swarm_["Spec"]["EncryptionConfig"]["AutoLockManagers"] == true
                                                          ? unlock_key
                                                          : ""}}));
     });
-    router_.add("POST", "/swarm/unlock", [](const HttpRequest& req, const PathParams&, Responder respond) {
+    server_.router().add("POST", "/swarm/unlock", [](const HttpRequest& req, const PathParams&, Responder respond) {
       if (json::parse(req.body)["UnlockKey"] != "SWMKEY-1-secretkey") {
         return respond(api::error_response(400, "the unlock key is incorrect"));
       }
       respond(api::empty_response(200));
     });
-    router_.add("POST", "/swarm/leave", [](const HttpRequest& req, const PathParams&, Responder respond) {
+    server_.router().add("POST", "/swarm/leave", [](const HttpRequest& req, const PathParams&, Responder respond) {
       if (req.query.at("force") != "true") return respond(api::error_response(503, "You are attempting to leave..."));
       respond(api::empty_response(200));
     });
     for (const std::string base : {"/configs", "/secrets"}) {
-      router_.add("GET", base, [this](const HttpRequest&, const PathParams&, Responder respond) {
+      server_.router().add("GET", base, [this](const HttpRequest&, const PathParams&, Responder respond) {
         respond(api::json_response(200, configs));
       });
-      router_.add("POST", base + "/create", [](const HttpRequest&, const PathParams&, Responder respond) {
+      server_.router().add("POST", base + "/create", [](const HttpRequest&, const PathParams&, Responder respond) {
         respond(api::json_response(201, {{"ID", "newobject123"}}));
       });
-      router_.add("GET", base + "/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
+      server_.router().add("GET", base + "/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
         for (const auto& c : configs) {
           if (c["ID"] == p.at("id") || c["Spec"]["Name"] == p.at("id")) return respond(api::json_response(200, c));
         }
         respond(api::error_response(404, "config " + p.at("id") + " not found"));
       });
-      router_.add("DELETE", base + "/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
+      server_.router().add("DELETE", base + "/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
         for (const auto& c : configs) {
           if (c["ID"] == p.at("id") || c["Spec"]["Name"] == p.at("id")) return respond(api::empty_response(204));
         }
@@ -219,17 +180,11 @@ class FakeDaemon {
     }
   }
 
-  std::string path_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  api::Router router_;
-  std::unique_ptr<api::HttpServer> server_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<Sent> sent_;
   json nodes_;
   json swarm_;
   std::string local_state_ = "active";
+  // Last, so it stops (and no handler runs) before the state above is destroyed.
+  RecordingServer server_{"cli-test"};
 };
 
 struct CliRun {

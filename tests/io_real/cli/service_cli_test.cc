@@ -8,24 +8,20 @@
 #include "io_real/cli/cli.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
-#include "io_real/api/http_server.h"
 #include "io_real/api/router.h"
 #include "io_real/cli/format.h"
+#include "tests/io_real/cli/recording_server.h"
 
 namespace shoal::cli {
 namespace {
+
+using test::RecordingServer;
+using test::Sent;
 
 using api::HttpRequest;
 using api::PathParams;
@@ -37,18 +33,6 @@ constexpr const char* kAgentId = "aaaaaaaaaaaa2222222222222";
 constexpr const char* kNewId = "nnnnnnnnnnnn3333333333333";
 constexpr const char* kNodeA = "000000000000000a";
 constexpr const char* kNodeB = "000000000000000b";
-
-struct Sent {
-  std::string method;
-  std::string path;
-  api::Query query;
-  json body;
-  std::string line() const {
-    std::string q;
-    for (const auto& [k, v] : query) q += (q.empty() ? "?" : "&") + k + "=" + v;
-    return method + " " + path + q;
-  }
-};
 
 json web_service() {
   return json::parse(R"({
@@ -104,8 +88,7 @@ json progress_task(int slot, const std::string& state, const std::string& err = 
 
 class FakeDaemon {
  public:
-  FakeDaemon()
-      : path_("/tmp/shoal-service-cli-test-" + std::to_string(::getpid()) + ".sock"), work_(io_.get_executor()) {
+  FakeDaemon() {
     services = json::array({web_service(), agent_service()});
     nodes = json::array();
     for (const auto& [id, host] : {std::pair{kNodeA, "alpha"}, std::pair{kNodeB, "beta"}}) {
@@ -116,41 +99,12 @@ class FakeDaemon {
                        {"Status", {{"State", "ready"}}}});
     }
     add_routes();
-    std::filesystem::remove(path_);
-    server_ = std::make_unique<api::HttpServer>(io_, [this](HttpRequest req, Responder respond) {
-      {
-        std::lock_guard lock(mu_);
-        sent_.push_back({req.method, req.path, req.query, json::parse(req.body.empty() ? "null" : req.body)});
-      }
-      router_.dispatch(std::move(req), std::move(respond));
-    });
-    EXPECT_TRUE(server_->listen_unix(path_).ok());
-    thread_ = std::thread([this] { io_.run(); });
+    server_.start();
   }
-  ~FakeDaemon() {
-    boost::asio::post(io_, [this] { server_->stop(); });
-    work_.reset();
-    io_.stop();
-    thread_.join();
-    server_.reset();
-    std::filesystem::remove(path_);
-  }
-
-  std::string host() const { return "unix://" + path_; }
-  std::vector<Sent> sent() {
-    std::lock_guard lock(mu_);
-    return sent_;
-  }
-  std::vector<std::string> lines() {
-    std::vector<std::string> out;
-    for (const auto& s : sent()) out.push_back(s.line());
-    return out;
-  }
-  size_t count(const std::string& method, const std::string& path) {
-    size_t n = 0;
-    for (const auto& s : sent()) n += s.method == method && s.path == path;
-    return n;
-  }
+  std::string host() const { return server_.host(); }
+  std::vector<Sent> sent() { return server_.sent(); }
+  std::vector<std::string> lines() { return server_.lines(); }
+  size_t count(const std::string& method, const std::string& path) { return server_.count(method, path); }
 
   // State the routes read and write; touch only while no command runs.
   json services;
@@ -168,7 +122,7 @@ class FakeDaemon {
   }
 
   void add_routes() {
-    router_.add("POST", "/services/create", [this](const HttpRequest& req, const PathParams&, Responder respond) {
+    server_.router().add("POST", "/services/create", [this](const HttpRequest& req, const PathParams&, Responder respond) {
       json spec = json::parse(req.body);
       if (spec.value("Name", "") == "taken") {
         return respond(api::error_response(409, "name conflicts with an existing object: service taken exists"));
@@ -180,14 +134,14 @@ class FakeDaemon {
       services.push_back({{"ID", kNewId}, {"Version", {{"Index", 30}}}, {"Spec", spec}});
       respond(api::json_response(201, {{"ID", kNewId}}));
     });
-    router_.add("GET", "/services", [this](const HttpRequest&, const PathParams&, Responder respond) {
+    server_.router().add("GET", "/services", [this](const HttpRequest&, const PathParams&, Responder respond) {
       respond(api::json_response(200, services));
     });
-    router_.add("GET", "/services/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
+    server_.router().add("GET", "/services/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
       if (json* s = find_service(p.at("id"))) return respond(api::json_response(200, *s));
       respond(api::error_response(404, "service " + p.at("id") + " not found"));
     });
-    router_.add("POST", "/services/{id}/update", [this](const HttpRequest& req, const PathParams& p, Responder respond) {
+    server_.router().add("POST", "/services/{id}/update", [this](const HttpRequest& req, const PathParams& p, Responder respond) {
       json* s = find_service(p.at("id"));
       if (!s) return respond(api::error_response(404, "service " + p.at("id") + " not found"));
       if (req.query.at("version") != std::to_string((*s)["Version"]["Index"].get<int>())) {
@@ -197,25 +151,25 @@ class FakeDaemon {
       (*s)["Version"]["Index"] = (*s)["Version"]["Index"].get<int>() + 1;
       respond(api::json_response(200, json::object()));
     });
-    router_.add("DELETE", "/services/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
+    server_.router().add("DELETE", "/services/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
       if (!find_service(p.at("id"))) return respond(api::error_response(404, "service " + p.at("id") + " not found"));
       respond(api::empty_response(200));
     });
-    router_.add("GET", "/tasks", [this](const HttpRequest&, const PathParams&, Responder respond) {
+    server_.router().add("GET", "/tasks", [this](const HttpRequest&, const PathParams&, Responder respond) {
       if (task_script.empty()) return respond(api::json_response(200, tasks));
       const size_t i = std::min(polls_++, task_script.size() - 1);
       respond(api::json_response(200, task_script[i]));
     });
-    router_.add("GET", "/nodes", [this](const HttpRequest&, const PathParams&, Responder respond) {
+    server_.router().add("GET", "/nodes", [this](const HttpRequest&, const PathParams&, Responder respond) {
       respond(api::json_response(200, nodes));
     });
-    router_.add("GET", "/nodes/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
+    server_.router().add("GET", "/nodes/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
       for (const auto& n : nodes) {
         if (n["ID"] == p.at("id")) return respond(api::json_response(200, n));
       }
       respond(api::error_response(404, "node " + p.at("id") + " not found"));
     });
-    router_.add("POST", "/nodes/{id}/update", [this](const HttpRequest& req, const PathParams& p, Responder respond) {
+    server_.router().add("POST", "/nodes/{id}/update", [this](const HttpRequest& req, const PathParams& p, Responder respond) {
       for (auto& n : nodes) {
         if (n["ID"] != p.at("id")) continue;
         if (req.query.at("version") != "12") return respond(api::error_response(409, "update out of sequence"));
@@ -226,15 +180,9 @@ class FakeDaemon {
     });
   }
 
-  std::string path_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  api::Router router_;
-  std::unique_ptr<api::HttpServer> server_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<Sent> sent_;
   size_t polls_ = 0;
+  // Last, so it stops (and no handler runs) before the state above is destroyed.
+  RecordingServer server_{"service-cli-test"};
 };
 
 struct CliRun {
