@@ -49,7 +49,36 @@ store::Store& seeded_store() {
   return *s;
 }
 
-void apply_and_check(const storepb::Transaction& tx);
+// Checks and applies tx to the seeded store; the store must stay consistent.
+void apply_and_check(const storepb::Transaction& tx) {
+  store::Store& st = seeded_store();
+  const Status verdict = st.check(tx);
+  raft::raftpb::Entry e;
+  e.set_index(st.last_index() + 1);
+  e.set_data(tx.SerializeAsString());
+  st.apply(e);
+  const Status applied = st.take_result(e.index());
+  SHOAL_CHECK(verdict.ok() == applied.ok(), "check and apply must agree");
+  store::Store copy;
+  copy.restore(st.snapshot());
+  SHOAL_CHECK(copy.nodes().size() == st.nodes().size() && copy.configs().size() == st.configs().size() &&
+                  copy.secrets().size() == st.secrets().size() && copy.last_index() == st.last_index() &&
+                  copy.services().size() == st.services().size() && copy.tasks().size() == st.tasks().size(),
+              "a store's snapshot must round-trip");
+  // The indexes by service and by node hold every task exactly where it is.
+  std::set<std::string> service_ids;
+  for (const auto& [id, t] : st.tasks()) {
+    service_ids.insert(t.service_id());
+    const auto of_service = st.tasks_of_service(t.service_id());
+    SHOAL_CHECK(std::count(of_service.begin(), of_service.end(), &t) == 1, "task missing from its service index");
+    if (t.node_id().empty()) continue;
+    const auto on_node = st.tasks_on_node(t.node_id());
+    SHOAL_CHECK(std::count(on_node.begin(), on_node.end(), &t) == 1, "task missing from its node index");
+  }
+  size_t indexed = 0;
+  for (const auto& id : service_ids) indexed += st.tasks_of_service(id).size();
+  SHOAL_CHECK(indexed == st.tasks().size(), "the service index holds tasks that are gone");
+}
 
 template <typename Msg>
 void parse_and_round_trip(const uint8_t* data, size_t size) {
@@ -120,40 +149,3 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   return 0;
 }
 
-namespace {
-
-void apply_and_check(const storepb::Transaction& tx) {
-  {
-    {
-      store::Store& st = seeded_store();
-      const Status verdict = st.check(tx);
-      raft::raftpb::Entry e;
-      e.set_index(st.last_index() + 1);
-      e.set_data(tx.SerializeAsString());
-      st.apply(e);
-      const Status applied = st.take_result(e.index());
-      SHOAL_CHECK(verdict.ok() == applied.ok(), "check and apply must agree");
-      store::Store copy;
-      copy.restore(st.snapshot());
-      SHOAL_CHECK(copy.nodes().size() == st.nodes().size() && copy.configs().size() == st.configs().size() &&
-                      copy.secrets().size() == st.secrets().size() && copy.last_index() == st.last_index() &&
-                      copy.services().size() == st.services().size() && copy.tasks().size() == st.tasks().size(),
-                  "a store's snapshot must round-trip");
-      // The indexes by service and by node hold every task exactly where it is.
-      std::set<std::string> service_ids;
-      for (const auto& [id, t] : st.tasks()) {
-        service_ids.insert(t.service_id());
-        const auto of_service = st.tasks_of_service(t.service_id());
-        SHOAL_CHECK(std::count(of_service.begin(), of_service.end(), &t) == 1, "task missing from its service index");
-        if (t.node_id().empty()) continue;
-        const auto on_node = st.tasks_on_node(t.node_id());
-        SHOAL_CHECK(std::count(on_node.begin(), on_node.end(), &t) == 1, "task missing from its node index");
-      }
-      size_t indexed = 0;
-      for (const auto& id : service_ids) indexed += st.tasks_of_service(id).size();
-      SHOAL_CHECK(indexed == st.tasks().size(), "the service index holds tasks that are gone");
-    }
-  }
-}
-
-}  // namespace
