@@ -140,6 +140,7 @@ int run_cli(int argc, const char* const* argv, const CliIo& io, std::optional<st
   add_config_commands(app, ctx);
   add_secret_commands(app, ctx);
   add_service_commands(app, ctx);
+  add_stack_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

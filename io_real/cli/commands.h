@@ -57,12 +57,22 @@ nlohmann::json labels_json(const std::vector<std::string>& labels);
 // Reads a key from stdin: prompted without echo on a terminal, else the first line, trimmed.
 std::string read_key(const Context& ctx, std::string_view prompt);
 
+// Waits until every task of the service that should run is running, printing docker's progress
+// lines unless `quiet` (the wait of `service create`, `service scale` and `stack deploy`; see
+// service.cc). deadline_exceeded after `timeout`.
+struct WaitOptions {
+  bool quiet = false;
+  Duration timeout = std::chrono::seconds(60);
+};
+Status wait_converged(Context& ctx, const ApiClient& client, const std::string& service_id, const WaitOptions& opts);
+
 void add_system_commands(CLI::App& app, Context& ctx);
 void add_node_commands(CLI::App& app, Context& ctx);
 void add_swarm_commands(CLI::App& app, Context& ctx);
 void add_config_commands(CLI::App& app, Context& ctx);
 void add_secret_commands(CLI::App& app, Context& ctx);
 void add_service_commands(CLI::App& app, Context& ctx);
+void add_stack_commands(CLI::App& app, Context& ctx);
 
 // Configs and secrets share their commands; secrets never show data.
 struct StoredObjectKind {

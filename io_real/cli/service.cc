@@ -78,12 +78,9 @@ Result<json> filters_json(const std::vector<std::string>& filters) {
   return out;
 }
 
-// ---- waiting for a service to converge ----
+}  // namespace
 
-struct WaitOptions {
-  bool quiet = false;
-  Duration timeout = std::chrono::seconds(60);
-};
+// ---- waiting for a service to converge (declared in commands.h: stack deploy waits too) ----
 
 Status wait_converged(Context& ctx, const ApiClient& client, const std::string& service_id, const WaitOptions& opts) {
   auto svc = client.get(service_path(service_id), NotFound{"service", service_id});
@@ -162,6 +159,8 @@ Status wait_converged(Context& ctx, const ApiClient& client, const std::string& 
                                    " tasks running); it keeps converging in the background: see `shoal service ps " +
                                    name + "`");
 }
+
+namespace {
 
 Result<WaitOptions> wait_options(bool quiet, const std::string& timeout) {
   auto t = parse_go_duration(timeout);
