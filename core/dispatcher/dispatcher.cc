@@ -29,7 +29,7 @@ Dispatcher::Dispatcher(Env& env, Rpc& rpc, store::Store& store, IsLeader is_lead
       leader_(std::move(leader)),
       propose_(std::move(propose)),
       opts_(options),
-      ids_(env.rng.derive("dispatcher-sessions")) {
+      ids_(env.rng.next_u64()) {  // drawn, not derived: a new life, new session ids
   std::weak_ptr<bool> alive = alive_;
   auto guard = [this, alive](auto fn) {
     return [this, alive, fn](const PeerIdentity* from, std::string body, Rpc::Reply reply) {
@@ -93,6 +93,7 @@ void Dispatcher::heartbeat(NodeId node, const dispatcherpb::HeartbeatRequest& re
   dispatcherpb::HeartbeatResponse resp;
   resp.set_session_id(s.id);
   resp.set_period_ms(std::chrono::duration_cast<std::chrono::milliseconds>(opts_.heartbeat_period).count());
+  resp.set_poll_waiting(!s.polls.empty());
   reply({}, resp.SerializeAsString());
 }
 

@@ -16,7 +16,9 @@ Orchestrator::Orchestrator(Env& env, store::Store& store, IsLeader is_leader, Pr
       is_leader_(std::move(is_leader)),
       propose_(std::move(propose)),
       opts_(options),
-      ids_(env.rng.derive("task-ids")) {
+      // Drawn from the node's stream, not derived from its seed: a restarted manager must not
+      // make the ids of its previous life again.
+      ids_(env.rng.next_u64()) {
   std::weak_ptr<bool> alive = alive_;
   // Configs, secrets and the cluster object do not move tasks; and only the leader acts (the
   // slow tick catches leadership gained).
@@ -81,7 +83,8 @@ void Orchestrator::pass() {
 }
 
 int64_t Orchestrator::reconcile_all(storepb::Transaction& tx) {
-  const ReconcileContext ctx{store_.nodes(), tx.now_ns(), opts_.task_history_limit, [this] { return store::object_id(ids_); }};
+  const ReconcileContext ctx{store_.nodes(), tx.now_ns(), opts_.task_history_limit, [this] { return store::object_id(ids_); },
+                               opts_.bugs};
   int64_t wake = 0;
   auto take = [&](Reconciliation r) {
     for (auto& a : r.actions) *tx.add_actions() = std::move(a);

@@ -20,6 +20,7 @@
 #include "core/api/store.pb.h"
 #include "core/env/env.h"
 #include "core/env/status.h"
+#include "core/orchestrator/reconciler.h"
 #include "core/store/store.h"
 
 namespace shoal::orchestrator {
@@ -28,6 +29,7 @@ struct OrchestratorOptions {
   uint64_t task_history_limit = 5;            // Docker's default (`--task-history-limit`)
   Duration tick = std::chrono::seconds(1);    // catches leadership gained and clocks moved
   Duration retry_after_failure = std::chrono::milliseconds(100);
+  PlantedBugs bugs;  // test-only (reconciler.h)
 };
 
 class Orchestrator {

@@ -71,8 +71,10 @@ class Pass {
   bool drive_live_task(const storepb::TaskObject& t, uint64_t slot, const std::string& node_id,
                        const Tasks& history) {
     const bool global = !node_id.empty();
-    if (node_lost(t)) {
-      shut_down(t, storepb::SHUTDOWN, global ? "node no longer eligible" : "node unavailable; task rescheduled");
+    if (node_lost(t) && !ctx_.bugs.keep_tasks_on_lost_nodes) {
+      if (!ctx_.bugs.replace_without_shutdown || global) {
+        shut_down(t, storepb::SHUTDOWN, global ? "node no longer eligible" : "node unavailable; task rescheduled");
+      }
       if (global) return false;
       create(slot, node_id, t.attempt());
       return true;
@@ -88,7 +90,7 @@ class Pass {
           if (out_.wake_at_ns == 0 || d.at_ns < out_.wake_at_ns) out_.wake_at_ns = d.at_ns;
           return false;
         case RestartDecision::kNever:
-          shut_down(t, storepb::SHUTDOWN, "not restarted (restart policy)");
+          shut_down(t, storepb::SHUTDOWN, "not restarted (restart policy)", /*not_restarted=*/true);
           return false;
       }
     }
@@ -112,12 +114,13 @@ class Pass {
     return !meets_constraints(svc_.spec().task(), n);
   }
 
-  // The slot's last task ended and its restart policy said never, under the current spec.
+  // The slot's last task ended and its restart policy said never, under the current spec. A
+  // task stopped for another reason (its node was drained, say) gave nothing up, even if it
+  // failed on its way out: its slot gets a new task once it can.
   bool gave_up(const Tasks& history) const {
     if (history.empty()) return false;
     const auto* last = history.back();
-    return last->desired_state() == storepb::SHUTDOWN && is_terminal(last->status().state()) &&
-           last->spec_version() == svc_.spec_version();
+    return last->not_restarted() && last->spec_version() == svc_.spec_version();
   }
 
   void trim_history(const Tasks& history, bool created) {
@@ -131,13 +134,15 @@ class Pass {
     }
   }
 
-  void shut_down(const storepb::TaskObject& t, storepb::TaskState desired, const std::string& why) {
+  void shut_down(const storepb::TaskObject& t, storepb::TaskState desired, const std::string& why,
+                 bool not_restarted = false) {
     if (!touched_.insert(t.id()).second) return;
     storepb::StoreAction a;
     a.set_kind(storepb::StoreAction::UPDATE);
     storepb::TaskObject* copy = a.mutable_task();
     *copy = t;
     copy->set_desired_state(std::max(t.desired_state(), desired));
+    if (not_restarted) copy->set_not_restarted(true);
     if (t.node_id().empty() && !is_terminal(t.status().state())) {
       // Never reached a node, so no agent will report its end: finish it here.
       if (desired == storepb::REMOVE) {

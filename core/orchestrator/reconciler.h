@@ -32,11 +32,19 @@
 
 namespace shoal::orchestrator {
 
+// Test-only switches that break the reconciler on purpose, to prove the simulator's checkers
+// catch what they claim to (shoalsim --plant-bug). Never set outside tests.
+struct PlantedBugs {
+  bool keep_tasks_on_lost_nodes = false;  // a task whose node is down or drained stays put
+  bool replace_without_shutdown = false;  // a lost task's successor is made, the task left live
+};
+
 struct ReconcileContext {
   const std::map<std::string, storepb::NodeObject>& nodes;
   int64_t now_ns = 0;
   uint64_t task_history_limit = 5;
   std::function<std::string()> new_task_id;
+  PlantedBugs bugs = {};
 };
 
 struct Reconciliation {

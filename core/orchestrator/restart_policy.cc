@@ -2,6 +2,17 @@
 
 namespace shoal::orchestrator {
 
+namespace {
+
+// When the managers learned that a task ended: the store's own stamp (the leader's clock when
+// the report was committed), not the time in the report, which is the worker's clock and may be
+// off by any amount. A task never stored (unit tests) has only the report's.
+int64_t ended_at_ns(const storepb::TaskObject& t) {
+  return t.updated_at_ns() != 0 ? t.updated_at_ns() : t.status().timestamp_ns();
+}
+
+}  // namespace
+
 RestartDecision decide_restart(const storepb::RestartPolicy& policy, const storepb::TaskObject& ended,
                                const std::vector<const storepb::TaskObject*>& slot_history, int64_t now_ns) {
   const storepb::TaskState state = ended.status().state();
@@ -19,7 +30,7 @@ RestartDecision decide_restart(const storepb::RestartPolicy& policy, const store
       // within it, less the first failure, which was not a restart.
       uint64_t ended_in_window = 0;
       for (const auto* t : slot_history) {
-        if (is_terminal(t->status().state()) && t->status().timestamp_ns() >= now_ns - policy.window_ns()) {
+        if (is_terminal(t->status().state()) && ended_at_ns(*t) >= now_ns - policy.window_ns()) {
           ++ended_in_window;
         }
       }
@@ -27,7 +38,7 @@ RestartDecision decide_restart(const storepb::RestartPolicy& policy, const store
     }
     if (restarts >= policy.max_attempts()) return {};
   }
-  const int64_t at = ended.status().timestamp_ns() + policy.delay_ns();
+  const int64_t at = ended_at_ns(ended) + policy.delay_ns();
   if (at <= now_ns) return {RestartDecision::kNow, now_ns};
   return {RestartDecision::kLater, at};
 }

@@ -29,17 +29,18 @@ RaftCluster::RaftCluster(ClusterOptions options)
     if (id <= options_.voters) {
       for (NodeId v = 1; v <= options_.voters; ++v) o.bootstrap_voters.push_back(v);
     }
+    if (options_.make_host) return options_.make_host(id, env, o, events_for(id));
     return std::make_unique<RaftHost>(id, env, o, events_for(id));
   });
   world_->after(std::chrono::seconds(1), [this] { commit_progress_tick(); });
 }
 
-RaftHost* RaftCluster::host(NodeId id) { return static_cast<RaftHost*>(world_->app(id)); }
+RaftMember* RaftCluster::host(NodeId id) { return dynamic_cast<RaftMember*>(world_->app(id)); }
 
 raft::RaftNodeEvents RaftCluster::events_for(NodeId id) {
   raft::RaftNodeEvents ev;
   ev.on_soft_state = [this, id](uint64_t term, raft::Role role, NodeId leader) {
-    RaftHost* h = host(id);
+    RaftMember* h = host(id);
     if (h) checker_.on_soft_state(id, term, role, h->node().raft());
     world_->trace().record(id, "role", std::string(raft::to_string(role)) + " term=" +
                                            std::to_string(term) + " leader=" + std::to_string(leader));
@@ -77,7 +78,7 @@ NodeId RaftCluster::leader() {
   NodeId best = 0;
   uint64_t best_term = 0;
   for (NodeId id = 1; id <= world_->size(); ++id) {
-    RaftHost* h = host(id);
+    RaftMember* h = host(id);
     if (!h) continue;
     const auto& r = h->node().raft();
     if (r.role() == raft::Role::kLeader && r.term() >= best_term) {
@@ -108,7 +109,7 @@ void RaftCluster::note(NodeId node, const std::string& kind, const std::string& 
 void RaftCluster::check_now() {
   std::map<NodeId, const raft::Raft*> peers;
   for (NodeId id = 1; id <= world_->size(); ++id) {
-    if (RaftHost* h = host(id)) {
+    if (RaftMember* h = host(id)) {
       h->node().raft().check_invariants();
       peers[id] = &h->node().raft();
     }
@@ -185,7 +186,7 @@ void RaftCluster::submit(NodeId target, std::string data, int attempts, SimTime 
       if (!w->finished && w->current == my && self) (*self)(0, left - 1);
     });
     world_->after_on(to, Duration{0}, [this, w, self, to, left, my] {
-      RaftHost* h = host(to);
+      RaftMember* h = host(to);
       if (!h) return;
       h->node().propose(w->data, [this, w, self, to, left, my](Status s, uint64_t index) {
         if (s.ok()) {
@@ -200,7 +201,7 @@ void RaftCluster::submit(NodeId target, std::string data, int attempts, SimTime 
           return w->done(true);
         }
         if (w->finished || w->current != my) return;
-        RaftHost* again = host(to);
+        RaftMember* again = host(to);
         const NodeId hint = again ? again->node().raft().leader() : 0;
         if (hint != 0) believed_leader_ = hint;
         world_->after(std::chrono::milliseconds(20), [w, self, hint, left, my] {
@@ -217,7 +218,7 @@ void RaftCluster::issue_read() {
   NodeId target = believed_leader_;
   if (!host(target)) target = static_cast<NodeId>(workload_rng_.uniform(1, world_->size()));
   world_->after_on(target, Duration{0}, [this, target] {
-    RaftHost* h = host(target);
+    RaftMember* h = host(target);
     if (!h) return;
     const uint64_t must_see = checker_.on_read_start();
     h->node().read([this, target, must_see](Status s, uint64_t read_index) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,17 @@
 
 namespace shoal::sim {
 
+// A node that runs a RaftNode: what the cluster, its checker and the fault driver need of it.
+class RaftMember : public NodeApp {
+ public:
+  virtual raft::RaftNode& node() = 0;
+};
+
+// Builds a node's program. The default (no factory) builds a RaftHost for every node; a factory
+// may build other NodeApps for some nodes (workers), which the cluster then leaves alone.
+using HostFactory = std::function<std::unique_ptr<NodeApp>(NodeId, Env&, const raft::RaftNodeOptions&,
+                                                            raft::RaftNodeEvents)>;
+
 struct ClusterOptions {
   size_t nodes = 5;
   size_t voters = 0;  // 0: every node is an initial voter
@@ -33,13 +45,14 @@ struct ClusterOptions {
   LinkOptions link;
   DiskOptions disk;
   bool keep_trace = false;
+  HostFactory make_host;
 };
 
 // One manager: its state machine and Raft host.
-class RaftHost final : public NodeApp {
+class RaftHost final : public RaftMember {
  public:
   RaftHost(NodeId id, Env& env, const raft::RaftNodeOptions& options, raft::RaftNodeEvents events);
-  raft::RaftNode& node() { return node_; }
+  raft::RaftNode& node() override { return node_; }
   const KvStateMachine& state() const { return sm_; }
 
  private:
@@ -56,8 +69,8 @@ class RaftCluster {
   RaftChecker& checker() { return checker_; }
   const ClusterOptions& options() const { return options_; }
 
-  // The host on a node, nullptr while it is down.
-  RaftHost* host(NodeId id);
+  // The Raft member on a node, nullptr while it is down (or if it runs no Raft).
+  RaftMember* host(NodeId id);
   // The leader with the highest term among live nodes, 0 if none.
   NodeId leader();
   // Live nodes that are members (voters or learners) in the leader's (or any) configuration.

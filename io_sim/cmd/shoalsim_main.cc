@@ -38,7 +38,7 @@ std::string replay_command(const std::string& path, uint64_t seed, bool swarm,
 
 int run_command(const std::string& path, uint64_t seed, bool swarm, bool timeline,
                 const std::string& trace_out, bool check_determinism,
-                const std::vector<std::string>& bugs, const raft::PlantedBugs& planted) {
+                const std::vector<std::string>& bugs, const PlantedBugSet& planted) {
   auto sc = load_scenario(path);
   if (!sc.ok()) {
     std::cerr << "shoalsim: " << sc.status().message() << "\n";
@@ -91,7 +91,7 @@ int run_command(const std::string& path, uint64_t seed, bool swarm, bool timelin
 }
 
 int sweep_command(const std::vector<std::string>& paths, uint64_t seeds, uint64_t from, bool swarm,
-                  const std::vector<std::string>& bugs, const raft::PlantedBugs& planted,
+                  const std::vector<std::string>& bugs, const PlantedBugSet& planted,
                   bool stop_on_failure) {
   std::vector<Scenario> scenarios;
   for (const auto& p : paths) {
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   CLI::App app{"shoalsim: Shoal's protocol core in a deterministic simulator"};
   app.require_subcommand(1);
   std::vector<std::string> bugs;
-  raft::PlantedBugs planted;
+  PlantedBugSet planted;
   auto check_bugs = [&]() -> bool {
     for (const auto& b : bugs) {
       if (!plant_bug(b, planted)) {

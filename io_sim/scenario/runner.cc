@@ -21,8 +21,8 @@ std::string list(const std::vector<NodeId>& ids) {
 // Plays timeline steps and random faults against one cluster.
 class FaultDriver {
  public:
-  FaultDriver(RaftCluster& c, uint64_t seed)
-      : c_(c), w_(c.world()), rng_(Rng(seed).derive("timeline")), faults_rng_(Rng(seed).derive("faults")) {}
+  FaultDriver(RaftCluster& c, ServicesCluster* services, uint64_t seed)
+      : c_(c), w_(c.world()), services_(services), rng_(Rng(seed).derive("timeline")), faults_rng_(Rng(seed).derive("faults")) {}
 
   // Resolves a target to node ids (possibly none, e.g. no leader right now).
   std::vector<NodeId> resolve(const Target& t) {
@@ -105,6 +105,10 @@ class FaultDriver {
       w_.partition(groups);
       return c_.note(0, "fault", "partition " + shape);
     }
+    if (a == "scale") {
+      c_.note(0, "services", "scale " + s.service + " to " + std::to_string(s.replicas));
+      return services_->scale(s.service, s.replicas);
+    }
     if (nodes.empty()) return c_.note(0, "fault", "skipped (no such node now): " + s.line);
     const NodeId n = nodes.front();
     const std::string ns = "n" + std::to_string(n);
@@ -147,6 +151,9 @@ class FaultDriver {
                         : a == "add_voter"   ? raft::raftpb::CONF_ADD_NODE
                                              : raft::raftpb::CONF_REMOVE_NODE;
       change_membership(type, n, a, w_.now() + seconds(10));
+    } else if (a == "drain" || a == "activate") {
+      c_.note(n, "services", ns + " availability " + (a == "drain" ? "drain" : "active"));
+      services_->set_availability(n, a == "drain" ? "drain" : "active");
     } else if (a == "transfer_leader") {
       const NodeId l = c_.leader();
       if (l && c_.host(l)) {
@@ -282,6 +289,7 @@ class FaultDriver {
  private:
   RaftCluster& c_;
   World& w_;
+  ServicesCluster* services_;  // null in Raft-only scenarios
   Rng rng_;
   Rng faults_rng_;
 };
@@ -297,16 +305,20 @@ struct CoreCheckFailure {
 const std::vector<std::string>& planted_bug_names() {
   static const std::vector<std::string> names = {
       "vote_twice_in_term", "ack_before_sync", "commit_old_term_by_counting",
-      "read_index_before_own_term_commit", "self_ack_before_persist"};
+      "read_index_before_own_term_commit", "self_ack_before_persist",
+      "keep_tasks_on_lost_nodes", "replace_without_shutdown"};
   return names;
 }
 
-bool plant_bug(const std::string& name, raft::PlantedBugs& b) {
+bool plant_bug(const std::string& name, PlantedBugSet& bugs) {
+  raft::PlantedBugs& b = bugs.raft;
   if (name == "vote_twice_in_term") b.vote_twice_in_term = true;
   else if (name == "ack_before_sync") b.ack_before_sync = true;
   else if (name == "commit_old_term_by_counting") b.commit_old_term_by_counting = true;
   else if (name == "read_index_before_own_term_commit") b.read_index_before_own_term_commit = true;
   else if (name == "self_ack_before_persist") b.self_ack_before_persist = true;
+  else if (name == "keep_tasks_on_lost_nodes") bugs.orchestrator.keep_tasks_on_lost_nodes = true;
+  else if (name == "replace_without_shutdown") bugs.orchestrator.replace_without_shutdown = true;
   else return false;
   return true;
 }
@@ -354,16 +366,33 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
   co.node.raft.check_quorum = sc.check_quorum;
   co.node.raft.max_msg_bytes = sc.max_msg_bytes;
   co.node.raft.max_inflight = sc.max_inflight;
-  co.node.raft.bugs = opt.bugs;
+  co.node.raft.bugs = opt.bugs.raft;
+  if (sc.has_services()) {
+    result.services = std::make_unique<ServicesCluster>(
+        ServicesOptions{.managers = sc.managers, .services = sc.services, .tasks = sc.tasks, .bugs = opt.bugs.orchestrator});
+    co.make_host = result.services->host_factory();
+  }
   result.cluster = std::make_unique<RaftCluster>(co);
   RaftCluster& c = *result.cluster;
   World& w = c.world();
-  FaultDriver faults(c, opt.seed);
+  ServicesCluster* services = result.services.get();
+  if (services) services->attach(c);
+  FaultDriver faults(c, services, opt.seed);
 
   try {
-    c.note(0, "start", sc.name + ": " + std::to_string(sc.nodes) + " managers, seed " + std::to_string(opt.seed));
-    c.start();
-    c.start_workload(sc.writes_per_s, sc.reads_per_s);
+    if (services) {
+      c.note(0, "start", sc.name + ": " + std::to_string(sc.managers) + " managers, " +
+                             std::to_string(sc.nodes - sc.managers) + " workers, seed " + std::to_string(opt.seed));
+      std::vector<NodeId> managers;
+      for (NodeId id = 1; id <= sc.managers; ++id) managers.push_back(id);
+      w.set_after_event([services, managers] { services->checker().check(managers); });
+      c.start();
+      services->found();
+    } else {
+      c.note(0, "start", sc.name + ": " + std::to_string(sc.nodes) + " managers, seed " + std::to_string(opt.seed));
+      c.start();
+      c.start_workload(sc.writes_per_s, sc.reads_per_s);
+    }
 
     for (const Step& s : sc.timeline) {
       w.at(s.at, [&faults, &s] { faults.apply(s); });
@@ -397,19 +426,37 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
       }
     }
 
-    // Liveness phase: heal everything; a write must commit within the bound, then all converge.
+    // Liveness phase: heal everything; a write must commit (services: every service must
+    // converge) within the bound, then all converge.
     faults.heal_everything();
     const SimTime live_start = w.now();
-    bool probe_acked = false;
-    c.write_until_acked(live_start + sc.liveness_bound, [&](bool acked) {
-      probe_acked = acked;
-      if (acked) result.liveness_recovery_s = to_seconds(w.now() - live_start);
-    });
-    w.run_until(live_start + sc.liveness_bound);
-    if (!probe_acked) {
-      c.checker().add("liveness", std::string("no write committed within ") +
-                                      format_sim_time(sc.liveness_bound) + " after every fault healed" +
-                                      (c.leader() ? "" : " (no leader)"));
+    if (services) {
+      services->stop_task_faults();
+      std::string reason = "not checked yet";
+      while (w.now() < live_start + sc.liveness_bound) {
+        w.run_for(milliseconds(100));
+        reason = services->unconverged();
+        if (reason.empty()) break;
+      }
+      if (reason.empty()) {
+        result.liveness_recovery_s = to_seconds(w.now() - live_start);
+        c.note(0, "services", "every service converged");
+      } else {
+        c.checker().add("convergence", "services did not converge within " + format_sim_time(sc.liveness_bound) +
+                                           " after every fault healed: " + reason);
+      }
+    } else {
+      bool probe_acked = false;
+      c.write_until_acked(live_start + sc.liveness_bound, [&](bool acked) {
+        probe_acked = acked;
+        if (acked) result.liveness_recovery_s = to_seconds(w.now() - live_start);
+      });
+      w.run_until(live_start + sc.liveness_bound);
+      if (!probe_acked) {
+        c.checker().add("liveness", std::string("no write committed within ") +
+                                        format_sim_time(sc.liveness_bound) + " after every fault healed" +
+                                        (c.leader() ? "" : " (no leader)"));
+      }
     }
     c.stop_workload();
     w.run_for(seconds(3));  // let followers catch up
@@ -437,6 +484,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
     c.checker().add("core-invariant", f.what);
   }
   set_check_failure_handler(nullptr);
+  w.set_after_event(nullptr);
   result.first_leader_s = c.first_leader_time().count() < 0 ? -1 : to_seconds(c.first_leader_time());
   result.violations = c.checker().violations();
   result.trace_hash = w.trace().hash();

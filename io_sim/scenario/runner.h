@@ -12,19 +12,27 @@
 #include <string>
 #include <vector>
 
+#include "core/orchestrator/reconciler.h"
 #include "core/raft/config.h"
 #include "io_sim/checkers/raft_checker.h"
 #include "io_sim/cluster/raft_cluster.h"
+#include "io_sim/cluster/services_cluster.h"
 #include "io_sim/scenario/scenario.h"
 
 namespace shoal::sim {
+
+// Test-only switches that break the protocol on purpose (raft/config.h, orchestrator/reconciler.h).
+struct PlantedBugSet {
+  raft::PlantedBugs raft;
+  orchestrator::PlantedBugs orchestrator;
+};
 
 struct RunOptions {
   uint64_t seed = 1;
   // Swarm testing: this seed also draws its own random fault probabilities.
   bool swarm = false;
   bool keep_trace = false;
-  raft::PlantedBugs bugs;
+  PlantedBugSet bugs;
 };
 
 struct RunResult {
@@ -38,6 +46,8 @@ struct RunResult {
   double liveness_recovery_s = -1;      // from liveness start to the first write acknowledged
   std::map<std::string, uint64_t> probes;
   RandomFaults faults;                  // the random faults in force
+  // Services scenarios: the services half (declared first: it outlives the cluster's hosts).
+  std::unique_ptr<ServicesCluster> services;
   std::unique_ptr<RaftCluster> cluster; // the finished cluster (its trace, timeline, stats)
 };
 
@@ -47,7 +57,7 @@ RandomFaults draw_swarm_faults(uint64_t seed, const RandomFaults& base);
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
 
 // Names a planted bug ("vote_twice_in_term", ...) by setting its switch; false if unknown.
-bool plant_bug(const std::string& name, raft::PlantedBugs& bugs);
+bool plant_bug(const std::string& name, PlantedBugSet& bugs);
 const std::vector<std::string>& planted_bug_names();
 
 }  // namespace shoal::sim

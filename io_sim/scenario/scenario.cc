@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace shoal::sim {
 
@@ -72,7 +73,7 @@ Step step_of(const YAML::Node& n, size_t i) {
   static const std::set<std::string> kActions = {
       "partition", "isolate", "block", "unblock", "heal", "crash", "restart", "pause",
       "disk_loss", "clock_jump", "clock_drift", "link", "flap", "add_learner", "add_voter",
-      "remove_node", "transfer_leader"};
+      "remove_node", "transfer_leader", "scale", "drain", "activate"};
   for (const auto& kv : n) {
     const auto key = kv.first.as<std::string>();
     if (key == "at") continue;
@@ -127,12 +128,66 @@ Step step_of(const YAML::Node& n, size_t i) {
       s.amount = duration_of(v["down"], f + ".down");
       s.amount2 = duration_of(v["up"], f + ".up");
       s.times = static_cast<int>(number_of(v["times"], f + ".times", 1, 1000));
+    } else if (key == "scale") {
+      if (!v.IsMap() || !v["service"] || !v["replicas"]) throw Bad{f + ": expected {service: NAME, replicas: N}"};
+      check_keys(v, {"service", "replicas"}, f);
+      s.service = v["service"].as<std::string>();
+      s.replicas = static_cast<uint64_t>(number_of(v["replicas"], f + ".replicas", 0, 10000));
     } else {
-      s.node = target_of(v, f);  // isolate, crash, restart, disk_loss, membership, transfer
+      s.node = target_of(v, f);  // isolate, crash, restart, disk_loss, membership, transfer, drain, activate
     }
   }
   if (s.action.empty()) throw Bad{where + ": no action"};
   return s;
+}
+
+std::pair<Duration, Duration> range_of(const YAML::Node& n, const std::string& field) {
+  if (!n.IsSequence() || n.size() != 2) throw Bad{field + ": expected [min, max], e.g. [50ms, 500ms]"};
+  const Duration lo = duration_of(n[0], field + "[0]");
+  const Duration hi = duration_of(n[1], field + "[1]");
+  if (lo.count() < 0 || hi < lo) throw Bad{field + ": need 0 <= min <= max"};
+  return {lo, hi};
+}
+
+SimService service_of(const YAML::Node& n, size_t i) {
+  const std::string where = "services[" + std::to_string(i) + "]";
+  if (!n.IsMap() || !n["name"]) throw Bad{where + ": expected a map with at least a name"};
+  check_keys(n, {"name", "replicas", "mode", "constraints", "spread", "max_per_node", "restart_delay"}, where);
+  SimService s;
+  s.name = n["name"].as<std::string>();
+  if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+    throw Bad{where + ".name: '" + s.name + "' must be lower-case letters, digits and '-'"};
+  }
+  if (n["mode"]) {
+    const std::string mode = n["mode"].as<std::string>();
+    if (mode != "replicated" && mode != "global") throw Bad{where + ".mode: '" + mode + "' is neither replicated nor global"};
+    s.global = mode == "global";
+  }
+  if (n["replicas"]) {
+    if (s.global) throw Bad{where + ".replicas: a global service has no replica count"};
+    s.replicas = static_cast<uint64_t>(number_of(n["replicas"], where + ".replicas", 0, 10000));
+  }
+  if (const auto c = n["constraints"]) {
+    if (!c.IsSequence()) throw Bad{where + ".constraints: expected a list like [node.role==worker]"};
+    for (const auto& e : c) s.constraints.push_back(e.as<std::string>());
+  }
+  if (n["spread"]) s.spread = n["spread"].as<std::string>();
+  if (n["max_per_node"]) s.max_per_node = static_cast<uint64_t>(number_of(n["max_per_node"], where + ".max_per_node", 0, 10000));
+  if (n["restart_delay"]) s.restart_delay = duration_of(n["restart_delay"], where + ".restart_delay");
+  return s;
+}
+
+TaskFaults task_faults_of(const YAML::Node& n) {
+  if (!n.IsMap()) throw Bad{"tasks: expected a map"};
+  check_keys(n, {"start", "fail_start", "crash", "crash_after", "hang", "stop"}, "tasks");
+  TaskFaults t;
+  if (n["start"]) std::tie(t.start_min, t.start_max) = range_of(n["start"], "tasks.start");
+  if (n["crash_after"]) std::tie(t.crash_min, t.crash_max) = range_of(n["crash_after"], "tasks.crash_after");
+  if (n["stop"]) std::tie(t.stop_min, t.stop_max) = range_of(n["stop"], "tasks.stop");
+  if (n["fail_start"]) t.fail_start = number_of(n["fail_start"], "tasks.fail_start", 0, 1);
+  if (n["crash"]) t.crash = number_of(n["crash"], "tasks.crash", 0, 1);
+  if (n["hang"]) t.hang = number_of(n["hang"], "tasks.hang", 0, 1);
+  return t;
 }
 
 }  // namespace
@@ -165,17 +220,19 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
     if (!root.IsMap()) throw Bad{"expected a map at the top"};
     check_keys(root, {"name", "description", "cluster", "workload", "safety_phase",
                       "liveness_bound", "max_commit_gap", "max_commit_gap_after", "timeline",
-                      "random_faults"},
+                      "random_faults", "services", "tasks"},
                "top level");
     sc.name = root["name"] ? root["name"].as<std::string>() : name;
     if (root["description"]) sc.description = root["description"].as<std::string>();
     if (const auto c = root["cluster"]) {
-      check_keys(c, {"nodes", "voters", "tick", "election_tick", "heartbeat_tick",
+      check_keys(c, {"nodes", "voters", "managers", "tick", "election_tick", "heartbeat_tick",
                      "snapshot_every", "pre_vote", "check_quorum", "disk_sync", "max_msg_bytes", "max_inflight"},
                  "cluster");
       if (c["nodes"]) sc.nodes = static_cast<size_t>(number_of(c["nodes"], "cluster.nodes", 1, 64));
       if (c["voters"]) sc.voters = static_cast<size_t>(number_of(c["voters"], "cluster.voters", 1, 64));
       if (sc.voters > sc.nodes) throw Bad{"cluster.voters: more voters than nodes"};
+      if (c["managers"]) sc.managers = static_cast<size_t>(number_of(c["managers"], "cluster.managers", 1, 64));
+      if (sc.managers > sc.nodes) throw Bad{"cluster.managers: more managers than nodes"};
       if (c["tick"]) sc.tick_ms = static_cast<int>(duration_of(c["tick"], "cluster.tick").count() / 1000000);
       if (sc.tick_ms <= 0) throw Bad{"cluster.tick: must be at least 1ms"};
       if (c["election_tick"]) sc.election_tick = static_cast<int>(number_of(c["election_tick"], "cluster.election_tick", 2, 1000));
@@ -226,7 +283,33 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
       if (f["disk_torn"]) rf.disk_torn = number_of(f["disk_torn"], "random_faults.disk_torn", 0, 1);
       if (rf.every.count() <= 0) throw Bad{"random_faults.every: must be positive"};
     }
+    if (const auto sv = root["services"]) {
+      if (!sv.IsSequence() || sv.size() == 0) throw Bad{"services: expected a list of services"};
+      std::set<std::string> names;
+      for (size_t i = 0; i < sv.size(); ++i) {
+        sc.services.push_back(service_of(sv[i], i));
+        if (!names.insert(sc.services.back().name).second) {
+          throw Bad{"services: two services named '" + sc.services.back().name + "'"};
+        }
+      }
+      if (sc.managers == 0) throw Bad{"cluster.managers: a services scenario says how many of its nodes are managers"};
+      if (sc.voters != 0 && sc.voters != sc.managers) throw Bad{"cluster.voters: in a services scenario the managers are the voters"};
+      sc.voters = sc.managers;
+    } else if (sc.managers != 0) {
+      throw Bad{"cluster.managers: only a services scenario (with services:) has workers"};
+    }
+    if (const auto t = root["tasks"]) {
+      if (!sc.has_services()) throw Bad{"tasks: only a services scenario (with services:) runs tasks"};
+      sc.tasks = task_faults_of(t);
+    }
     for (const auto& s : sc.timeline) {
+      const bool services_step = s.action == "scale" || s.action == "drain" || s.action == "activate";
+      if (services_step && !sc.has_services()) throw Bad{"timeline: '" + s.action + "' needs a services scenario"};
+      if (s.action == "scale") {
+        bool known = false;
+        for (const auto& svc : sc.services) known = known || (svc.name == s.service && !svc.global);
+        if (!known) throw Bad{"timeline: scale: no replicated service named '" + s.service + "'"};
+      }
       for (const Target* t : {&s.node, &s.to}) {
         if (t->kind == Target::Kind::kNode && t->node > sc.nodes) {
           throw Bad{"timeline: node " + std::to_string(t->node) + " does not exist (cluster has " +

@@ -11,6 +11,7 @@
 
 #include "core/env/status.h"
 #include "core/env/time.h"
+#include "io_sim/world/sim_runtime.h"
 
 namespace shoal::sim {
 
@@ -20,9 +21,20 @@ struct Target {
   uint64_t node = 0;
 };
 
+// A service as a services scenario declares it.
+struct SimService {
+  std::string name;
+  uint64_t replicas = 1;
+  bool global = false;
+  std::vector<std::string> constraints;
+  std::string spread;  // "node.labels.zone"; every node has the label zone=z<id mod 3>
+  uint64_t max_per_node = 0;
+  Duration restart_delay = std::chrono::milliseconds(500);
+};
+
 // One timeline step. `action` is one of: partition, isolate, block, unblock, heal, crash,
 // restart, pause, disk_loss, clock_jump, clock_drift, link, flap, add_learner, add_voter,
-// remove_node, transfer_leader.
+// remove_node, transfer_leader; in services scenarios also scale, drain, activate.
 struct Step {
   Duration at{0};
   std::string action;
@@ -35,6 +47,8 @@ struct Step {
   double ppm = 0;                           // clock_drift
   double drop = 0, duplicate = 0, reorder = 0;  // link
   Duration latency{-1}, jitter{-1};         // link: base latency and its spread (-1: unchanged)
+  std::string service;                      // scale
+  uint64_t replicas = 0;                    // scale
   std::string line;                         // the step as written, for the timeline
 };
 
@@ -83,6 +97,13 @@ struct Scenario {
   Duration max_commit_gap_after{0};  // ...counted from this time on (after the first election)
   std::vector<Step> timeline;
   RandomFaults faults;
+  // Services scenarios (`services:` present): nodes 1..managers are managers (the Raft voters),
+  // the rest workers; there is no key-value workload, and the liveness phase waits for every
+  // service to converge within liveness_bound.
+  size_t managers = 0;
+  std::vector<SimService> services;
+  TaskFaults tasks;
+  bool has_services() const { return !services.empty(); }
 };
 
 Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string& name_for_errors);

@@ -12,9 +12,7 @@
 // Not secure, by design: anyone with the seed has every secret. Single-threaded, like the
 // simulator; one per node (derive each node's seed from the run's).
 //
-// Linking: this file uses io_real/crypto (OpenSslCrypto) and OpenSSL's libcrypto, which
-// shoal_sim itself does not link; a binary that uses SimCrypto links shoal_real (or
-// OpenSSL::Crypto and io_real/crypto) as shoal_tests does.
+// Linking: shoal_sim links shoal_crypto (io_real/crypto and OpenSSL's libcrypto) for it.
 //
 //   sim::SimCrypto crypto(mix64(run_seed ^ node_id));
 //   auto key = crypto.generate_key();   // the same PEM on every run with this seed

@@ -86,7 +86,8 @@ TEST(Scenarios, EveryScenarioFileParses) {
                            "membership_partition", "lossy_network", "partial_connectivity",
                            "prevote_leader_flap", "power_loss", "single_manager",
                            "leader_churn_reads", "snapshot_transfer", "chaos",
-                           "leader_churn_small_batches", "wan_latency"}) {
+                           "leader_churn_small_batches", "wan_latency", "services_basic",
+                           "services_leader_kill", "services_chaos"}) {
     auto sc = load_scenario(scenario_path(name));
     EXPECT_TRUE(sc.ok()) << name << ": " << sc.status().message();
   }

@@ -300,6 +300,48 @@ TEST_F(ReconcilerTest, GlobalServiceFollowsNodesAsTheyJoinDrainAndLeave) {
   EXPECT_EQ(reconcile(), 0u);
 }
 
+// Found by the services simulation: a node drained while its global task was failing (its agent
+// restarted) came back active and never got a task again, as if the restart policy had said no.
+TEST_F(ReconcilerTest, ADrainedNodesGlobalTaskThatFailedOnItsWayOutIsReplacedOnceTheNodeIsActive) {
+  create_service(0);
+  reconcile();
+  const std::string on_n1 = [&] {
+    for (const auto* t : live()) if (t->node_id() == "n1") return t->id();
+    return std::string();
+  }();
+  ASSERT_FALSE(on_n1.empty());
+  set_status(on_n1, storepb::RUNNING);
+  add_node("n1", "ready", "drain");
+  reconcile();
+  set_status(on_n1, storepb::FAILED);  // it failed rather than stopped cleanly
+  EXPECT_EQ(reconcile(), 0u) << "a drained node gets no task";
+  add_node("n1", "ready", "active");
+  reconcile();
+  bool n1_has_one = false;
+  for (const auto* t : live()) n1_has_one = n1_has_one || t->node_id() == "n1";
+  EXPECT_TRUE(n1_has_one) << "the node is active again and should run the global service";
+}
+
+// The restart delay runs from when the managers recorded the end, not from the worker's own
+// clock in its report, which may be far off.
+TEST_F(ReconcilerTest, TheRestartDelayIgnoresAWorkersClockThatIsAhead) {
+  storepb::RestartPolicy p;
+  p.set_delay_ns(5 * kSecond);
+  create_service(1, p);
+  reconcile();
+  set_status("t1", storepb::RUNNING, "n1");
+  storepb::StoreAction a;
+  a.set_kind(storepb::StoreAction::UPDATE);
+  a.mutable_task_status()->set_task_id("t1");
+  a.mutable_task_status()->mutable_status()->set_state(storepb::FAILED);
+  a.mutable_task_status()->mutable_status()->set_timestamp_ns(now_ + 3600 * kSecond);  // an hour ahead
+  commit(std::move(a));
+  EXPECT_EQ(reconcile(), 0u);
+  EXPECT_EQ(wake_at_, now_ + 5 * kSecond);
+  now_ += 5 * kSecond;
+  EXPECT_EQ(reconcile(), 2u) << "restarted after the delay, not an hour later";
+}
+
 TEST_F(ReconcilerTest, TasksOfARemovedServiceAreStoppedThenDeleted) {
   create_service(2);
   reconcile();

@@ -1,0 +1,132 @@
+// ServicesCluster: the services half of Shoal in the simulator — the same core code a real
+// cluster runs (Manager with its orchestrator, scheduler and dispatcher; the worker's Agent),
+// on simulated hosts whose tasks run in a SimRuntime.
+//
+// Nodes 1..managers are managers (Raft voters; each also runs an agent, as every shoald does);
+// the rest are workers. RPC between nodes rides SimRpc on the node's one simulated transport,
+// beside Raft. The cluster is founded, as `shoald init` founds one, by the first leader
+// committing the cluster object, every node's object and the scenario's services.
+//
+// It plugs into RaftCluster through ClusterOptions::make_host, so the scenario runner's faults,
+// Raft checks and timeline apply unchanged; it adds the ServicesChecker and the actions a
+// scenario may take on services (scale, drain, activate).
+//
+//   ServicesCluster services(opts);
+//   ClusterOptions co = ...; co.make_host = services.host_factory();
+//   RaftCluster raft(co);
+//   services.attach(raft);
+//   raft.start();
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/agent/agent.h"
+#include "core/manager/manager.h"
+#include "core/orchestrator/reconciler.h"
+#include "core/store/store.h"
+#include "io_sim/checkers/services_checker.h"
+#include "io_sim/cluster/raft_cluster.h"
+#include "io_sim/scenario/scenario.h"
+#include "io_sim/world/sim_crypto.h"
+#include "io_sim/world/sim_rpc.h"
+#include "io_sim/world/sim_runtime.h"
+
+namespace shoal::sim {
+
+struct ServicesOptions {
+  size_t managers = 3;
+  std::vector<SimService> services;
+  TaskFaults tasks;
+  orchestrator::PlantedBugs bugs;
+};
+
+// What every node runs for tasks: the agent and its runtime.
+class TaskHost {
+ public:
+  TaskHost(NodeId id, Env& env, Rpc& rpc, const TaskFaults& faults, size_t managers);
+  SimRuntime& runtime() { return runtime_; }
+  agent::Agent& agent() { return agent_; }
+
+ private:
+  SimRuntime runtime_;
+  agent::Agent agent_;
+};
+
+class ServicesCluster;
+
+// A manager: Raft over the store, the Manager, and its own agent.
+class ManagerHost final : public RaftMember {
+ public:
+  ManagerHost(NodeId id, Env& env, const raft::RaftNodeOptions& options, raft::RaftNodeEvents events,
+              ServicesCluster& cluster);
+  ~ManagerHost() override;
+  raft::RaftNode& node() override { return raft_; }
+  store::Store& store() { return store_; }
+  manager::Manager& manager() { return manager_; }
+  TaskHost& tasks() { return tasks_; }
+
+ private:
+  ChannelMux mux_;
+  SimRpc rpc_;
+  SimCrypto crypto_;
+  Env raft_env_;
+  store::Store store_;
+  raft::RaftNode raft_;
+  manager::Manager manager_;
+  TaskHost tasks_;
+};
+
+// A worker: only an agent.
+class WorkerHost final : public NodeApp {
+ public:
+  WorkerHost(NodeId id, Env& env, ServicesCluster& cluster);
+  TaskHost& tasks() { return tasks_; }
+
+ private:
+  ChannelMux mux_;
+  SimRpc rpc_;
+  TaskHost tasks_;
+};
+
+class ServicesCluster {
+ public:
+  explicit ServicesCluster(ServicesOptions options);
+
+  HostFactory host_factory();
+  void attach(RaftCluster& raft);
+  const ServicesOptions& options() const { return options_; }
+  ServicesChecker& checker() { return *checker_; }
+
+  // Founds the cluster through the first leader: retried until it is committed.
+  void found();
+  // Scenario actions; each is retried through whichever manager is up until it is committed.
+  void scale(const std::string& service, uint64_t replicas);
+  void set_availability(NodeId node, const std::string& availability);
+  // Liveness phase: tasks stop failing, crashing and hanging, on every node now and after.
+  void stop_task_faults();
+
+  // "" once the cluster runs exactly what its services ask for; else what is still missing.
+  std::string unconverged();
+
+  ManagerHost* manager_host(NodeId id);
+  TaskHost* task_host(NodeId id);
+  std::string role_of(NodeId id) const { return id <= options_.managers ? "swarm-manager" : "swarm-worker"; }
+  static std::string node_id(NodeId id);
+
+ private:
+  // Commits `make()`'s transaction through some live manager, retrying (re-reading with a fresh
+  // make()) every 200 ms until it is applied or `attempts` run out.
+  void commit(std::string what, std::function<storepb::Transaction(const store::Store&)> make, int attempts);
+
+  ServicesOptions options_;
+  RaftCluster* raft_ = nullptr;
+  std::unique_ptr<ServicesChecker> checker_;
+  uint64_t next_target_ = 0;
+};
+
+}  // namespace shoal::sim

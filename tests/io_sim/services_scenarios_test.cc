@@ -1,0 +1,109 @@
+// The services scenarios: the orchestration checkers pass on correct code, catch each planted
+// orchestrator bug, and a run replays to the same trace; bad services sections are refused with
+// the field named.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "io_sim/scenario/runner.h"
+
+namespace shoal::sim {
+namespace {
+
+std::string scenario_path(const std::string& name) {
+  return std::string(SHOAL_SOURCE_DIR) + "/scenarios/" + name + ".yaml";
+}
+
+const char* const kServicesScenarios[] = {"services_basic", "services_leader_kill", "services_chaos"};
+
+// The checkers that fired on the first failing seed in 1..max_seeds (empty if none failed).
+std::set<std::string> checkers_catching(const std::string& bug, const std::string& scenario, uint64_t max_seeds) {
+  auto sc = load_scenario(scenario_path(scenario));
+  EXPECT_TRUE(sc.ok()) << sc.status().message();
+  if (!sc.ok()) return {};
+  RunOptions opt;
+  opt.swarm = true;
+  EXPECT_TRUE(plant_bug(bug, opt.bugs));
+  for (uint64_t seed = 1; seed <= max_seeds; ++seed) {
+    opt.seed = seed;
+    RunResult r = run_scenario(*sc, opt);
+    std::set<std::string> fired;
+    for (const auto& v : r.violations) fired.insert(v.checker);
+    if (!fired.empty()) return fired;
+  }
+  return {};
+}
+
+TEST(ServicesScenarios, CorrectCodeConvergesWithNoViolation) {
+  for (const char* name : kServicesScenarios) {
+    auto sc = load_scenario(scenario_path(name));
+    ASSERT_TRUE(sc.ok()) << name << ": " << sc.status().message();
+    for (uint64_t seed = 1; seed <= 4; ++seed) {
+      RunResult r = run_scenario(*sc, {.seed = seed, .swarm = seed % 2 == 0, .keep_trace = false, .bugs = {}});
+      EXPECT_TRUE(r.violations.empty()) << name << " seed " << seed << ": " << r.violations.front().what;
+      EXPECT_GE(r.liveness_recovery_s, 0) << name << " seed " << seed << " never converged";
+    }
+  }
+}
+
+TEST(ServicesScenarios, ASuccessorMadeBeforeItsPredecessorStopsIsCaught) {
+  auto fired = checkers_catching("replace_without_shutdown", "services_leader_kill", 10);
+  EXPECT_TRUE(fired.count("orchestration")) << "two live tasks in one slot went unnoticed";
+}
+
+TEST(ServicesScenarios, TasksLeftOnADrainedNodeAreCaught) {
+  auto fired = checkers_catching("keep_tasks_on_lost_nodes", "services_leader_kill", 10);
+  EXPECT_TRUE(fired.count("convergence")) << "tasks left on a drained node went unnoticed";
+}
+
+TEST(ServicesScenarios, SameSeedSameTrace) {
+  auto sc = load_scenario(scenario_path("services_chaos"));
+  ASSERT_TRUE(sc.ok());
+  RunResult a = run_scenario(*sc, {.seed = 21, .swarm = true, .keep_trace = false, .bugs = {}});
+  RunResult b = run_scenario(*sc, {.seed = 21, .swarm = true, .keep_trace = false, .bugs = {}});
+  RunResult c = run_scenario(*sc, {.seed = 22, .swarm = true, .keep_trace = false, .bugs = {}});
+  EXPECT_EQ(a.trace_hash, b.trace_hash);
+  EXPECT_NE(a.trace_hash, c.trace_hash);
+}
+
+TEST(ServicesScenarios, BadServicesSectionsNameTheField) {
+  struct Case {
+    const char* yaml;
+    const char* names;
+  };
+  const Case cases[] = {
+      {"cluster: {nodes: 4}\nservices: [{name: web}]\n", "cluster.managers"},
+      {"cluster: {nodes: 4, managers: 5}\nservices: [{name: web}]\n", "cluster.managers"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: Web}]\n", "services[0].name"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web, mode: sideways}]\n", "services[0].mode"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web, mode: global, replicas: 2}]\n", "services[0].replicas"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web}, {name: web}]\n", "two services named"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web, colour: red}]\n", "colour"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web}]\ntasks: {crash: 2}\n", "tasks.crash"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web}]\ntasks: {start: [2s, 1s]}\n", "tasks.start"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web}]\ntimeline:\n  - {at: 1s, scale: {service: api, replicas: 2}}\n",
+       "no replicated service named 'api'"},
+      {"cluster: {nodes: 4}\ntimeline:\n  - {at: 1s, drain: 2}\n", "needs a services scenario"},
+      {"cluster: {nodes: 4}\ntasks: {crash: 0.1}\n", "tasks"},
+  };
+  for (const auto& c : cases) {
+    auto sc = parse_scenario(c.yaml, "t");
+    ASSERT_FALSE(sc.ok()) << c.yaml;
+    EXPECT_NE(sc.status().message().find(c.names), std::string::npos) << sc.status().message();
+  }
+  auto good = parse_scenario(
+      "cluster: {nodes: 5, managers: 3}\nservices:\n  - {name: web, replicas: 3, constraints: [node.role==worker], "
+      "spread: node.labels.zone, max_per_node: 1, restart_delay: 1s}\n  - {name: mon, mode: global}\n"
+      "tasks: {start: [10ms, 20ms], fail_start: 0.1, crash: 0.1, crash_after: [1s, 2s], hang: 0.1, stop: [1ms, 2ms]}\n"
+      "timeline:\n  - {at: 1s, scale: {service: web, replicas: 4}}\n  - {at: 2s, drain: 4}\n  - {at: 3s, activate: 4}\n",
+      "t");
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  EXPECT_EQ(good->voters, 3u);
+  EXPECT_EQ(good->services.size(), 2u);
+  EXPECT_TRUE(good->services[1].global);
+  EXPECT_EQ(good->timeline[0].replicas, 4u);
+}
+
+}  // namespace
+}  // namespace shoal::sim
