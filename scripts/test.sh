@@ -19,7 +19,23 @@ ninja -C build-asan shoal_tests shoald shoal shoal_integration_tests $fuzz_targe
 echo "== unit, property and planted-bug tests (sanitized)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure --timeout 600 -j2 -LE integration)
+# The unit tests run in two processes (googletest shards, one per core) rather than one process
+# per test: a sanitized process costs a second or more to start, and there are hundreds of tests.
+unit_shard() {
+  GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=$1 build-asan/bin/shoal_tests --gtest_brief=1 >"build-asan/unit-shard-$1.log" 2>&1
+}
+unit_shard 0 & shard0=$!
+unit_shard 1 & shard1=$!
+unit_ok=1
+wait $shard0 || unit_ok=0
+wait $shard1 || unit_ok=0
+tail -n 3 build-asan/unit-shard-0.log build-asan/unit-shard-1.log
+if [ "$unit_ok" != 1 ]; then
+  grep -h -B2 -A20 -E "FAILED|ERROR: AddressSanitizer|runtime error" build-asan/unit-shard-*.log | head -n 200
+  echo "unit tests failed (full logs: build-asan/unit-shard-*.log)"
+  exit 1
+fi
+(cd build-asan && ctest --output-on-failure --timeout 600 -j2 -R '^fuzz_smoke_')
 
 echo "== integration tests: real shoald processes on loopback (sanitized)"
 (cd build-asan && ctest --output-on-failure --timeout 600 -L integration)
@@ -32,6 +48,9 @@ echo "determinism: ok"
 
 echo "== sweep: every scenario, ${SEEDS} seeds in total"
 build/bin/shoalsim sweep scenarios/*.yaml --seeds "$SEEDS"
+
+echo "== sweep: the services scenarios, ${SHOAL_CI_SERVICES_SEEDS:-600} seeds"
+build/bin/shoalsim sweep scenarios/services_*.yaml --seeds "${SHOAL_CI_SERVICES_SEEDS:-600}"
 
 echo "== fuzz: every libFuzzer target, ${SHOAL_CI_FUZZ_SECONDS:-30} s each"
 bash fuzz/run.sh "${SHOAL_CI_FUZZ_SECONDS:-30}"
