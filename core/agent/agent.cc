@@ -20,11 +20,31 @@ TaskRunSpec run_spec(const storepb::TaskObject& t) {
 
 }  // namespace
 
+std::string_view last_lines(std::string_view text, uint64_t lines) {
+  if (lines == 0) return text;
+  // A final line without its newline is a line too; a final newline does not start one.
+  size_t end = text.size();
+  if (end > 0 && text[end - 1] == '\n') --end;
+  while (end > 0) {
+    const size_t nl = text.rfind('\n', end - 1);
+    if (nl == std::string_view::npos) return text;
+    if (--lines == 0) return text.substr(nl + 1);
+    end = nl;
+  }
+  return text;
+}
+
 Agent::Agent(Env& env, Rpc& rpc, Runtime& runtime, Managers managers, AgentOptions options)
     : env_(env), rpc_(rpc), runtime_(runtime), managers_(std::move(managers)), opts_(std::move(options)) {
   std::weak_ptr<bool> alive = alive_;
   runtime_.set_event_handler([this, alive](const TaskEvent& e) {
     if (!alive.expired() && *alive.lock()) on_runtime_event(e);
+  });
+  // The Rpc keeps the handler after this agent is gone (a demoted or restarted agent): it then
+  // answers unavailable.
+  rpc_.serve(kLogsMethod, RpcAccess::kManagerOnly, [this, alive](const PeerIdentity*, std::string body, Rpc::Reply reply) {
+    if (alive.expired() || !*alive.lock()) return reply(Status::unavailable("this node's agent is not running"), "");
+    serve_logs(std::move(body), std::move(reply));
   });
 }
 
@@ -41,6 +61,26 @@ void Agent::start() {
   manager_index_ = 0;
   manager_ = ms.empty() ? 0 : ms[0];
   heartbeat();
+}
+
+// ---- logs ------------------------------------------------------------------------------------
+
+void Agent::serve_logs(std::string body, Rpc::Reply reply) const {
+  agentpb::LogsRequest req;
+  if (!req.ParseFromString(body) || req.task_id().empty()) {
+    return reply(Status::invalid_argument("agent.logs: a request names one task"), "");
+  }
+  const uint64_t max = req.max_bytes() == 0 ? kMaxLogBytes : std::min(req.max_bytes(), kMaxLogBytes);
+  auto logs = runtime_.logs(req.task_id(), static_cast<size_t>(max));
+  if (!logs.ok()) {
+    if (logs.status().code() == StatusCode::kNotFound) {
+      return reply(Status::not_found("task " + req.task_id() + " has no logs on node " + opts_.hostname), "");
+    }
+    return reply(logs.status(), "");
+  }
+  agentpb::LogsResponse resp;
+  resp.set_data(std::string(last_lines(*logs, req.tail_lines())));
+  reply({}, resp.SerializeAsString());
 }
 
 // ---- session ---------------------------------------------------------------------------------

@@ -8,6 +8,10 @@
 // latest state only: intermediate states collapse when they happen faster than reports go out,
 // and the store never lets a state move backwards anyway.
 //
+// Logs: the agent serves `agent.logs` (managers only) with what the runtime kept of a task's
+// output (core/api/agent.proto), so the manager answering `shoal service logs` can ask the node
+// that runs each task.
+//
 // Managers: the agent keeps talking to the manager that answered last. When a call fails (the
 // manager died, or it is not the leader) it moves to the next manager in the list it is given,
 // so a new leader is found within a few hundred milliseconds.
@@ -21,8 +25,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/api/agent.pb.h"
 #include "core/api/dispatcher.pb.h"
 #include "core/api/store.pb.h"
 #include "core/env/env.h"
@@ -33,6 +39,15 @@ namespace shoal::agent {
 
 namespace storepb = ::shoal::storepb;
 namespace dispatcherpb = ::shoal::dispatcherpb;
+namespace agentpb = ::shoal::agentpb;
+
+// The Rpc method through which a manager reads a task's output on the node that runs it.
+inline constexpr const char* kLogsMethod = "agent.logs";
+// The most one agent.logs call returns (what the process runtime keeps of a task).
+inline constexpr uint64_t kMaxLogBytes = uint64_t{1} << 20;
+
+// The last `lines` lines of `text` (a last line without its '\n' counts); all of it for 0.
+std::string_view last_lines(std::string_view text, uint64_t lines);
 
 struct AgentOptions {
   std::string hostname;
@@ -68,6 +83,7 @@ class Agent {
     bool stop_asked = false;
   };
 
+  void serve_logs(std::string body, Rpc::Reply reply) const;
   void heartbeat();
   void poll();
   void apply(const dispatcherpb::AssignmentsResponse& resp);

@@ -34,35 +34,23 @@ Result<ApiClient> ApiClient::connect(std::string_view host, Duration timeout) {
   return ApiClient(std::move(*a), timeout);
 }
 
-Result<nlohmann::json> ApiClient::call(std::string_view method, const std::string& target,
-                                       const nlohmann::json* body, const NotFound* not_found) const {
-  const std::string full = "/v" + std::string(api::kApiVersion) + target;
-  std::string payload = body != nullptr ? body->dump() : std::string();
-  auto r = address_.kind == DaemonAddress::Kind::kUnix
-               ? api::http_call(address_.address, std::string(method), full, std::move(payload), timeout_)
-               : api::http_call_tcp(address_.address, std::string(method), full, std::move(payload), timeout_);
-  if (!r.ok()) return r.status();
+namespace {
 
-  nlohmann::json parsed = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
-  if (r->status >= 200 && r->status < 300) {
-    if (trim(r->body).empty()) return nlohmann::json();
-    if (parsed.is_discarded()) {
-      return Status::io_error("the daemon answered " + std::string(method) + " " + target + " with a body that is not JSON");
-    }
-    return parsed;
-  }
-  if (r->status == 404 && not_found != nullptr) {
+// The docker CLI's wording of an answer that is not 2xx.
+Status error_of(const api::HttpResponse& r, const NotFound* not_found) {
+  if (r.status == 404 && not_found != nullptr) {
     return Status::not_found("Error: No such " + not_found->kind + ": " + not_found->ref);
   }
+  nlohmann::json parsed = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   std::string message;
   if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
     message = parsed["message"].get<std::string>();
   } else {
-    message = trim(r->body);
-    if (message.empty()) message = "HTTP status " + std::to_string(r->status);
+    message = trim(r.body);
+    if (message.empty()) message = "HTTP status " + std::to_string(r.status);
   }
   message = "Error response from daemon: " + message;
-  switch (r->status) {
+  switch (r.status) {
     case 400: return Status::invalid_argument(message);
     case 403: return Status::permission_denied(message);
     case 404: return Status::not_found(message);
@@ -70,6 +58,36 @@ Result<nlohmann::json> ApiClient::call(std::string_view method, const std::strin
     case 503: return Status::unavailable(message);
     default: return Status::io_error(message);
   }
+}
+
+Result<api::HttpResponse> send(const DaemonAddress& address, Duration timeout, std::string_view method,
+                               const std::string& target, std::string payload) {
+  const std::string full = "/v" + std::string(api::kApiVersion) + target;
+  return address.kind == DaemonAddress::Kind::kUnix
+             ? api::http_call(address.address, std::string(method), full, std::move(payload), timeout)
+             : api::http_call_tcp(address.address, std::string(method), full, std::move(payload), timeout);
+}
+
+}  // namespace
+
+Result<nlohmann::json> ApiClient::call(std::string_view method, const std::string& target,
+                                       const nlohmann::json* body, const NotFound* not_found) const {
+  auto r = send(address_, timeout_, method, target, body != nullptr ? body->dump() : std::string());
+  if (!r.ok()) return r.status();
+  if (r->status < 200 || r->status >= 300) return error_of(*r, not_found);
+  if (trim(r->body).empty()) return nlohmann::json();
+  nlohmann::json parsed = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return Status::io_error("the daemon answered " + std::string(method) + " " + target + " with a body that is not JSON");
+  }
+  return parsed;
+}
+
+Result<std::string> ApiClient::get_text(const std::string& target, const NotFound& nf) const {
+  auto r = send(address_, timeout_, "GET", target, std::string());
+  if (!r.ok()) return r.status();
+  if (r->status < 200 || r->status >= 300) return error_of(*r, &nf);
+  return std::move(r->body);
 }
 
 }  // namespace shoal::cli

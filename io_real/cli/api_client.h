@@ -49,6 +49,9 @@ class ApiClient {
   Result<nlohmann::json> call(std::string_view method, const std::string& target,
                               const nlohmann::json* body = nullptr, const NotFound* not_found = nullptr) const;
 
+  // A GET whose answer is text (logs): the body as it came.
+  Result<std::string> get_text(const std::string& target, const NotFound& nf) const;
+
   Result<nlohmann::json> get(const std::string& target) const { return call("GET", target); }
   Result<nlohmann::json> get(const std::string& target, const NotFound& nf) const {
     return call("GET", target, nullptr, &nf);

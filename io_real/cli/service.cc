@@ -1,4 +1,4 @@
-// shoal service create|ls|ps|inspect|scale|rm — docker's service commands.
+// shoal service create|ls|ps|inspect|scale|rm|logs — docker's service commands.
 //
 //   create   POST /services/create {ServiceSpec} -> {"ID"}, printed; then, unless -d, waits for the
 //            service to converge (below)
@@ -9,6 +9,11 @@
 //   scale    for each SERVICE=N: GET /services/{ref}, POST /services/{id}/update?version=V with the
 //            same Spec but Replicas = N; then, unless -d, waits for each to converge
 //   rm       DELETE /services/{ref} for each
+//   logs     GET /services/{ref} (else GET /tasks/{ref}), then GET /services/{id}/logs or
+//            /tasks/{id}/logs?stdout=1&stderr=1&tail=T[&follow=1][&timestamps=1]: the daemon
+//            answers text, each line already prefixed "web.1.abcdefghijkl@host    | "; lines
+//            starting "warning: " (tasks on nodes that are down or do not answer) go to stderr.
+//            The daemon refuses --follow and --timestamps with its reason.
 //
 // A service's process runs COMMAND ARGS (ContainerSpec.Command); there is no image. As with
 // docker's IMAGE, flags stop at COMMAND: `shoal service create --name web sleep 1d --x` runs
@@ -486,6 +491,60 @@ Status run_rm(Context& ctx, const ApiClient& client, const std::vector<std::stri
   return Status::ok_status();
 }
 
+// ---- logs ----
+
+struct LogsOptions {
+  std::string tail = "all";
+  bool follow = false, timestamps = false;
+  std::string ref;
+};
+
+Status run_logs(Context& ctx, const ApiClient& client, const LogsOptions& opts) {
+  // A service first, then a task, as docker tries them.
+  std::string path;
+  auto svc = client.get(service_path(opts.ref), NotFound{"service", opts.ref});
+  if (svc.ok()) {
+    path = service_path(str_at(*svc, {"ID"}));
+  } else if (svc.status().code() == StatusCode::kNotFound) {
+    auto task = client.get("/tasks/" + api::percent_encode(opts.ref), NotFound{"task", opts.ref});
+    if (!task.ok()) {
+      if (task.status().code() == StatusCode::kNotFound) {
+        return Status::not_found("Error: No such service or task: " + opts.ref);
+      }
+      return task.status();
+    }
+    path = "/tasks/" + api::percent_encode(str_at(*task, {"ID"}));
+  } else {
+    return svc.status();
+  }
+  std::string target = path + "/logs?stdout=1&stderr=1&tail=" + api::percent_encode(opts.tail);
+  if (opts.follow) target += "&follow=1";
+  if (opts.timestamps) target += "&timestamps=1";
+  auto text = client.get_text(target, NotFound{"service or task", opts.ref});
+  if (!text.ok()) return text.status();
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    (line.rfind("warning: ", 0) == 0 ? ctx.io.err : ctx.io.out) << line << "\n";
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+  }
+  ctx.io.out << std::flush;
+  ctx.io.err << std::flush;
+  return Status::ok_status();
+}
+
+void add_logs_command(CLI::App& group, Context& ctx) {
+  auto o = std::make_shared<LogsOptions>();
+  auto* logs = group.add_subcommand("logs", "Fetch the logs of a service or task");
+  logs->add_option("-n,--tail", o->tail, "Number of lines to show from the end of the logs of each task")
+      ->default_str("all");
+  logs->add_flag("-f,--follow", o->follow, "Follow log output (not supported yet: the daemon refuses it)");
+  logs->add_flag("-t,--timestamps", o->timestamps, "Show timestamps (not supported: the runtime keeps no times)");
+  logs->add_option("SERVICE|TASK", o->ref, "Service or task name or ID")->required();
+  logs->callback([&ctx, o] { ctx.run([&](const ApiClient& c) { return run_logs(ctx, c, *o); }); });
+}
+
 void add_create_command(CLI::App& group, Context& ctx) {
   auto o = std::make_shared<CreateOptions>();
   auto* create = group.add_subcommand("create", "Create a new service");
@@ -558,6 +617,8 @@ void add_service_commands(CLI::App& app, Context& ctx) {
       ->default_str("60s");
   scale->add_option("SERVICE=REPLICAS", scale_opts->pairs, "Services and their new replica counts")->required();
   scale->callback([&ctx, scale_opts] { ctx.run([&](const ApiClient& c) { return run_scale(ctx, c, *scale_opts); }); });
+
+  add_logs_command(*group, ctx);
 
   auto rm_refs = std::make_shared<std::vector<std::string>>();
   auto* rm = group->add_subcommand("rm", "Remove one or more services");

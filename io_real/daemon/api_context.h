@@ -4,7 +4,9 @@
 #pragma once
 #include <functional>
 #include <string>
+#include "core/api/agent.pb.h"
 #include "core/env/crypto.h"
+#include "core/env/rpc.h"
 #include "core/manager/manager.h"
 #include "core/store/store.h"
 #include "io_real/daemon/data_dir.h"
@@ -24,6 +26,9 @@ struct ApiContext {
   std::function<void(bool wipe)> shutdown;
   // Whether a manager is reachable from here (for ManagerStatus.Reachability).
   std::function<bool(uint64_t node_id)> reachable;
+  // Asks the agent of `node` for a task's output (agent.logs over the Rpc seam); `done` runs
+  // once, on the daemon's loop. Null on nodes that are not managers.
+  std::function<void(const storepb::NodeObject& node, const agentpb::LogsRequest& req, Rpc::Reply done)> task_logs;
   // Commits a store transaction; null: manager->submit (the daemon leaves it null).
   std::function<void(storepb::Transaction, manager::Manager::Done)> submit;
 };

@@ -484,7 +484,8 @@ struct Daemon::Impl {
       }
       if (a.kind() == storepb::StoreAction::REMOVE) {
         endpoint->forget_peer(*id);
-      } else if (n.role() == "manager" && !n.addr().empty()) {
+      } else if (!n.addr().empty()) {
+        // Managers for Raft; workers too, whose agents a manager asks for task logs.
         endpoint->set_peer_address(*id, n.addr());
       }
     } else if (a.object_case() == storepb::StoreAction::kCluster) {
@@ -641,6 +642,18 @@ struct Daemon::Impl {
       if (!raft || !manager || !manager->is_leader()) return true;  // only the leader tracks followers
       const raft::Progress* pr = raft->raft().progress(id);
       return pr != nullptr && pr->recent_active;
+    };
+    // A task's logs, from the agent of the node that runs it (this node's own: without the
+    // network). The address comes from the store, in case no change has named it here yet.
+    api_ctx.task_logs = [this](const storepb::NodeObject& node, const agentpb::LogsRequest& req, Rpc::Reply done) {
+      auto id = ca::parse_node_id(node.id());
+      if (!id.ok()) return done(Status::invalid_argument("bad node id " + node.id()), "");
+      if (!rpc || !endpoint) return done(Status::unavailable("this node is not running"), "");
+      if (*id != record.node_id) {
+        if (node.addr().empty()) return done(Status::unavailable("the node has no known address"), "");
+        endpoint->set_peer_address(*id, node.addr());
+      }
+      rpc->call(*id, agent::kLogsMethod, req.SerializeAsString(), std::chrono::seconds(3), std::move(done));
     };
     add_api_routes(router, api_ctx);
     http = std::make_unique<api::HttpServer>(io, [this](api::HttpRequest req, api::Responder respond) {

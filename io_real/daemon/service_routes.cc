@@ -2,14 +2,20 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <algorithm>
 #include <iterator>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/agent/agent.h"
 #include "io_real/daemon/api_routes.h"
 #include "io_real/daemon/route_helpers.h"
 #include "io_real/daemon/service_json.h"
@@ -298,11 +304,185 @@ void add_service_write_routes(api::Router& router, ApiContext& ctx) {
   });
 }
 
+// ---- logs ------------------------------------------------------------------------------------
+
+// What one response may carry in all: each task gets an equal share, at most what a node keeps.
+constexpr uint64_t kMaxLogResponseBytes = uint64_t{16} << 20;
+// With the prefixes (short lines can grow a lot), below what the CLI accepts (64 MiB).
+constexpr size_t kMaxLogBodyBytes = size_t{48} << 20;
+constexpr uint64_t kMinLogBytesPerTask = uint64_t{4} << 10;
+
+struct LogQuery {
+  bool none = false;    // tail=0: no lines at all
+  uint64_t tail = 0;    // 0: every line kept
+};
+
+// Docker's query: stdout / stderr (at least one), tail ("all" or N), follow, timestamps.
+Result<LogQuery> parse_log_query(const HttpRequest& req) {
+  if (!query_true(req, "stdout") && !query_true(req, "stderr")) {
+    return Status::invalid_argument("Bad parameters: you must choose at least one stream");
+  }
+  if (query_true(req, "follow")) {
+    return Status::invalid_argument("follow is not supported: shoal returns the logs kept so far and ends");
+  }
+  if (query_true(req, "timestamps")) {
+    return Status::invalid_argument("timestamps are not supported: the process runtime does not record when a line was written");
+  }
+  LogQuery q;
+  auto it = req.query.find("tail");
+  if (it == req.query.end() || it->second.empty() || it->second == "all") return q;
+  const std::string& t = it->second;
+  if (t.size() > 18 || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return Status::invalid_argument("invalid tail value \"" + t + "\": want \"all\" or a non-negative number of lines");
+  }
+  q.tail = std::stoull(t);
+  q.none = q.tail == 0;
+  return q;
+}
+
+// One task whose logs are asked for, with its line prefix as `docker service logs` prints it:
+// "web.1.abcdefghijkl@host" (service.slot, or service.node-id for a global task; the task id cut
+// to 12 characters as docker's TruncateID does; the node's hostname).
+struct LogSource {
+  std::string task_id;
+  std::string node_id;
+  std::string node_name;
+  std::string prefix;
+  uint64_t slot = 0;
+};
+
+// Gathers the logs of `tasks` from their nodes and answers once every node has answered (or
+// failed). Log lines come task by task (the runtime keeps no times, so they are not merged by
+// time); a node that is down or does not answer gives one "warning: " line at the end.
+void answer_logs(ApiContext& ctx, std::vector<const storepb::TaskObject*> tasks, const LogQuery& q, Responder respond) {
+  std::sort(tasks.begin(), tasks.end(), [](const storepb::TaskObject* a, const storepb::TaskObject* b) {
+    auto key = [](const storepb::TaskObject* t) {
+      return std::make_tuple(t->slot(), std::string_view(t->node_id()), t->created_at_ns(), std::string_view(t->id()));
+    };
+    return key(a) < key(b);
+  });
+  struct Gather {
+    std::vector<LogSource> sources;
+    std::vector<std::string> logs;                            // by source
+    std::map<std::string, std::vector<std::string>> failed;  // "node: reason" -> task names
+    size_t pending = 0;
+    Responder respond;
+  };
+  auto g = std::make_shared<Gather>();
+  g->respond = std::move(respond);
+  std::vector<std::pair<const storepb::NodeObject*, size_t>> calls;  // node, source index
+  for (const storepb::TaskObject* t : tasks) {
+    if (t->node_id().empty() || t->status().state() < storepb::ASSIGNED) continue;  // never reached a node
+    const storepb::NodeObject* node = ctx.store->find_node(t->node_id());
+    LogSource src;
+    src.task_id = t->id();
+    src.node_id = t->node_id();
+    src.node_name = node && !node->hostname().empty() ? node->hostname() : t->node_id();
+    src.slot = t->slot();
+    src.prefix = task_name(*t) + "." + t->id().substr(0, 12) + "@" + src.node_name;
+    if (!node || node->state() == "down") {
+      g->failed["node " + src.node_name + " is " + (node ? "down" : "gone")].push_back(src.prefix);
+      continue;
+    }
+    calls.emplace_back(node, g->sources.size());
+    g->sources.push_back(std::move(src));
+  }
+  g->logs.resize(g->sources.size());
+  g->pending = calls.size();
+  auto finish = [](Gather& g) {
+    // docker pads the slot so that the bars line up.
+    size_t width = 0;
+    for (const auto& s : g.sources) width = std::max(width, std::to_string(s.slot).size());
+    std::string body;
+    bool cut = false;
+    for (size_t i = 0; i < g.sources.size() && !cut; ++i) {
+      const LogSource& s = g.sources[i];
+      const std::string pad(s.slot == 0 ? 0 : width - std::to_string(s.slot).size(), ' ');
+      std::string_view rest = g.logs[i];
+      while (!rest.empty()) {
+        if (body.size() > kMaxLogBodyBytes) {
+          cut = true;
+          break;
+        }
+        const size_t nl = rest.find('\n');
+        body += s.prefix + pad + "    | ";
+        body += rest.substr(0, nl);
+        body += '\n';
+        rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      }
+    }
+    if (cut) body += "warning: output cut at 48 MiB; ask for fewer lines with --tail\n";
+    for (const auto& [why, names] : g.failed) {
+      body += "warning: no logs from " + std::to_string(names.size()) + (names.size() == 1 ? " task" : " tasks") +
+              " (" + why + "):";
+      for (const auto& n : names) body += " " + n;
+      body += '\n';
+    }
+    g.respond({200, "text/plain; charset=utf-8", std::move(body)});
+  };
+  if (calls.empty()) return finish(*g);
+  const uint64_t share = std::clamp<uint64_t>(kMaxLogResponseBytes / calls.size(), kMinLogBytesPerTask,
+                                              agent::kMaxLogBytes);
+  for (const auto& [node, index] : calls) {
+    agentpb::LogsRequest req;
+    req.set_task_id(g->sources[index].task_id);
+    req.set_max_bytes(share);
+    req.set_tail_lines(q.tail);
+    ctx.task_logs(*node, req, [g, finish, i = index](Status s, std::string reply) {
+      agentpb::LogsResponse resp;
+      if (s.ok() && !resp.ParseFromString(reply)) s = Status::corruption("the node's answer does not parse");
+      if (s.ok()) {
+        g->logs[i] = std::move(*resp.mutable_data());
+      } else if (s.code() != StatusCode::kNotFound) {  // not found: the node has forgotten it (ended long ago)
+        g->failed["node " + g->sources[i].node_name + ": " + s.message()].push_back(g->sources[i].prefix);
+      }
+      if (--g->pending == 0) finish(*g);
+    });
+  }
+}
+
+void add_log_routes(api::Router& router, ApiContext& ctx) {
+  auto ready = [&ctx](const HttpRequest& req, const Responder& respond) -> std::optional<LogQuery> {
+    if (!manager_ready(ctx, respond)) return std::nullopt;
+    if (!ctx.task_logs) {
+      respond(api::error_response(503, "this node cannot reach its cluster's nodes for logs"));
+      return std::nullopt;
+    }
+    auto q = parse_log_query(req);
+    if (!q.ok()) {
+      respond(from_status(q.status()));
+      return std::nullopt;
+    }
+    return *q;
+  };
+  router.add("GET", "/services/{id}/logs", [&ctx, ready](const HttpRequest& req, const PathParams& p, Responder respond) {
+    auto q = ready(req, respond);
+    if (!q) return;
+    auto svc = resolve_service(*ctx.store, p.at("id"));
+    if (!svc.ok()) return respond(from_status(svc.status()));
+    std::vector<const storepb::TaskObject*> tasks;
+    if (!q->none) {
+      for (const storepb::TaskObject* t : ctx.store->tasks_of_service((*svc)->id())) tasks.push_back(t);
+    }
+    answer_logs(ctx, std::move(tasks), *q, std::move(respond));
+  });
+  router.add("GET", "/tasks/{id}/logs", [&ctx, ready](const HttpRequest& req, const PathParams& p, Responder respond) {
+    auto q = ready(req, respond);
+    if (!q) return;
+    auto t = resolve_task(*ctx.store, p.at("id"));
+    if (!t.ok()) return respond(from_status(t.status()));
+    std::vector<const storepb::TaskObject*> tasks;
+    if (!q->none) tasks.push_back(*t);
+    answer_logs(ctx, std::move(tasks), *q, std::move(respond));
+  });
+}
+
 }  // namespace
 
 void add_service_routes(api::Router& router, ApiContext& ctx) {
   add_service_read_routes(router, ctx);
   add_service_write_routes(router, ctx);
+  add_log_routes(router, ctx);
 }
 
 }  // namespace shoal::daemon

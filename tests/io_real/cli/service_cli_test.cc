@@ -111,6 +111,7 @@ class FakeDaemon {
   json nodes;
   json tasks = json::array();
   std::vector<json> task_script;  // answers to successive GET /tasks; the last one repeats
+  std::string logs_text;          // the answer to GET /services/{id}/logs and /tasks/{id}/logs
 
  private:
   json* find_service(const std::string& ref) {
@@ -160,6 +161,18 @@ class FakeDaemon {
       const size_t i = std::min(polls_++, task_script.size() - 1);
       respond(api::json_response(200, task_script[i]));
     });
+    server_.router().add("GET", "/tasks/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
+      for (const auto& t : tasks) {
+        if (t["ID"] == p.at("id")) return respond(api::json_response(200, t));
+      }
+      respond(api::error_response(404, "task " + p.at("id") + " not found"));
+    });
+    for (const char* path : {"/services/{id}/logs", "/tasks/{id}/logs"}) {
+      server_.router().add("GET", path, [this](const HttpRequest& req, const PathParams&, Responder respond) {
+        if (req.query.count("follow")) return respond(api::error_response(400, "follow is not supported"));
+        respond({200, "text/plain; charset=utf-8", logs_text});
+      });
+    }
     server_.router().add("GET", "/nodes", [this](const HttpRequest&, const PathParams&, Responder respond) {
       respond(api::json_response(200, nodes));
     });
@@ -543,6 +556,55 @@ TEST_F(ServiceCliTest, RmRemovesEachAndReportsFailures) {
   EXPECT_EQ(r.err, "Error: No such service: nope\n");
   EXPECT_EQ(daemon.lines(),
             (std::vector<std::string>{"DELETE /services/web", "DELETE /services/nope", "DELETE /services/agent"}));
+}
+
+// ---- logs ----
+
+TEST_F(ServiceCliTest, LogsPrintsTheDaemonsLinesAndSendsWarningsToStderr) {
+  daemon.logs_text =
+      "web.1.tttttttttttt@alpha    | hello\n"
+      "web.2.uuuuuuuuuuuu@beta    | warning: not ours, a task's own line\n"
+      "warning: no logs from 1 task (node gamma is down): web.3.vvvvvvvvvvvv@gamma\n";
+  CliRun r = shoal({"service", "logs", "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "web.1.tttttttttttt@alpha    | hello\n"
+            "web.2.uuuuuuuuuuuu@beta    | warning: not ours, a task's own line\n");
+  EXPECT_EQ(r.err, "warning: no logs from 1 task (node gamma is down): web.3.vvvvvvvvvvvv@gamma\n");
+  EXPECT_EQ(daemon.lines(), (std::vector<std::string>{"GET /services/web",
+                                                      "GET /services/" + std::string(kWebId) +
+                                                          "/logs?stderr=1&stdout=1&tail=all"}));
+}
+
+TEST_F(ServiceCliTest, LogsOfATaskWithTail) {
+  daemon.tasks = json::array({make_task("tttttttttttt0000000000000", kWebId, 1, kNodeA, "running", "running",
+                                        "2024-05-01T13:00:00.000000000Z", "2024-05-01T13:00:00.000000000Z")});
+  daemon.logs_text = "web.1.tttttttttttt@alpha    | last\n";
+  CliRun r = shoal({"service", "logs", "--tail", "1", "tttttttttttt0000000000000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "web.1.tttttttttttt@alpha    | last\n");
+  EXPECT_EQ(daemon.lines(), (std::vector<std::string>{"GET /services/tttttttttttt0000000000000",
+                                                      "GET /tasks/tttttttttttt0000000000000",
+                                                      "GET /tasks/tttttttttttt0000000000000/logs?stderr=1&stdout=1&tail=1"}));
+  r = shoal({"service", "logs", "-n", "5", "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(daemon.lines().back(), "GET /services/" + std::string(kWebId) + "/logs?stderr=1&stdout=1&tail=5");
+}
+
+TEST_F(ServiceCliTest, LogsOfNothingKnownOrRefusedSaysWhy) {
+  CliRun r = shoal({"service", "logs", "nope"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "Error: No such service or task: nope\n");
+  EXPECT_EQ(r.out, "");
+  r = shoal({"service", "logs", "--follow", "web"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "Error response from daemon: follow is not supported\n");
+  r = shoal({"service", "logs"});
+  EXPECT_EQ(r.code, 1) << "SERVICE|TASK is required";
+  const size_t sent = daemon.sent().size();
+  r = shoal({"service", "logs", "--no-such-flag", "web"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(daemon.sent().size(), sent) << "a usage error sends nothing";
 }
 
 // ---- node update ----

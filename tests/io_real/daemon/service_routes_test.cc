@@ -456,5 +456,140 @@ TEST_F(ServiceRoutesTest, ANodeWithoutAStoreIsNotAManager) {
   EXPECT_EQ(submits_, 0);
 }
 
+// ---- logs ----
+
+// The answer to a logs request as text, and what the route asked of the nodes.
+struct LogsAnswer {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+class LogRoutesTest : public ServiceRoutesTest {
+ protected:
+  LogRoutesTest() {
+    ctx_.task_logs = [this](const storepb::NodeObject& node, const agentpb::LogsRequest& req, Rpc::Reply done) {
+      asked_.push_back(node.hostname() + " " + req.task_id() + " max=" + std::to_string(req.max_bytes()) +
+                       " tail=" + std::to_string(req.tail_lines()));
+      auto it = node_answers_.find(req.task_id());
+      if (it == node_answers_.end()) return done(Status::not_found("no such task here"), "");
+      if (!it->second.ok()) return done(it->second.status(), "");
+      agentpb::LogsResponse resp;
+      resp.set_data(*it->second);
+      done({}, resp.SerializeAsString());
+    };
+  }
+
+  LogsAnswer get(const std::string& target) {
+    auto parsed = api::parse_target(target);
+    EXPECT_TRUE(parsed.ok()) << target;
+    LogsAnswer a;
+    router_.dispatch({"GET", parsed->first, parsed->second, ""}, [&](api::HttpResponse r) {
+      a.status = r.status;
+      a.content_type = r.content_type;
+      a.body = r.body;
+    });
+    return a;
+  }
+
+  void set_node_state(const char* id, const std::string& state) {
+    storepb::Transaction tx;
+    auto* a = tx.add_actions();
+    a->set_kind(storepb::StoreAction::UPDATE);
+    *a->mutable_node() = *store_.find_node(id);
+    a->mutable_node()->set_state(state);
+    commit(std::move(tx));
+    ASSERT_TRUE(store_.take_result(store_.last_index()).ok());
+  }
+
+  std::map<std::string, Result<std::string>> node_answers_;  // task id -> what its node answers
+  std::vector<std::string> asked_;
+};
+
+TEST_F(LogRoutesTest, AServicesLogsComeFromEachTasksNodeWithDockersPrefix) {
+  const std::string web = create("web", 10);
+  const std::string t1 = add_task(web, 1, kNodeA, storepb::RUNNING);
+  const std::string t10 = add_task(web, 10, kNodeB, storepb::RUNNING);
+  add_task(web, 2, "", storepb::PENDING);  // never reached a node: not asked
+  node_answers_.emplace(t1, std::string("hello from 1\nbye\n"));
+  node_answers_.emplace(t10, std::string("ten, unfinished"));
+  const LogsAnswer a = get("/services/web/logs?stdout=1&stderr=1");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(a.body,
+            "web.1." + t1.substr(0, 12) + "@alpha     | hello from 1\n"
+            "web.1." + t1.substr(0, 12) + "@alpha     | bye\n"
+            "web.10." + t10.substr(0, 12) + "@beta    | ten, unfinished\n");
+  EXPECT_EQ(asked_, (std::vector<std::string>{"alpha " + t1 + " max=1048576 tail=0",
+                                              "beta " + t10 + " max=1048576 tail=0"}));
+}
+
+TEST_F(LogRoutesTest, TailAndOneTask) {
+  const std::string web = create("web", 1);
+  const std::string t1 = add_task(web, 1, kNodeA, storepb::RUNNING);
+  node_answers_.emplace(t1, std::string("last\n"));
+  LogsAnswer a = get("/tasks/" + t1.substr(0, 8) + "/logs?stdout=true&stderr=1&tail=3");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, "web.1." + t1.substr(0, 12) + "@alpha    | last\n");
+  EXPECT_EQ(asked_, (std::vector<std::string>{"alpha " + t1 + " max=1048576 tail=3"}));
+  a = get("/services/web/logs?stdout=1&tail=0");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.body, "") << "tail=0: no lines, and no node asked";
+  EXPECT_EQ(asked_.size(), 1u);
+  EXPECT_EQ(get("/services/web/logs?stderr=1&tail=all").status, 200);
+  EXPECT_EQ(asked_.back(), "alpha " + t1 + " max=1048576 tail=0");
+}
+
+TEST_F(LogRoutesTest, NodesThatAreDownGoneOrSilentGetAWarningAndTheRestAreAnswered) {
+  const std::string web = create("web", 4);
+  const std::string up = add_task(web, 1, kNodeA, storepb::RUNNING);
+  const std::string down = add_task(web, 2, kNodeB, storepb::RUNNING);
+  const std::string gone = add_task(web, 3, "00000000000000ff", storepb::RUNNING);
+  const std::string forgotten = add_task(web, 4, kNodeA, storepb::COMPLETE);
+  const std::string silent = add_task(web, 1, kNodeA, storepb::FAILED);  // an earlier attempt of slot 1
+  set_node_state(kNodeB, "down");
+  node_answers_.emplace(up, std::string("up\n"));
+  node_answers_.emplace(silent, Status::deadline_exceeded("no answer within 3s"));
+  // `forgotten` has no answer: its node says not found, which is no warning (it ended long ago).
+  const LogsAnswer a = get("/services/web/logs?stdout=1&stderr=1");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, "web.1." + up.substr(0, 12) + "@alpha    | up\n"
+                    "warning: no logs from 1 task (node 00000000000000ff is gone): web.3." + gone.substr(0, 12) +
+                        "@00000000000000ff\n"
+                    "warning: no logs from 1 task (node alpha: no answer within 3s): web.1." + silent.substr(0, 12) +
+                        "@alpha\n"
+                    "warning: no logs from 1 task (node beta is down): web.2." + down.substr(0, 12) + "@beta\n");
+  EXPECT_EQ(asked_.size(), 3u) << "the down and gone nodes are not asked";
+  (void)forgotten;
+}
+
+TEST_F(LogRoutesTest, BadQueriesAndUnknownNamesAreRefused) {
+  create("web", 1);
+  struct Case {
+    const char* target;
+    int status;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"/services/web/logs", 400, "Bad parameters: you must choose at least one stream"},
+           Case{"/services/web/logs?stdout=0&stderr=false", 400, "Bad parameters: you must choose at least one stream"},
+           Case{"/services/web/logs?stdout=1&follow=1", 400,
+                "follow is not supported: shoal returns the logs kept so far and ends"},
+           Case{"/services/web/logs?stdout=1&timestamps=1", 400,
+                "timestamps are not supported: the process runtime does not record when a line was written"},
+           Case{"/services/web/logs?stdout=1&tail=-1", 400,
+                "invalid tail value \"-1\": want \"all\" or a non-negative number of lines"},
+           Case{"/services/nope/logs?stdout=1", 404, "service nope not found"},
+           Case{"/tasks/nope/logs?stdout=1", 404, "task nope not found"},
+       }) {
+    const LogsAnswer a = get(c.target);
+    EXPECT_EQ(a.status, c.status) << c.target;
+    EXPECT_EQ(json::parse(a.body, nullptr, false).value("message", ""), c.message) << c.target;
+  }
+  EXPECT_TRUE(asked_.empty());
+  ctx_.task_logs = nullptr;
+  EXPECT_EQ(get("/services/web/logs?stdout=1").status, 503);
+}
+
 }  // namespace
 }  // namespace shoal::daemon
