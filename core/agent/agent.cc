@@ -98,8 +98,11 @@ void Agent::heartbeat() {
   req.set_session_id(session_id_);
   req.set_hostname(opts_.hostname);
   *req.mutable_description() = opts_.description;
+  // The poll outstanding as this heartbeat leaves: the dispatcher has seen it by the time it
+  // answers (one connection keeps them in order), unless it was lost.
+  const uint64_t poll_before = polling_session_.empty() ? 0 : poll_number_;
   rpc_.call(manager_, "dispatcher.heartbeat", req.SerializeAsString(), opts_.call_timeout,
-            [this, alive](Status s, std::string body) {
+            [this, alive, poll_before](Status s, std::string body) {
               if (alive.expired() || !*alive.lock()) return;
               dispatcherpb::HeartbeatResponse resp;
               if (s.ok() && !resp.ParseFromString(body)) s = Status::invalid_argument("heartbeat reply does not parse");
@@ -118,6 +121,10 @@ void Agent::heartbeat() {
                   known_sequence_ = 0;  // a new session: the next answer is everything
                 }
                 next = std::chrono::milliseconds(std::max<int64_t>(resp.period_ms(), 50));
+                if (poll_before != 0 && poll_before == poll_number_ && !polling_session_.empty() &&
+                    !resp.poll_waiting()) {
+                  polling_session_.clear();  // the poll or its answer was lost: ask again
+                }
                 poll();
                 flush_reports();
               }
@@ -143,17 +150,19 @@ void Agent::next_manager() {
 }
 
 void Agent::poll() {
-  if (polling_ || session_id_.empty()) return;
-  polling_ = true;
+  if (session_id_.empty() || polling_session_ == session_id_) return;
+  polling_session_ = session_id_;
+  const uint64_t number = ++poll_number_;
   dispatcherpb::AssignmentsRequest req;
   req.set_session_id(session_id_);
   req.set_known_sequence(known_sequence_);
   const std::string session = session_id_;
   std::weak_ptr<bool> alive = alive_;
   rpc_.call(manager_, "dispatcher.assignments", req.SerializeAsString(), opts_.poll_timeout,
-            [this, alive, session](Status s, std::string body) {
+            [this, alive, session, number](Status s, std::string body) {
               if (alive.expired() || !*alive.lock()) return;
-              polling_ = false;
+              if (number != poll_number_) return;  // superseded by a newer poll
+              polling_session_.clear();
               dispatcherpb::AssignmentsResponse resp;
               if (!s.ok() || session != session_id_ || !resp.ParseFromString(body)) return;  // the heartbeat re-polls
               apply(resp);

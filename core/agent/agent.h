@@ -105,7 +105,10 @@ class Agent {
   size_t manager_index_ = 0;
   std::string session_id_;
   uint64_t known_sequence_ = 0;
-  bool polling_ = false;
+  // The assignments poll outstanding: its session and number. A newer poll (a new session, or
+  // an answer found lost) supersedes it, and its answer, if it ever comes, is ignored.
+  std::string polling_session_;
+  uint64_t poll_number_ = 0;
   bool reporting_ = false;
   TimerId heartbeat_timer_ = 0;
   TimerId report_timer_ = 0;

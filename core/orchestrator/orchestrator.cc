@@ -1,5 +1,7 @@
 #include "core/orchestrator/orchestrator.h"
 
+#include "core/orchestrator/restart_policy.h"
+
 #include <algorithm>
 #include <set>
 
@@ -83,17 +85,23 @@ void Orchestrator::pass() {
 }
 
 int64_t Orchestrator::reconcile_all(storepb::Transaction& tx) {
+  std::set<std::string> orphaned_services;
+  std::map<std::string, int64_t> seen_ended;
+  for (const auto& [id, task] : store_.tasks()) {
+    if (!store_.services().count(task.service_id())) orphaned_services.insert(task.service_id());
+    if (task.desired_state() <= storepb::RUNNING && is_terminal(task.status().state())) {
+      auto it = seen_ended_.find(id);
+      seen_ended[id] = it != seen_ended_.end() ? it->second : tx.now_ns();
+    }
+  }
+  seen_ended_ = std::move(seen_ended);  // forgets tasks restarted or gone
   const ReconcileContext ctx{store_.nodes(), tx.now_ns(), opts_.task_history_limit, [this] { return store::object_id(ids_); },
-                               opts_.bugs};
+                               opts_.bugs, &seen_ended_};
   int64_t wake = 0;
   auto take = [&](Reconciliation r) {
     for (auto& a : r.actions) *tx.add_actions() = std::move(a);
     if (r.wake_at_ns > 0 && (wake == 0 || r.wake_at_ns < wake)) wake = r.wake_at_ns;
   };
-  std::set<std::string> orphaned_services;
-  for (const auto& [id, task] : store_.tasks()) {
-    if (!store_.services().count(task.service_id())) orphaned_services.insert(task.service_id());
-  }
   for (const auto& [id, svc] : store_.services()) take(reconcile_service(svc, store_.tasks_of_service(id), ctx));
   for (const auto& id : orphaned_services) take(reconcile_removed_service(store_.tasks_of_service(id)));
   return wake;

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -61,6 +62,9 @@ class Orchestrator {
   Propose propose_;
   OrchestratorOptions opts_;
   Rng ids_;  // task ids (store/object_id.h)
+  // Ended tasks still desired running -> when this manager first saw them ended (restart delays
+  // measured on one clock; a new leader starts afresh, as swarmkit's restart supervisor does).
+  std::map<std::string, int64_t> seen_ended_;
   bool pass_requested_ = false;
   bool in_flight_ = false;
   TimerId tick_timer_ = 0;

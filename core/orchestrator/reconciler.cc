@@ -80,7 +80,12 @@ class Pass {
       return true;
     }
     if (is_terminal(t.status().state())) {
-      const RestartDecision d = decide_restart(svc_.spec().task().restart(), t, history, ctx_.now_ns);
+      int64_t seen = 0;
+      if (ctx_.seen_ended) {
+        auto it = ctx_.seen_ended->find(t.id());
+        if (it != ctx_.seen_ended->end()) seen = it->second;
+      }
+      const RestartDecision d = decide_restart(svc_.spec().task().restart(), t, history, ctx_.now_ns, seen);
       switch (d.kind) {
         case RestartDecision::kNow:
           shut_down(t, storepb::SHUTDOWN, "restarted");

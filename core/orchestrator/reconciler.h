@@ -45,6 +45,9 @@ struct ReconcileContext {
   uint64_t task_history_limit = 5;
   std::function<std::string()> new_task_id;
   PlantedBugs bugs = {};
+  // When this leader first saw each ended-but-live task ended (its own wall clock), for restart
+  // delays; null: unknown (restart_policy.h).
+  const std::map<std::string, int64_t>* seen_ended = nullptr;
 };
 
 struct Reconciliation {

@@ -14,7 +14,8 @@ int64_t ended_at_ns(const storepb::TaskObject& t) {
 }  // namespace
 
 RestartDecision decide_restart(const storepb::RestartPolicy& policy, const storepb::TaskObject& ended,
-                               const std::vector<const storepb::TaskObject*>& slot_history, int64_t now_ns) {
+                               const std::vector<const storepb::TaskObject*>& slot_history, int64_t now_ns,
+                               int64_t seen_ended_ns) {
   const storepb::TaskState state = ended.status().state();
   switch (policy.condition()) {
     case storepb::RestartPolicy::NONE: return {};
@@ -38,7 +39,11 @@ RestartDecision decide_restart(const storepb::RestartPolicy& policy, const store
     }
     if (restarts >= policy.max_attempts()) return {};
   }
-  const int64_t at = ended_at_ns(ended) + policy.delay_ns();
+  // A manager whose clock is behind the one that recorded the end would otherwise wait the skew
+  // on top of the delay: never longer than the delay after this leader first saw the end.
+  int64_t ended_ns = ended_at_ns(ended);
+  if (seen_ended_ns > 0 && seen_ended_ns < ended_ns) ended_ns = seen_ended_ns;
+  const int64_t at = ended_ns + policy.delay_ns();
   if (at <= now_ns) return {RestartDecision::kNow, now_ns};
   return {RestartDecision::kLater, at};
 }

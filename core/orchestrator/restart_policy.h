@@ -2,14 +2,16 @@
 // meaning (`--restart-condition`, `--restart-delay`, `--restart-max-attempts`,
 // `--restart-window`):
 //   - condition any: always; on-failure: unless it completed (exit 0); none: never;
-//   - the new task starts no sooner than `delay` after the old one ended;
+//   - the new task starts no sooner than `delay` after the old one ended: after the end the
+//     managers recorded, or — if that is later, as when managers' clocks disagree — after the
+//     deciding leader first saw it ended (`seen_ended_ns`, 0: unknown);
 //   - at most `max_attempts` restarts (0: no limit). Without a window, restarts are counted by
 //     the ended task's `attempt`; with a window, only tasks of the slot that ended within the
 //     window before now count.
 // A task lost with its node (node down or drained) is not an ending of the task's own making: it
 // is replaced at once, whatever the condition, and does not count as an attempt.
 //
-//   RestartDecision d = decide_restart(policy, ended, slot_history, now_ns);
+//   RestartDecision d = decide_restart(policy, ended, slot_history, now_ns, seen_ended_ns);
 //   if (d.kind == RestartDecision::kNow) ... create the successor
 #pragma once
 
@@ -29,7 +31,8 @@ struct RestartDecision {
 // Docker's default delay when a policy leaves it at 0 is 5 s; the API layer fills that in, so
 // here 0 means no delay.
 RestartDecision decide_restart(const storepb::RestartPolicy& policy, const storepb::TaskObject& ended,
-                               const std::vector<const storepb::TaskObject*>& slot_history, int64_t now_ns);
+                               const std::vector<const storepb::TaskObject*>& slot_history, int64_t now_ns,
+                               int64_t seen_ended_ns = 0);
 
 // True for states a task never leaves: it has stopped, one way or another.
 inline bool is_terminal(storepb::TaskState s) { return s > storepb::RUNNING; }

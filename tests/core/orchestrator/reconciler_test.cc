@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "core/orchestrator/restart_policy.h"
 #include "core/store/store.h"
 
@@ -76,7 +78,7 @@ class ReconcilerTest : public ::testing::Test {
 
   // One reconciliation pass, committed. Returns how many actions it proposed.
   size_t reconcile() {
-    ReconcileContext ctx{store_.nodes(), now_, 5, [this] { return "t" + std::to_string(++next_id_); }};
+    ReconcileContext ctx{store_.nodes(), now_, 5, [this] { return "t" + std::to_string(++next_id_); }, {}, &seen_ended_};
     Reconciliation r = reconcile_service(*store_.find_service("svc"), store_.tasks_of_service("svc"), ctx);
     wake_at_ = r.wake_at_ns;
     if (r.actions.empty()) return 0;
@@ -117,6 +119,7 @@ class ReconcilerTest : public ::testing::Test {
   int64_t now_ = 100 * kSecond;
   int next_id_ = 0;
   int64_t wake_at_ = 0;
+  std::map<std::string, int64_t> seen_ended_;  // as the orchestrator keeps it
 };
 
 TEST_F(ReconcilerTest, ReplicatedServiceGetsOnePendingTaskPerSlotAndThenIsStable) {
@@ -340,6 +343,24 @@ TEST_F(ReconcilerTest, TheRestartDelayIgnoresAWorkersClockThatIsAhead) {
   EXPECT_EQ(wake_at_, now_ + 5 * kSecond);
   now_ += 5 * kSecond;
   EXPECT_EQ(reconcile(), 2u) << "restarted after the delay, not an hour later";
+}
+
+// Found by the services simulation: a leader whose clock was behind the manager that recorded
+// a task's end waited the clocks' difference on top of the delay.
+TEST_F(ReconcilerTest, TheRestartDelayRunsAtMostFromWhenThisLeaderSawTheEnd) {
+  storepb::RestartPolicy p;
+  p.set_delay_ns(5 * kSecond);
+  create_service(1, p);
+  reconcile();
+  set_status("t1", storepb::RUNNING, "n1");
+  now_ += 20 * kSecond;  // the recording manager's clock: 20 s ahead of this leader's
+  set_status("t1", storepb::FAILED);
+  now_ -= 20 * kSecond;
+  seen_ended_["t1"] = now_;
+  EXPECT_EQ(reconcile(), 0u);
+  EXPECT_EQ(wake_at_, now_ + 5 * kSecond);
+  now_ += 5 * kSecond;
+  EXPECT_EQ(reconcile(), 2u) << "restarted 5 s after this leader saw it end, not 25 s";
 }
 
 TEST_F(ReconcilerTest, TasksOfARemovedServiceAreStoppedThenDeleted) {
