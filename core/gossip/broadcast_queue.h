@@ -1,0 +1,71 @@
+// BroadcastQueue: the messages this member disseminates by piggybacking (memberlist's
+// TransmitLimitedQueue).
+//
+// Each broadcast is one small message (alive, suspect or dead) about one member; queueing a new
+// one about a member replaces any older one about the same member, whose news it supersedes.
+// take() fills a packet's spare room: fewest transmissions first, then newest first; each
+// broadcast taken counts one transmission and leaves the queue once it has been sent `limit`
+// times (retransmit_mult * ceil(log10(n + 1))). The queue holds at most `max` broadcasts; past
+// that the most-sent, oldest are dropped and counted.
+//
+// Invariants: at most one broadcast per member; every entry has fewer than `limit` transmits
+// as of the last take().
+//
+//   BroadcastQueue q(8192);
+//   q.queue(7, part);
+//   auto parts = q.take(/*budget=*/1300, /*limit=*/retransmit_limit(n, 4));
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "core/api/gossip.pb.h"
+#include "core/env/transport.h"
+
+namespace shoal::gossip {
+
+// retransmit_mult * ceil(log10(n + 1)).
+int retransmit_limit(int retransmit_mult, size_t n);
+
+// Bytes one part adds to a Compound beyond its own encoding (field tag and length prefix).
+inline constexpr size_t kPartOverhead = 3;
+
+class BroadcastQueue {
+ public:
+  explicit BroadcastQueue(size_t max) : max_(max) {}
+
+  void queue(NodeId about, gossippb::Part part);
+  // Parts whose encodings (plus kPartOverhead each) fit together in `budget` bytes.
+  std::vector<gossippb::Part> take(size_t budget, int limit, size_t max_parts);
+
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  uint64_t dropped() const { return dropped_; }
+  // Transmissions so far of the broadcast queued about `about` (-1 if none).
+  int transmits(NodeId about) const;
+
+ private:
+  struct Entry {
+    NodeId about = 0;
+    gossippb::Part part;
+    size_t bytes = 0;
+    int transmits = 0;
+  };
+  // Order of take(): (transmits ascending, id descending = newest first).
+  using Key = std::pair<int, uint64_t>;  // (transmits, UINT64_MAX - id)
+  static Key key_of(uint64_t id, const Entry& e) { return {e.transmits, UINT64_MAX - id}; }
+  void erase(uint64_t id);
+
+  size_t max_;
+  uint64_t next_id_ = 1;
+  uint64_t dropped_ = 0;
+  std::map<uint64_t, Entry> entries_;
+  std::set<Key> order_;
+  std::map<NodeId, uint64_t> by_member_;
+};
+
+}  // namespace shoal::gossip
