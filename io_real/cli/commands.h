@@ -54,6 +54,9 @@ Result<std::string> read_data_file(const Context& ctx, const std::string& file);
 // Parses -l/--label values "k=v" (or "k", an empty value) into a JSON object.
 nlohmann::json labels_json(const std::vector<std::string>& labels);
 
+// docker's --filter values "key=value" as the API's filters JSON: {"key": ["value", ...]}.
+Result<nlohmann::json> filters_json(const std::vector<std::string>& filters);
+
 // Reads a key from stdin: prompted without echo on a terminal, else the first line, trimmed.
 std::string read_key(const Context& ctx, std::string_view prompt);
 

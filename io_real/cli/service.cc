@@ -70,7 +70,9 @@ Result<int64_t> parse_duration_flag(const std::string& flag, const std::string& 
   return static_cast<int64_t>(d->count());
 }
 
-// docker's --filter values "key=value" as the API's filters JSON: {"key": ["value", ...]}.
+}  // namespace
+
+// Declared in commands.h: stack commands filter too.
 Result<json> filters_json(const std::vector<std::string>& filters) {
   json out = json::object();
   for (const auto& f : filters) {
@@ -82,8 +84,6 @@ Result<json> filters_json(const std::vector<std::string>& filters) {
   }
   return out;
 }
-
-}  // namespace
 
 // ---- waiting for a service to converge (declared in commands.h: stack deploy waits too) ----
 

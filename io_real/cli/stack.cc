@@ -64,19 +64,6 @@ Result<std::vector<json>> stack_services(const ApiClient& client, const std::str
 
 Status nothing_found(const std::string& stack) { return Status::not_found("Nothing found in stack: " + stack); }
 
-// docker's --filter values "key=value" as the API's filters JSON.
-Result<json> filters_json(const std::vector<std::string>& filters) {
-  json out = json::object();
-  for (const auto& f : filters) {
-    const size_t eq = f.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Status::invalid_argument("bad format of filter (expected name=value): " + f);
-    }
-    out[f.substr(0, eq)].push_back(f.substr(eq + 1));
-  }
-  return out;
-}
-
 // A spec as the daemon would store and show it (its defaults filled in), for comparing.
 Result<json> stored_form(const json& spec) {
   auto parsed = daemon::service_spec_from_json(spec);

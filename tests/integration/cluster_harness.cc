@@ -1,5 +1,8 @@
 #include "tests/integration/cluster_harness.h"
 
+#include <cctype>
+#include <cstdio>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -192,6 +195,20 @@ std::string ClusterHarness::read_log(const NodeProc& n) const {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string url_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
 }
 
 }  // namespace shoal::integration

@@ -72,5 +72,7 @@ class ClusterHarness {
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit);
 // A free TCP port on 127.0.0.1 (bound once with port 0, then released).
 int free_port();
+// Percent-encodes a query value (the API's `filters=` JSON).
+std::string url_encode(const std::string& s);
 
 }  // namespace shoal::integration

@@ -79,20 +79,6 @@ class ServicesTest : public ::testing::Test {
     return n;
   }
 
-  static std::string url_encode(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
-        out += static_cast<char>(c);
-      } else {
-        char buf[4];
-        std::snprintf(buf, sizeof buf, "%%%02X", c);
-        out += buf;
-      }
-    }
-    return out;
-  }
-
   void update_replicas(const std::string& service, int replicas) {
     auto svc = h.get_json(*m, "/v1.41/services/" + service);
     ASSERT_TRUE(svc.is_object());

@@ -18,20 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-std::string url_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 std::string stack_file(int web_replicas, bool with_worker, const std::string& extra = "") {
   std::string yaml =
       "version: \"3.8\"\n"
