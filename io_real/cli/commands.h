@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,11 @@ nlohmann::json labels_json(const std::vector<std::string>& labels);
 
 // docker's --filter values "key=value" as the API's filters JSON: {"key": ["value", ...]}.
 Result<nlohmann::json> filters_json(const std::vector<std::string>& filters);
+
+// Prints the tasks the API lists for `filters` as `service ps` does (only ids if `quiet`);
+// service_names maps service ids to names.
+Status print_tasks(Context& ctx, const ApiClient& client, const nlohmann::json& filters,
+                   const std::map<std::string, std::string>& service_names, bool quiet, bool no_trunc);
 
 // Reads a key from stdin: prompted without echo on a terminal, else the first line, trimmed.
 std::string read_key(const Context& ctx, std::string_view prompt);

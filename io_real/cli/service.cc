@@ -85,6 +85,33 @@ Result<json> filters_json(const std::vector<std::string>& filters) {
   return out;
 }
 
+// Declared in commands.h: `service ps` and `stack ps` list tasks alike.
+Status print_tasks(Context& ctx, const ApiClient& client, const json& filters,
+                   const std::map<std::string, std::string>& service_names, bool quiet, bool no_trunc) {
+  auto tasks = client.get("/tasks?" + filters_query(filters));
+  if (!tasks.ok()) return tasks.status();
+  if (!tasks->is_array()) return Status::io_error("the daemon's task list is not an array");
+  std::vector<json> list(tasks->begin(), tasks->end());
+  if (quiet) {
+    sort_tasks(list, service_names);
+    for (const auto& t : list) {
+      const std::string id = str_at(t, {"ID"});
+      ctx.io.out << (no_trunc ? id : short_id(id)) << "\n";
+    }
+    return Status::ok_status();
+  }
+  std::map<std::string, std::string> node_names;
+  if (!list.empty()) {
+    auto nodes = client.get("/nodes");
+    if (!nodes.ok()) return nodes.status();
+    if (nodes->is_array()) {
+      for (const auto& n : *nodes) node_names[str_at(n, {"ID"})] = str_at(n, {"Description", "Hostname"});
+    }
+  }
+  ctx.io.out << task_table(std::move(list), service_names, node_names, ctx.now_ns(), !no_trunc);
+  return Status::ok_status();
+}
+
 // ---- waiting for a service to converge (declared in commands.h: stack deploy waits too) ----
 
 Status wait_converged(Context& ctx, const ApiClient& client, const std::string& service_id, const WaitOptions& opts) {
@@ -356,27 +383,7 @@ Status run_ps(Context& ctx, const ApiClient& client, const PsOptions& opts) {
     (*filters)["service"].push_back(id);
   }
   if (service_names.empty()) return Status::not_found(errors);
-  auto tasks = client.get("/tasks?" + filters_query(*filters));
-  if (!tasks.ok()) return tasks.status();
-  if (!tasks->is_array()) return Status::io_error("the daemon's task list is not an array");
-  std::vector<json> list(tasks->begin(), tasks->end());
-  if (opts.quiet) {
-    sort_tasks(list, service_names);
-    for (const auto& t : list) {
-      const std::string id = str_at(t, {"ID"});
-      ctx.io.out << (opts.no_trunc ? id : short_id(id)) << "\n";
-    }
-  } else {
-    std::map<std::string, std::string> node_names;
-    if (!list.empty()) {
-      auto nodes = client.get("/nodes");
-      if (!nodes.ok()) return nodes.status();
-      if (nodes->is_array()) {
-        for (const auto& n : *nodes) node_names[str_at(n, {"ID"})] = str_at(n, {"Description", "Hostname"});
-      }
-    }
-    ctx.io.out << task_table(std::move(list), service_names, node_names, ctx.now_ns(), !opts.no_trunc);
-  }
+  if (Status st = print_tasks(ctx, client, *filters, service_names, opts.quiet, opts.no_trunc); !st.ok()) return st;
   if (!errors.empty()) return Status::not_found(errors);
   return Status::ok_status();
 }

@@ -219,28 +219,7 @@ Status run_ps(Context& ctx, const ApiClient& client, const PsOptions& opts) {
     service_names[str_at(s, {"ID"})] = str_at(s, {"Spec", "Name"});
     (*filters)["service"].push_back(str_at(s, {"ID"}));
   }
-  auto tasks = client.get("/tasks?" + filters_query(*filters));
-  if (!tasks.ok()) return tasks.status();
-  if (!tasks->is_array()) return Status::io_error("the daemon's task list is not an array");
-  std::vector<json> list(tasks->begin(), tasks->end());
-  if (opts.quiet) {
-    sort_tasks(list, service_names);
-    for (const auto& t : list) {
-      const std::string id = str_at(t, {"ID"});
-      ctx.io.out << (opts.no_trunc ? id : short_id(id)) << "\n";
-    }
-    return Status::ok_status();
-  }
-  std::map<std::string, std::string> node_names;
-  if (!list.empty()) {
-    auto nodes = client.get("/nodes");
-    if (!nodes.ok()) return nodes.status();
-    if (nodes->is_array()) {
-      for (const auto& n : *nodes) node_names[str_at(n, {"ID"})] = str_at(n, {"Description", "Hostname"});
-    }
-  }
-  ctx.io.out << task_table(std::move(list), service_names, node_names, ctx.now_ns(), !opts.no_trunc);
-  return Status::ok_status();
+  return print_tasks(ctx, client, *filters, service_names, opts.quiet, opts.no_trunc);
 }
 
 Status run_rm(Context& ctx, const ApiClient& client, const std::vector<std::string>& stacks) {
