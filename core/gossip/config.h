@@ -27,7 +27,7 @@ namespace shoal::gossip {
 struct PlantedBugs {
   bool never_refute = false;          // a suspected or declared-dead member does not refute
   bool suspicion_never_expires = false;  // a suspicion never turns into a death
-  bool push_pull_ignores_remote = false;  // merging a push-pull does nothing (partitions stay split)
+  bool push_pull_ignores_remote = false;  // merging a push-pull (other than a join) does nothing
 };
 
 struct Config {

@@ -462,8 +462,8 @@ void Membership::handle_part(NodeId from, const gossippb::Part& p) {
     case gossippb::Part::kAck: return handle_ack(from, p.ack().seq_no());
     case gossippb::Part::kNack: return handle_nack(p.nack().seq_no());
     case gossippb::Part::kAlive: return on_alive(p.alive());
-    case gossippb::Part::kSuspect: return on_suspect(p.suspect());
-    case gossippb::Part::kDead: return on_dead(p.dead());
+    case gossippb::Part::kSuspect: return on_suspect(p.suspect(), from);
+    case gossippb::Part::kDead: return on_dead(p.dead(), from);
     case gossippb::Part::KIND_NOT_SET: return;  // decode() refuses these
   }
 }
@@ -529,7 +529,7 @@ void Membership::handle_nack(uint64_t seq) {
 }
 
 void Membership::handle_push_pull(NodeId from, const gossippb::PushPull& m) {
-  if (!config_.bugs.push_pull_ignores_remote) merge(m);
+  if (!config_.bugs.push_pull_ignores_remote || m.join()) merge(m);
   if (m.reply()) {
     if (!joined_) {
       joined_ = true;
@@ -590,7 +590,7 @@ void Membership::on_alive(const gossippb::Alive& a) {
     if (leaving_) return;
     const MemberInfo& me = self();
     if (a.incarnation() > me.incarnation || (a.incarnation() == me.incarnation && a.meta() != me.meta)) {
-      refute(a.incarnation());
+      refute(a.incarnation(), {});
     }
     return;
   }
@@ -627,9 +627,10 @@ void Membership::on_alive(const gossippb::Alive& a) {
   }
 }
 
-void Membership::on_suspect(const gossippb::Suspect& s) {
+void Membership::on_suspect(const gossippb::Suspect& s, NodeId sender) {
   Member* m = find(s.node());
-  if (m == nullptr || s.incarnation() < m->info.incarnation) return;
+  if (m == nullptr) return;
+  if (s.incarnation() < m->info.incarnation) return correct_stale_claim(*m);
   if (m->suspicion) {
     if (m->suspicion->confirm(s.from())) {
       SHOAL_PROBE("gossip.suspicion_confirmed");
@@ -645,7 +646,7 @@ void Membership::on_suspect(const gossippb::Suspect& s) {
   }
   if (is_gone(m->info.state)) return;
   if (s.node() == config_.id) {
-    if (!leaving_) refute(s.incarnation());
+    if (!leaving_) refute(s.incarnation(), {s.from(), sender});
     return;
   }
   broadcast(s.node(), suspect_part(s.node(), s.incarnation(), s.from()));
@@ -676,12 +677,13 @@ void Membership::suspicion_expired(NodeId node, uint64_t incarnation) {
   on_dead(d);
 }
 
-void Membership::on_dead(const gossippb::Dead& d) {
+void Membership::on_dead(const gossippb::Dead& d, NodeId sender) {
   Member* m = find(d.node());
-  if (m == nullptr || d.incarnation() < m->info.incarnation) return;
+  if (m == nullptr) return;
+  if (d.incarnation() < m->info.incarnation) return correct_stale_claim(*m);
   if (is_gone(m->info.state)) return;
   if (d.node() == config_.id) {
-    if (!leaving_) refute(d.incarnation());
+    if (!leaving_) refute(d.incarnation(), {d.from(), sender});
     return;
   }
   if (m->suspicion_timer != 0) env_.timers.cancel(m->suspicion_timer);
@@ -693,7 +695,20 @@ void Membership::on_dead(const gossippb::Dead& d) {
   if (events_.on_leave) events_.on_leave(m->info);
 }
 
-void Membership::refute(uint64_t claimed_incarnation) {
+void Membership::correct_stale_claim(const Member& m) {
+  // Someone still spreads a suspicion or death that a later alive already cleared: they missed
+  // the alive (its retransmissions are bounded). Send it again unless it is still going out.
+  // Shoal's addition to memberlist: without it, a member that missed a refutation declares a
+  // live member dead when its own suspicion times out. Stale claims about ourselves come
+  // straight from the prober (buddy system), so our ack carries the answer back.
+  if (!is_live(m.info.state) || broadcasts_.transmits(m.info.id) >= 0) return;
+  if (m.info.id == config_.id && leaving_) return;
+  SHOAL_PROBE("gossip.stale_claim_corrected");
+  ++stats_.stale_claims_corrected;
+  broadcast(m.info.id, alive_part(m.info));
+}
+
+void Membership::refute(uint64_t claimed_incarnation, std::initializer_list<NodeId> tell) {
   if (config_.bugs.never_refute) return;
   SHOAL_PROBE("gossip.refuted");
   Member& me = members_.at(config_.id);
@@ -701,6 +716,14 @@ void Membership::refute(uint64_t claimed_incarnation) {
   ++stats_.refutations;
   awareness_.apply_delta(1);  // being suspected is a sign of our own trouble (Lifeguard)
   broadcast(config_.id, alive_part(me.info));
+  // Besides gossip, straight to the accuser and to whoever passed the claim on: the accuser's
+  // suspicion runs longest when nobody confirms it, and gossip may miss it.
+  std::vector<NodeId> told;
+  for (NodeId to : tell) {
+    if (to == 0 || to == config_.id || std::find(told.begin(), told.end(), to) != told.end()) continue;
+    told.push_back(to);
+    send_packet(to, {});
+  }
 }
 
 // --- sending ---------------------------------------------------------------------------------

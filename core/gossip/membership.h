@@ -10,7 +10,8 @@
 //     which shrinks as other members independently confirm it. Every member that hears of a
 //     suspicion runs its own timer.
 //   - Refute. A member told it is suspect or dead raises its incarnation above the claim and
-//     broadcasts itself alive; any alive message with a higher incarnation clears a suspicion or
+//     broadcasts itself alive (and sends it straight to the accuser and to the member that
+//     passed the claim on); any alive message with a higher incarnation clears a suspicion or
 //     a death.
 //   - Lifeguard. Local health awareness (awareness.h) slows a struggling member down; nacks tell
 //     a prober whether its helpers are working; the buddy system sends a suspect message to the
@@ -18,6 +19,9 @@
 //   - Disseminate. Alive/suspect/dead messages are piggybacked on every packet and sent to
 //     `gossip_nodes` random members every gossip interval, each a bounded number of times
 //     (broadcast_queue.h). Recently dead members still get gossip so they can refute.
+//   - Stale claims. A suspect or dead message older than the alive we hold means its sender
+//     missed that alive: we send the alive again (unless it is still queued). Not in memberlist;
+//     it closes the gap where a member that missed a refutation declares a live member dead.
 //   - Anti-entropy. Every push-pull interval a full-state exchange with one random member; and,
 //     with probability dead/alive, one with a dead member (reconnect), so healed partitions merge.
 //   - Join by a push-pull with any known member (retried); leave by broadcasting dead-with-leave.
@@ -44,6 +48,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,9 +78,9 @@ struct MemberInfo {
 
 // Subscriber callbacks, about other members (never self). Called on the loop, after the change.
 struct Events {
-  std::function<void(const MemberInfo&)> on_join;    // unknown, dead or left -> alive/suspect
-  std::function<void(const MemberInfo&)> on_update;  // meta changed while alive
-  std::function<void(const MemberInfo&)> on_leave;   // -> dead or left
+  std::function<void(const MemberInfo&)> on_join = {};    // unknown, dead or left -> alive/suspect
+  std::function<void(const MemberInfo&)> on_update = {};  // meta changed while alive
+  std::function<void(const MemberInfo&)> on_leave = {};   // -> dead or left
 };
 
 struct Stats {
@@ -91,6 +96,7 @@ struct Stats {
   uint64_t suspicions = 0;   // suspicions started here (any origin)
   uint64_t deaths_declared = 0;  // suspicion timeouts that fired here
   uint64_t refutations = 0;
+  uint64_t stale_claims_corrected = 0;  // alive re-sent to answer an outdated suspect/dead
   uint64_t stale_acks = 0;  // acks for a probe already over (late or duplicated): ignored
   uint64_t limit_hits = 0;  // members, relayed probes, packet or push-pull size limits
 };
@@ -192,10 +198,13 @@ class Membership {
 
   // --- state changes (SWIM's alive / suspect / dead handling)
   void on_alive(const gossippb::Alive& m);
-  void on_suspect(const gossippb::Suspect& m);
-  void on_dead(const gossippb::Dead& m);
+  // sender: the transport's sender of the message (0 when it comes from this member itself).
+  void on_suspect(const gossippb::Suspect& m, NodeId sender = 0);
+  void on_dead(const gossippb::Dead& m, NodeId sender = 0);
   void suspicion_expired(NodeId node, uint64_t incarnation);
-  void refute(uint64_t claimed_incarnation);
+  // Raises our incarnation above the claim, broadcasts alive and sends it at once to `tell`.
+  void refute(uint64_t claimed_incarnation, std::initializer_list<NodeId> tell);
+  void correct_stale_claim(const Member& m);
   void merge(const gossippb::PushPull& m);
 
   // --- sending

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/env/probe.h"
+#include "io_sim/cluster/gossip_bench.h"
 #include "io_sim/cluster/scheduler_bench.h"
 #include "io_sim/scenario/runner.h"
 
@@ -195,7 +196,20 @@ int main(int argc, char** argv) {
   bench_sched->add_option("--nodes", bench_nodes, "simulated nodes")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
   bench_sched->add_option("--tasks", bench_tasks, "pending tasks")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}));
 
+  auto* bench_gossip = app.add_subcommand("bench-gossip", "gossip failure detection: crash nodes one at a time in an N-node cluster with link loss P");
+  sim::GossipBenchOptions gossip_opt;
+  bench_gossip->add_option("--nodes", gossip_opt.nodes, "simulated nodes")->capture_default_str()->check(CLI::Range(size_t{3}, size_t{100'000}));
+  bench_gossip->add_option("--loss", gossip_opt.loss, "drop probability of every link")->capture_default_str()->check(CLI::Range(0.0, 0.9));
+  bench_gossip->add_option("--seed", gossip_opt.seed, "the run's seed")->capture_default_str();
+  bench_gossip->add_option("--crashes", gossip_opt.crashes, "nodes crashed, one at a time")->capture_default_str()->check(CLI::Range(1, 10'000));
+  bench_gossip->add_option("--profile", gossip_opt.profile, "settings: shoal or memberlist-lan")->capture_default_str()->check(CLI::IsMember({"shoal", "memberlist-lan"}));
+
   CLI11_PARSE(app, argc, argv);
+  if (bench_gossip->parsed()) {
+    const sim::GossipBenchResult r = sim::bench_gossip(gossip_opt);
+    sim::print_gossip_bench(gossip_opt, r, std::cout);
+    return r.converged && r.undetected == 0 ? 0 : 1;
+  }
   if (!check_bugs()) return 2;
   if (bench_sched->parsed()) {
     const sim::SchedulerBenchResult r = sim::bench_scheduler(bench_nodes, bench_tasks);

@@ -1,0 +1,128 @@
+#include "io_sim/cluster/gossip_cluster.h"
+
+namespace shoal::sim {
+
+GossipApp::GossipApp(NodeId id, Env& env, const gossip::Config& config, gossip::Events events)
+    : membership_(env, config, std::move(events)) {
+  (void)id;
+  env.transport.set_handler([this](const PeerIdentity& from, std::string_view payload) {
+    membership_.receive(from.node_id, payload);
+  });
+}
+
+GossipCluster::GossipCluster(GossipClusterOptions options)
+    : options_(std::move(options)), checker_(options_.nodes), rng_(1) {
+  WorldOptions wo;
+  wo.nodes = options_.nodes;
+  wo.seed = options_.seed;
+  wo.link.drop = options_.loss;
+  wo.keep_trace = options_.keep_trace;
+  world_ = std::make_unique<World>(wo, [this](NodeId id, Env& env) { return make_app(id, env); });
+  rng_ = world_->derive_rng("gossip-cluster");
+  world_->start_all();
+  for (NodeId id = 2; id <= options_.nodes; ++id) {
+    world_->after_on(id, options_.join_spacing * static_cast<int64_t>(id - 1),
+                     [this, id] { join_through_random(id, id); });
+  }
+}
+
+std::unique_ptr<NodeApp> GossipCluster::make_app(NodeId id, Env& env) {
+  gossip::Config c = options_.config;
+  c.id = id;
+  gossip::Events events;
+  events.on_leave = [this, id](const gossip::MemberInfo& subject) {
+    checker_.member_dead(id, subject, world_->is_up(subject.id), world_->now());
+  };
+  return std::make_unique<GossipApp>(id, env, c, std::move(events));
+}
+
+gossip::Membership* GossipCluster::member(NodeId id) {
+  auto* app = dynamic_cast<GossipApp*>(world_->app(id));
+  return app ? &app->membership() : nullptr;
+}
+
+void GossipCluster::join_through_random(NodeId id, NodeId below) {
+  gossip::Membership* m = member(id);
+  if (m == nullptr) return;
+  std::vector<NodeId> candidates;
+  for (NodeId x = 1; x < below; ++x) {
+    if (x != id && world_->is_up(x)) candidates.push_back(x);
+  }
+  if (candidates.empty()) return;
+  m->join({candidates[static_cast<size_t>(rng_.uniform(0, candidates.size() - 1))]});
+}
+
+std::vector<NodeId> GossipCluster::up_nodes() const {
+  std::vector<NodeId> out;
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    if (world_->is_up(id)) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<NodeId> GossipCluster::down_nodes() const {
+  std::vector<NodeId> out;
+  for (NodeId id = 1; id <= options_.nodes; ++id) {
+    if (!world_->is_up(id)) out.push_back(id);
+  }
+  return out;
+}
+
+bool GossipCluster::converged() {
+  const auto up = up_nodes();
+  for (NodeId id : up) {
+    gossip::Membership* m = member(id);
+    if (m == nullptr || m->num_alive() != up.size()) return false;
+  }
+  return agreement_error().empty();
+}
+
+bool GossipCluster::run_until_converged(Duration limit) {
+  const SimTime end = world_->now() + limit;
+  while (world_->now() < end) {
+    world_->run_for(std::chrono::milliseconds(100));
+    // Cheap test first: num_alive is O(1) per node.
+    bool counts = true;
+    const auto up = up_nodes();
+    for (NodeId id : up) {
+      gossip::Membership* m = member(id);
+      if (m == nullptr || m->num_alive() != up.size()) {
+        counts = false;
+        break;
+      }
+    }
+    if (counts && agreement_error().empty()) return true;
+  }
+  return false;
+}
+
+void GossipCluster::crash(NodeId id) {
+  if (!world_->crash(id)) return;
+  checker_.node_crashed(id, world_->now(), up_nodes(), [this, id](NodeId obs) {
+    gossip::Membership* m = member(obs);
+    const gossip::MemberInfo* info = m ? m->member(id) : nullptr;
+    return info != nullptr && (info->state == gossip::State::kDead || info->state == gossip::State::kLeft);
+  });
+}
+
+void GossipCluster::restart(NodeId id) {
+  if (!world_->restart(id)) return;
+  checker_.node_restarted(id);
+  join_through_random(id, static_cast<NodeId>(options_.nodes + 1));
+}
+
+void GossipCluster::leave(NodeId id) {
+  gossip::Membership* m = member(id);
+  if (m == nullptr) return;
+  checker_.node_left(id);
+  m->leave();
+}
+
+std::string GossipCluster::agreement_error() {
+  return checker_.agreement_error(up_nodes(), down_nodes(), [this](NodeId obs, NodeId x) {
+    gossip::Membership* m = member(obs);
+    return m ? m->member(x) : nullptr;
+  });
+}
+
+}  // namespace shoal::sim
