@@ -448,8 +448,12 @@ void Membership::receive(NodeId from, std::string_view bytes) {
   if (from == 0) return bad_input("zero-sender");
   auto env = decode(bytes, config_);
   if (!env.ok()) return bad_input(env.status().message());
+  if (members_.find(from) == members_.end() && !leaving_) sync_with_stranger(from);
   if (env->has_compound()) {
+    corrections_.clear();
     for (const auto& part : env->compound().parts()) handle_part(from, part);
+    if (!corrections_.empty()) send_packet(from, std::move(corrections_));
+    corrections_.clear();
   } else {
     handle_push_pull(from, env->push_pull());
   }
@@ -531,7 +535,10 @@ void Membership::handle_nack(uint64_t seq) {
 void Membership::handle_push_pull(NodeId from, const gossippb::PushPull& m) {
   if (!config_.bugs.push_pull_ignores_remote || m.join()) merge(m);
   if (m.reply()) {
-    if (!joined_) {
+    // Only the answer to our join counts as joining (a periodic exchange among members that
+    // joined us must not stop our retries: they may be an island of their own).
+    const bool from_seed = std::find(join_seeds_.begin(), join_seeds_.end(), from) != join_seeds_.end();
+    if (!joined_ && m.join() && from_seed) {
       joined_ = true;
       if (join_timer_ != 0) env_.timers.cancel(join_timer_);
       join_timer_ = 0;
@@ -540,6 +547,21 @@ void Membership::handle_push_pull(NodeId from, const gossippb::PushPull& m) {
   }
   // Answer after merging, so a refutation of what the initiator told us travels back at once.
   send_push_pull(from, m.join(), /*reply=*/true);
+}
+
+void Membership::sync_with_stranger(NodeId from) {
+  // A member we never heard of talks to us: its alive missed us (bounded retransmissions), so
+  // exchange full state with it now rather than at the next push-pull, minutes away in a large
+  // cluster. At most once per member per push-pull interval, and for a bounded set of strangers.
+  const MonoTime now = env_.clock.monotonic_now();
+  auto it = stranger_syncs_.find(from);
+  if (it != stranger_syncs_.end() && now - it->second < config_.push_pull_interval) return;
+  if (it == stranger_syncs_.end() && stranger_syncs_.size() >= config_.max_relayed_probes) {
+    stranger_syncs_.clear();  // forget old ones rather than grow
+  }
+  stranger_syncs_[from] = now;
+  SHOAL_PROBE("gossip.stranger_sync");
+  send_push_pull(from, /*join=*/false, /*reply=*/false);
 }
 
 void Membership::merge(const gossippb::PushPull& m) {
@@ -630,7 +652,7 @@ void Membership::on_alive(const gossippb::Alive& a) {
 void Membership::on_suspect(const gossippb::Suspect& s, NodeId sender) {
   Member* m = find(s.node());
   if (m == nullptr) return;
-  if (s.incarnation() < m->info.incarnation) return correct_stale_claim(*m);
+  if (s.incarnation() < m->info.incarnation) return correct_stale_claim(*m, sender);
   if (m->suspicion) {
     if (m->suspicion->confirm(s.from())) {
       SHOAL_PROBE("gossip.suspicion_confirmed");
@@ -680,7 +702,7 @@ void Membership::suspicion_expired(NodeId node, uint64_t incarnation) {
 void Membership::on_dead(const gossippb::Dead& d, NodeId sender) {
   Member* m = find(d.node());
   if (m == nullptr) return;
-  if (d.incarnation() < m->info.incarnation) return correct_stale_claim(*m);
+  if (d.incarnation() < m->info.incarnation) return correct_stale_claim(*m, sender);
   if (is_gone(m->info.state)) return;
   if (d.node() == config_.id) {
     if (!leaving_) refute(d.incarnation(), {d.from(), sender});
@@ -695,17 +717,21 @@ void Membership::on_dead(const gossippb::Dead& d, NodeId sender) {
   if (events_.on_leave) events_.on_leave(m->info);
 }
 
-void Membership::correct_stale_claim(const Member& m) {
-  // Someone still spreads a suspicion or death that a later alive already cleared: they missed
-  // the alive (its retransmissions are bounded). Send it again unless it is still going out.
-  // Shoal's addition to memberlist: without it, a member that missed a refutation declares a
-  // live member dead when its own suspicion times out. Stale claims about ourselves come
-  // straight from the prober (buddy system), so our ack carries the answer back.
-  if (!is_live(m.info.state) || broadcasts_.transmits(m.info.id) >= 0) return;
+void Membership::correct_stale_claim(const Member& m, NodeId sender) {
+  // The sender still spreads a suspicion or death that a later alive already cleared: it missed
+  // that alive (retransmissions are bounded, so some member occasionally does). Answer it
+  // directly, batched per datagram (receive() sends them), and gossip the alive again unless it
+  // is still going out. Shoal's addition to memberlist: without it, a member that missed a
+  // refutation declares a live member dead when its own suspicion times out. Stale claims about
+  // ourselves come straight from the prober (buddy system).
+  if (!is_live(m.info.state)) return;
   if (m.info.id == config_.id && leaving_) return;
   SHOAL_PROBE("gossip.stale_claim_corrected");
   ++stats_.stale_claims_corrected;
-  broadcast(m.info.id, alive_part(m.info));
+  if (sender != 0 && sender != config_.id && corrections_.size() < config_.max_parts / 2) {
+    corrections_.push_back(alive_part(m.info));
+  }
+  if (broadcasts_.transmits(m.info.id) < 0) broadcast(m.info.id, alive_part(m.info));
 }
 
 void Membership::refute(uint64_t claimed_incarnation, std::initializer_list<NodeId> tell) {

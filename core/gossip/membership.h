@@ -20,8 +20,11 @@
 //     `gossip_nodes` random members every gossip interval, each a bounded number of times
 //     (broadcast_queue.h). Recently dead members still get gossip so they can refute.
 //   - Stale claims. A suspect or dead message older than the alive we hold means its sender
-//     missed that alive: we send the alive again (unless it is still queued). Not in memberlist;
-//     it closes the gap where a member that missed a refutation declares a live member dead.
+//     missed that alive: we answer the sender with it directly and gossip it again (unless it is
+//     still queued). Not in memberlist; it closes the gap where a member that missed a
+//     refutation declares a live member dead.
+//   - Strangers. A datagram from a member we do not know (its alive missed us) triggers a
+//     push-pull with it at once, at most once per push-pull interval per sender.
 //   - Anti-entropy. Every push-pull interval a full-state exchange with one random member; and,
 //     with probability dead/alive, one with a dead member (reconnect), so healed partitions merge.
 //   - Join by a push-pull with any known member (retried); leave by broadcasting dead-with-leave.
@@ -204,8 +207,9 @@ class Membership {
   void suspicion_expired(NodeId node, uint64_t incarnation);
   // Raises our incarnation above the claim, broadcasts alive and sends it at once to `tell`.
   void refute(uint64_t claimed_incarnation, std::initializer_list<NodeId> tell);
-  void correct_stale_claim(const Member& m);
+  void correct_stale_claim(const Member& m, NodeId sender);
   void merge(const gossippb::PushPull& m);
+  void sync_with_stranger(NodeId from);
 
   // --- sending
   void send_packet(NodeId to, std::vector<gossippb::Part> parts);
@@ -230,6 +234,8 @@ class Membership {
   uint64_t seq_ = 0;
   std::optional<Probe> probe_;
   std::map<uint64_t, Relayed> relayed_;  // by our seq of the ping sent for them
+  std::vector<gossippb::Part> corrections_;  // alive answers to stale claims in this datagram
+  std::map<NodeId, MonoTime> stranger_syncs_;  // unknown senders we pushed our state to, when
 
   bool leaving_ = false;
   bool joined_ = false;
