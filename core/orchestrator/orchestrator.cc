@@ -86,17 +86,25 @@ void Orchestrator::pass() {
 
 int64_t Orchestrator::reconcile_all(storepb::Transaction& tx) {
   std::set<std::string> orphaned_services;
-  std::map<std::string, int64_t> seen_ended;
+  std::map<std::string, int64_t> seen_ended, seen_running;
+  auto first_seen = [&tx](const std::map<std::string, int64_t>& before, const std::string& id) {
+    auto it = before.find(id);
+    return it != before.end() ? it->second : tx.now_ns();
+  };
   for (const auto& [id, task] : store_.tasks()) {
     if (!store_.services().count(task.service_id())) orphaned_services.insert(task.service_id());
-    if (task.desired_state() <= storepb::RUNNING && is_terminal(task.status().state())) {
-      auto it = seen_ended_.find(id);
-      seen_ended[id] = it != seen_ended_.end() ? it->second : tx.now_ns();
+    if (task.desired_state() > storepb::RUNNING) continue;
+    if (is_terminal(task.status().state())) seen_ended[id] = first_seen(seen_ended_, id);
+    if (task.status().state() == storepb::RUNNING) {
+      seen_running[id] = first_seen(seen_running_, id);
+    } else if (auto it = seen_running_.find(id); it != seen_running_.end()) {
+      seen_running[id] = it->second;  // it ran, then ended: the updater asks how long it ran
     }
   }
   seen_ended_ = std::move(seen_ended);  // forgets tasks restarted or gone
+  seen_running_ = std::move(seen_running);
   const ReconcileContext ctx{store_.nodes(), tx.now_ns(), opts_.task_history_limit, [this] { return store::object_id(ids_); },
-                               opts_.bugs, &seen_ended_};
+                               opts_.bugs, &seen_ended_, &seen_running_};
   int64_t wake = 0;
   auto take = [&](Reconciliation r) {
     for (auto& a : r.actions) *tx.add_actions() = std::move(a);

@@ -65,6 +65,8 @@ class Orchestrator {
   // Ended tasks still desired running -> when this manager first saw them ended (restart delays
   // measured on one clock; a new leader starts afresh, as swarmkit's restart supervisor does).
   std::map<std::string, int64_t> seen_ended_;
+  // Live tasks -> when this manager first saw them running (the updater's monitor periods).
+  std::map<std::string, int64_t> seen_running_;
   bool pass_requested_ = false;
   bool in_flight_ = false;
   TimerId tick_timer_ = 0;

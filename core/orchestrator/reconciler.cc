@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/orchestrator/restart_policy.h"
+#include "core/orchestrator/updater.h"
 #include "core/scheduler/constraint.h"
 
 namespace shoal::orchestrator {
@@ -40,20 +41,41 @@ class Pass {
   // takes no new tasks.
   void slot(uint64_t slot, const std::string& node_id, Tasks history, bool may_create) {
     sort_by_age(history);
-    const storepb::TaskObject* current = nullptr;
+    std::vector<const storepb::TaskObject*> live;
     for (const auto* t : history) {
-      if (!is_live(*t)) continue;
-      if (current) shut_down(*current, storepb::SHUTDOWN, "replaced by a newer task");
-      current = t;
+      if (is_live(*t)) live.push_back(t);
+    }
+    const storepb::TaskObject* current = live.empty() ? nullptr : live.back();
+    // Older live tasks go once the newest runs; until then they keep running beside it (a
+    // start-first update, updater.h).
+    const bool newest_started = current && current->status().state() >= storepb::RUNNING;
+    for (size_t i = 0; i + 1 < live.size(); ++i) {
+      if (newest_started) shut_down(*live[i], storepb::SHUTDOWN, "replaced by a newer task");
     }
     bool created = false;
     if (current) {
       created = drive_live_task(*current, slot, node_id, history);
-    } else if (may_create && !gave_up(history)) {
+    } else if (may_create && !gave_up(history) && !predecessor_stopping(history)) {
       create(slot, node_id, 0);
       created = true;
     }
     trim_history(history, created);
+  }
+
+  // The updater (updater.h) plans the service's rolling update on what is left.
+  void update(const std::vector<const storepb::TaskObject*>& tasks) {
+    UpdateContext uctx;
+    uctx.now_ns = ctx_.now_ns;
+    uctx.seen_running = ctx_.seen_running;
+    uctx.filled = &filled_;
+    uctx.new_task = [this](uint64_t slot, const std::string& node_id) {
+      storepb::TaskObject t = make_task(slot, node_id, 0);
+      touched_.insert(t.id());
+      return t;
+    };
+    UpdatePass u = plan_update(svc_, tasks, uctx, touched_);
+    for (auto& a : u.actions) out_.actions.push_back(std::move(a));
+    if (u.wake_at_ns > 0 && (out_.wake_at_ns == 0 || u.wake_at_ns < out_.wake_at_ns)) out_.wake_at_ns = u.wake_at_ns;
   }
 
   // Tasks that must go: their slot is above the replica count, their node is gone, or their
@@ -99,12 +121,19 @@ class Pass {
           return false;
       }
     }
-    if (t.spec_version() < svc_.spec_version()) {
-      shut_down(t, storepb::SHUTDOWN, "replaced: the service was updated");
-      create(slot, node_id, 0);
-      return true;
-    }
-    return false;
+    return false;  // an older spec's task is the updater's to replace (updater.h)
+  }
+
+  // The slot's last task was shut down and has not stopped yet, on a node that will report
+  // when it has: its successor waits, so a stop-first update never runs both at once. (A task on
+  // a node that is down, drained or gone is not waited for.)
+  bool predecessor_stopping(const Tasks& history) const {
+    if (history.empty()) return false;
+    const auto* last = history.back();
+    if (is_terminal(last->status().state()) || last->node_id().empty()) return false;
+    auto it = ctx_.nodes.find(last->node_id());
+    if (it == ctx_.nodes.end()) return false;
+    return it->second.state() != "down" && it->second.spec().availability() != "drain";
   }
 
   // The node a task was placed on can no longer keep it. For a global service a down node keeps
@@ -173,7 +202,15 @@ class Pass {
   void create(uint64_t slot, const std::string& node_id, uint64_t attempt) {
     storepb::StoreAction a;
     a.set_kind(storepb::StoreAction::CREATE);
-    storepb::TaskObject* t = a.mutable_task();
+    *a.mutable_task() = make_task(slot, node_id, attempt);
+    touched_.insert(a.task().id());
+    filled_.insert(node_id.empty() ? std::to_string(slot) : node_id);
+    out_.actions.push_back(std::move(a));
+  }
+
+  storepb::TaskObject make_task(uint64_t slot, const std::string& node_id, uint64_t attempt) {
+    storepb::TaskObject task;
+    storepb::TaskObject* t = &task;
     t->set_id(ctx_.new_task_id());
     t->set_service_id(svc_.id());
     t->set_service_name(svc_.spec().annotations().name());
@@ -192,14 +229,14 @@ class Pass {
       st->set_state(storepb::ASSIGNED);
       st->set_message("assigned to its node (global service)");
     }
-    touched_.insert(t->id());
-    out_.actions.push_back(std::move(a));
+    return task;
   }
 
   const storepb::ServiceObject& svc_;
   const ReconcileContext& ctx_;
   Reconciliation out_;
   std::set<std::string> touched_;
+  std::set<std::string> filled_;  // slots given a task in this pass (updater.h's keys)
 };
 
 bool takes_new_global_task(const storepb::ServiceObject& svc, const storepb::NodeObject& n) {
@@ -222,6 +259,7 @@ Reconciliation reconcile_service(const storepb::ServiceObject& svc, const std::v
     for (const auto& [node_id, gone] : by_node) {  // nodes no longer in the cluster
       for (const auto* t : gone) pass.retire(*t);
     }
+    pass.update(tasks);
     return pass.take();
   }
   const uint64_t replicas = svc.spec().replicated().replicas();
@@ -235,6 +273,7 @@ Reconciliation reconcile_service(const storepb::ServiceObject& svc, const std::v
     if (slot >= 1 && slot <= replicas) continue;
     for (const auto* t : history) pass.retire(*t);
   }
+  pass.update(tasks);
   return pass.take();
 }
 

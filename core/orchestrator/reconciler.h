@@ -9,7 +9,10 @@
 //     never (the old task's desired state becomes SHUTDOWN and the slot stays empty);
 //   - its task's node is down, drained, gone, or no longer meets the constraints: the task is shut
 //     down and a successor made at once (not counted as a restart attempt);
-//   - its task runs an older spec: replaced at once (rolling updates come with the updater).
+//   - its task runs an older spec: the updater's to replace (updater.h), in batches; the
+//     reconciler keeps an older live task beside a newer one until the newer one runs
+//     (start-first), and makes no successor while its predecessor is still stopping on a live
+//     node (stop-first).
 // Slots above `replicas` are scaled down: their tasks' desired state becomes REMOVE. Global
 // services have one "slot" per eligible node (not drained, not down, meeting the constraints);
 // their tasks are made already ASSIGNED to their node. A task whose desired state is past
@@ -48,6 +51,8 @@ struct ReconcileContext {
   // When this leader first saw each ended-but-live task ended (its own wall clock), for restart
   // delays; null: unknown (restart_policy.h).
   const std::map<std::string, int64_t>* seen_ended = nullptr;
+  // When this leader first saw each live task RUNNING, for the updater's monitor periods.
+  const std::map<std::string, int64_t>* seen_running = nullptr;
 };
 
 struct Reconciliation {

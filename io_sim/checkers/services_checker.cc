@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/orchestrator/restart_policy.h"
+#include "core/orchestrator/updater.h"
 
 namespace shoal::sim {
 
@@ -69,7 +70,11 @@ void ServicesChecker::scan(NodeId m, const store::Store& st) {
     }
   }
   for (const auto& [key, ids] : live) {
-    if (ids.size() < 2) continue;
+    // A start-first update runs a slot's new task beside its old one until the new one runs.
+    const auto* svc = st.find_service(key.first);
+    const bool start_first =
+        svc && orchestrator::active_update_config(*svc).order() == storepb::UpdateConfig::START_FIRST;
+    if (ids.size() < (start_first ? 3u : 2u)) continue;
     std::string list;
     for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
     report("slot/" + key.first + "/" + key.second,

@@ -6,7 +6,8 @@
 //   stays put        a task placed on a node is never moved to another;
 //   one per slot     a replicated service's slot (a global service's node) has at most one live
 //                    task, i.e. one whose desired state is RUNNING or less: the orchestrator never
-//                    makes a task twice, nor a successor before shutting down what it replaces.
+//                    makes a task twice, nor a successor before shutting down what it replaces
+//                    (two during a start-first update: the new task beside the old).
 // Convergence (Converged() below), once every fault has healed: every service has exactly the
 // tasks its spec asks for, RUNNING in the store and running in its node's runtime, none on a
 // drained node; no runtime runs a task the store does not want running; every node is ready.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 
 #include "core/orchestrator/restart_policy.h"
@@ -78,7 +79,17 @@ class ReconcilerTest : public ::testing::Test {
 
   // One reconciliation pass, committed. Returns how many actions it proposed.
   size_t reconcile() {
-    ReconcileContext ctx{store_.nodes(), now_, 5, [this] { return "t" + std::to_string(++next_id_); }, {}, &seen_ended_};
+    // As the orchestrator does: when each live task was first seen running (and kept once it ended).
+    std::map<std::string, int64_t> running;
+    for (const auto& [id, t] : store_.tasks()) {
+      if (t.desired_state() > storepb::RUNNING) continue;
+      auto it = seen_running_.find(id);
+      if (t.status().state() == storepb::RUNNING) running[id] = it != seen_running_.end() ? it->second : now_;
+      else if (it != seen_running_.end()) running[id] = it->second;
+    }
+    seen_running_ = std::move(running);
+    ReconcileContext ctx{store_.nodes(), now_, 5, [this] { return "t" + std::to_string(++next_id_); }, {}, &seen_ended_,
+                         &seen_running_};
     Reconciliation r = reconcile_service(*store_.find_service("svc"), store_.tasks_of_service("svc"), ctx);
     wake_at_ = r.wake_at_ns;
     if (r.actions.empty()) return 0;
@@ -120,6 +131,7 @@ class ReconcilerTest : public ::testing::Test {
   int next_id_ = 0;
   int64_t wake_at_ = 0;
   std::map<std::string, int64_t> seen_ended_;  // as the orchestrator keeps it
+  std::map<std::string, int64_t> seen_running_;
 };
 
 TEST_F(ReconcilerTest, ReplicatedServiceGetsOnePendingTaskPerSlotAndThenIsStable) {
@@ -255,20 +267,31 @@ TEST_F(ReconcilerTest, APausedNodeKeepsItsTasks) {
   EXPECT_EQ(live_in_slot(1)->id(), "t1");
 }
 
-TEST_F(ReconcilerTest, ANewSpecReplacesTheTasks) {
+TEST_F(ReconcilerTest, ANewSpecReplacesTheTasksStopFirstAllAtOnceByDefault) {
   create_service(2);
   reconcile();
   set_status("t1", storepb::RUNNING, "n1");
+  set_status("t2", storepb::RUNNING, "n2");
   update_service([](auto& s) {
     s.mutable_spec()->mutable_task()->mutable_container()->set_command(0, "/bin/false");
     s.set_spec_version(2);
   });
   reconcile();
+  EXPECT_TRUE(live().empty()) << "stop-first: the old tasks are shut down first";
+  EXPECT_EQ(store_.find_service("svc")->update_status().state(), storepb::UpdateStatus::UPDATING);
+  EXPECT_EQ(reconcile(), 0u) << "no new task while the old ones still run";
+  set_status("t1", storepb::SHUTDOWN);
+  set_status("t2", storepb::SHUTDOWN);
+  reconcile();
   ASSERT_EQ(live().size(), 2u);
   for (const auto* t : live()) {
     EXPECT_EQ(t->spec_version(), 2u);
     EXPECT_EQ(t->spec().container().command(0), "/bin/false");
+    set_status(t->id(), storepb::RUNNING, t->slot() == 1 ? "n1" : "n2");
   }
+  reconcile();
+  EXPECT_EQ(store_.find_service("svc")->update_status().state(), storepb::UpdateStatus::COMPLETED);
+  EXPECT_EQ(store_.find_service("svc")->update_status().message(), "update completed");
 }
 
 TEST_F(ReconcilerTest, HistoryIsTrimmedToTheLimitPerSlot) {
@@ -361,6 +384,157 @@ TEST_F(ReconcilerTest, TheRestartDelayRunsAtMostFromWhenThisLeaderSawTheEnd) {
   EXPECT_EQ(wake_at_, now_ + 5 * kSecond);
   now_ += 5 * kSecond;
   EXPECT_EQ(reconcile(), 2u) << "restarted 5 s after this leader saw it end, not 25 s";
+}
+
+// ---- rolling updates (updater.h) ----
+
+class UpdaterTest : public ReconcilerTest {
+ protected:
+  // n replicas, all running; then a new spec with the given update config.
+  void running_then_update(uint64_t n, const std::function<void(storepb::UpdateConfig&)>& config,
+                           const std::string& command = "/bin/new") {
+    create_service(n);
+    reconcile();
+    for (const auto* t : live()) set_status(t->id(), storepb::RUNNING, t->slot() % 2 ? "n1" : "n2");
+    reconcile();
+    update_service([&](auto& s) {
+      *s.mutable_previous_spec() = s.spec();
+      s.mutable_spec()->mutable_task()->mutable_container()->set_command(0, command);
+      config(*s.mutable_spec()->mutable_update_config());
+      s.set_spec_version(s.spec_version() + 1);
+    });
+  }
+  // Brings every task in a transitional state to where an agent would: stopping tasks stop,
+  // new tasks run.
+  void agents_act(storepb::TaskState new_tasks_reach = storepb::RUNNING) {
+    for (const auto* t : store_.tasks_of_service("svc")) {
+      if (is_terminal(t->status().state())) continue;
+      if (t->desired_state() > storepb::RUNNING) {
+        set_status(t->id(), storepb::SHUTDOWN, t->node_id().empty() ? "n1" : "");
+      } else if (t->status().state() < storepb::RUNNING) {
+        set_status(t->id(), new_tasks_reach, t->node_id().empty() ? (t->slot() % 2 ? "n1" : "n2") : "");
+      }
+    }
+  }
+  size_t running_with(const std::string& command) const {
+    size_t n = 0;
+    for (const auto* t : live()) {
+      n += t->status().state() == storepb::RUNNING && t->spec().container().command(0) == command;
+    }
+    return n;
+  }
+  const storepb::UpdateStatus& status() const { return store_.find_service("svc")->update_status(); }
+};
+
+TEST_F(UpdaterTest, ParallelismOneStopFirstReplacesOneSlotAtATimeNeverRunningMoreThanTheReplicas) {
+  running_then_update(3, [](auto& c) { c.set_parallelism(1); });
+  for (int step = 0; step < 20 && status().state() != storepb::UpdateStatus::COMPLETED; ++step) {
+    reconcile();
+    size_t running = 0, old_shut = 0;
+    for (const auto* t : store_.tasks_of_service("svc")) {
+      running += t->status().state() == storepb::RUNNING;
+      old_shut += t->spec().container().command(0) == "/bin/true" && t->desired_state() == storepb::SHUTDOWN &&
+                  !is_terminal(t->status().state());
+    }
+    EXPECT_LE(running, 3u);
+    EXPECT_LE(old_shut, 1u) << "parallelism 1: one slot at a time";
+    agents_act();
+  }
+  EXPECT_EQ(status().state(), storepb::UpdateStatus::COMPLETED);
+  EXPECT_EQ(running_with("/bin/new"), 3u);
+}
+
+TEST_F(UpdaterTest, StartFirstRunsTheNewTaskBesideTheOldUntilItRuns) {
+  running_then_update(2, [](auto& c) {
+    c.set_parallelism(1);
+    c.set_order(storepb::UpdateConfig::START_FIRST);
+  });
+  reconcile();
+  EXPECT_EQ(live().size(), 3u) << "a new task beside the two old ones";
+  EXPECT_EQ(running_with("/bin/true"), 2u);
+  agents_act();  // the new one runs
+  reconcile();
+  EXPECT_EQ(running_with("/bin/true"), 1u) << "its old task goes once it runs";
+  for (int step = 0; step < 10 && status().state() != storepb::UpdateStatus::COMPLETED; ++step) {
+    agents_act();
+    reconcile();
+  }
+  EXPECT_EQ(status().state(), storepb::UpdateStatus::COMPLETED);
+  EXPECT_EQ(running_with("/bin/new"), 2u);
+}
+
+TEST_F(UpdaterTest, ANewTaskFailingWithinTheMonitorPausesTheUpdateAndSaysWhich) {
+  running_then_update(3, [](auto& c) {
+    c.set_parallelism(1);
+    c.set_monitor_ns(5 * kSecond);
+  });
+  reconcile();
+  agents_act();
+  reconcile();  // slot 1's new task made
+  agents_act(storepb::FAILED);
+  reconcile();
+  EXPECT_EQ(status().state(), storepb::UpdateStatus::PAUSED);
+  EXPECT_NE(status().message().find("update paused due to failure or early termination of task"), std::string::npos)
+      << status().message();
+  EXPECT_EQ(status().failed_tasks_size(), 1);
+  for (int step = 0; step < 5; ++step) {
+    agents_act();
+    reconcile();
+  }
+  EXPECT_EQ(running_with("/bin/true"), 2u) << "a paused update replaces nothing more";
+}
+
+TEST_F(UpdaterTest, FailureActionRollbackReturnsEverySlotToThePreviousSpec) {
+  running_then_update(3, [](auto& c) {
+    c.set_parallelism(1);
+    c.set_monitor_ns(5 * kSecond);
+    c.set_failure_action(storepb::UpdateConfig::ROLLBACK);
+  });
+  reconcile();
+  agents_act();
+  reconcile();
+  agents_act(storepb::FAILED);
+  reconcile();
+  EXPECT_EQ(status().state(), storepb::UpdateStatus::ROLLBACK_STARTED);
+  EXPECT_EQ(store_.find_service("svc")->spec().task().container().command(0), "/bin/true");
+  for (int step = 0; step < 30 && status().state() != storepb::UpdateStatus::ROLLBACK_COMPLETED; ++step) {
+    agents_act();
+    now_ += kSecond;
+    reconcile();
+  }
+  EXPECT_EQ(status().state(), storepb::UpdateStatus::ROLLBACK_COMPLETED);
+  EXPECT_EQ(running_with("/bin/true"), 3u);
+}
+
+TEST_F(UpdaterTest, TheUpdateCompletesOnlyAfterTheLastTaskRanItsMonitorPeriod) {
+  running_then_update(1, [](auto& c) { c.set_monitor_ns(5 * kSecond); });
+  reconcile();
+  agents_act();
+  reconcile();
+  agents_act();
+  reconcile();
+  EXPECT_EQ(status().state(), storepb::UpdateStatus::UPDATING);
+  EXPECT_EQ(wake_at_, now_ + 5 * kSecond);
+  now_ += 5 * kSecond;
+  reconcile();
+  EXPECT_EQ(status().state(), storepb::UpdateStatus::COMPLETED);
+}
+
+TEST_F(UpdaterTest, ADelaySeparatesTheBatches) {
+  running_then_update(2, [](auto& c) {
+    c.set_parallelism(1);
+    c.set_delay_ns(10 * kSecond);
+  });
+  reconcile();  // batch 1: slot 1 stops
+  agents_act();
+  reconcile();  // its new task
+  agents_act();
+  reconcile();
+  EXPECT_EQ(running_with("/bin/true"), 1u) << "slot 2 waits for the delay";
+  EXPECT_EQ(wake_at_, now_ + 10 * kSecond);
+  now_ += 10 * kSecond;
+  reconcile();
+  EXPECT_EQ(running_with("/bin/true"), 0u) << "then its turn comes";
 }
 
 TEST_F(ReconcilerTest, TasksOfARemovedServiceAreStoppedThenDeleted) {

@@ -1,0 +1,277 @@
+#include "core/orchestrator/updater.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "core/orchestrator/restart_policy.h"
+
+namespace shoal::orchestrator {
+
+namespace {
+
+using Tasks = std::vector<const storepb::TaskObject*>;
+using State = storepb::UpdateStatus;
+
+bool is_live(const storepb::TaskObject& t) { return t.desired_state() <= storepb::RUNNING; }
+
+bool rolling_back(const storepb::UpdateStatus& s) {
+  return s.state() == State::ROLLBACK_STARTED || s.state() == State::ROLLBACK_PAUSED;
+}
+
+// One slot: a replica number, or a node for a global service.
+struct Slot {
+  uint64_t number = 0;
+  std::string node_id;
+  Tasks history;  // oldest first
+  const storepb::TaskObject* current = nullptr;  // the newest live task
+};
+
+class Planner {
+ public:
+  Planner(const storepb::ServiceObject& svc, const UpdateContext& ctx, const std::set<std::string>& touched)
+      : svc_(svc), ctx_(ctx), touched_(touched), status_(svc.update_status()), cfg_(active_update_config(svc)) {}
+
+  UpdatePass plan(const Tasks& tasks) {
+    group(tasks);
+    std::vector<const Slot*> old_slots;
+    size_t in_flight = 0, monitoring = 0, updated = 0;
+    for (const auto& [key, slot] : slots_) {
+      switch (classify(slot)) {
+        case Kind::kOld: old_slots.push_back(&slot); break;
+        case Kind::kInFlight: ++in_flight; break;
+        case Kind::kMonitoring: ++monitoring; ++updated; break;
+        case Kind::kDone: ++updated; break;
+      }
+    }
+    const bool paused = status_.state() == State::PAUSED || status_.state() == State::ROLLBACK_PAUSED;
+    if (paused) return std::move(out_);
+    if (!update_in_progress(status_)) {
+      if (old_slots.empty()) return std::move(out_);
+      begin(State::UPDATING, "update in progress");  // a spec change the API did not announce
+    }
+    if (const storepb::TaskObject* failed = count_failures(tasks)) {
+      if (exceeded()) {
+        react(*failed);
+        return finish();
+      }
+    }
+    if (!old_slots.empty()) {
+      start_batch(old_slots, in_flight, updated);
+    } else if (in_flight == 0 && monitoring == 0) {
+      const bool rb = rolling_back(status_);
+      status_.set_state(rb ? State::ROLLBACK_COMPLETED : State::COMPLETED);
+      status_.set_completed_at_ns(ctx_.now_ns);
+      status_.set_message(rb ? "rollback completed" : "update completed");
+      status_.set_next_batch_at_ns(0);
+    }
+    return finish();
+  }
+
+ private:
+  enum class Kind { kOld, kInFlight, kMonitoring, kDone };
+
+  void group(const Tasks& tasks) {
+    const bool global = svc_.spec().has_global();
+    const uint64_t replicas = global ? 0 : svc_.spec().replicated().replicas();
+    for (const auto* t : tasks) {
+      if (!global && (t->slot() < 1 || t->slot() > replicas)) continue;  // being scaled away
+      const std::string key = global ? t->node_id() : std::to_string(t->slot());
+      if (global && key.empty()) continue;
+      Slot& s = slots_[global ? key : pad(t->slot())];
+      s.number = t->slot();
+      s.node_id = t->node_id();
+      s.history.push_back(t);
+    }
+    for (auto& [key, s] : slots_) {
+      std::sort(s.history.begin(), s.history.end(), [](const auto* a, const auto* b) {
+        if (a->created_at_ns() != b->created_at_ns()) return a->created_at_ns() < b->created_at_ns();
+        return a->id() < b->id();
+      });
+      for (const auto* t : s.history) {
+        if (is_live(*t)) s.current = t;
+      }
+    }
+  }
+  static std::string pad(uint64_t n) {  // slots in numeric order
+    std::string s = std::to_string(n);
+    return std::string(20 - s.size(), '0') + s;
+  }
+
+  bool up_to_date(const storepb::TaskObject& t) const {
+    return google::protobuf::util::MessageDifferencer::Equals(t.spec(), svc_.spec().task());
+  }
+
+  int64_t seen(const std::map<std::string, int64_t>* m, const std::string& id) const {
+    if (!m) return 0;
+    auto it = m->find(id);
+    return it == m->end() ? 0 : it->second;
+  }
+
+  Kind classify(const Slot& s) {
+    if (!s.current) {
+      // No live task: in flight if its last task is still stopping (a stop-first replacement)
+      // or the reconciler has just made its successor; otherwise nothing will come (a slot the
+      // restart policy gave up, a global service's drained node).
+      const auto* last = s.history.empty() ? nullptr : s.history.back();
+      const std::string key = svc_.spec().has_global() ? s.node_id : std::to_string(s.number);
+      const bool filled = ctx_.filled && ctx_.filled->count(key);
+      return filled || (last && !is_terminal(last->status().state())) ? Kind::kInFlight : Kind::kDone;
+    }
+    const auto& t = *s.current;
+    if (!up_to_date(t)) return touched_.count(t.id()) ? Kind::kInFlight : Kind::kOld;
+    // Not running yet, or ended (the reconciler restarts it): in flight either way.
+    if (t.status().state() != storepb::RUNNING) return Kind::kInFlight;
+    const int64_t since = seen(ctx_.seen_running, t.id());
+    const int64_t from = since > 0 ? since : ctx_.now_ns;
+    if (from + cfg_.monitor_ns() > ctx_.now_ns) {
+      wake(from + cfg_.monitor_ns());
+      return Kind::kMonitoring;
+    }
+    return Kind::kDone;
+  }
+
+  // Counts new tasks that ended by themselves while monitored (or before they ever ran), each
+  // once. Returns one of the failures counted now (nullptr if none).
+  const storepb::TaskObject* count_failures(const Tasks& tasks) {
+    const storepb::TaskObject* newest = nullptr;
+    for (const auto* t : tasks) {
+      if (!is_live(*t) || !is_terminal(t->status().state()) || !up_to_date(*t)) continue;
+      const auto state = t->status().state();
+      if (state == storepb::SHUTDOWN) continue;  // stopped, not failed
+      if (std::find(status_.failed_tasks().begin(), status_.failed_tasks().end(), t->id()) !=
+          status_.failed_tasks().end()) {
+        continue;
+      }
+      const int64_t ran = seen(ctx_.seen_running, t->id());
+      if (ran > 0 && ctx_.now_ns - ran >= cfg_.monitor_ns()) continue;  // it ran its monitor period
+      status_.add_failed_tasks(t->id());
+      newest = t;
+    }
+    return newest;
+  }
+
+  bool exceeded() const {
+    const double total = static_cast<double>(std::max<size_t>(slots_.size(), 1));
+    return static_cast<double>(status_.failed_tasks_size()) / total > cfg_.max_failure_ratio();
+  }
+
+  void react(const storepb::TaskObject& failed) {
+    const std::string why = "failure or early termination of task " + failed.id();
+    const bool rb = rolling_back(status_);
+    switch (cfg_.failure_action()) {
+      case storepb::UpdateConfig::CONTINUE: return;
+      case storepb::UpdateConfig::ROLLBACK:
+        if (!rb && svc_.has_previous_spec()) return roll_back("update rolled back due to " + why);
+        [[fallthrough]];
+      default:
+        status_.set_state(rb ? State::ROLLBACK_PAUSED : State::PAUSED);
+        status_.set_message(std::string(rb ? "rollback" : "update") + " paused due to " + why);
+    }
+  }
+
+  void begin(State::State state, const std::string& message) {
+    status_.set_state(state);
+    status_.set_started_at_ns(ctx_.now_ns);
+    status_.set_completed_at_ns(0);
+    status_.set_message(message);
+    status_.clear_failed_tasks();
+    status_.set_next_batch_at_ns(0);
+  }
+
+  void roll_back(const std::string& message) {
+    storepb::ServiceObject next = svc_;
+    *next.mutable_spec() = svc_.previous_spec();
+    *next.mutable_previous_spec() = svc_.spec();
+    next.set_spec_version(svc_.spec_version() + 1);
+    begin(State::ROLLBACK_STARTED, message);
+    *next.mutable_update_status() = status_;
+    push_service(std::move(next));
+  }
+
+  void start_batch(const std::vector<const Slot*>& old_slots, size_t in_flight, size_t updated) {
+    const size_t window = cfg_.parallelism() == 0 ? old_slots.size() : static_cast<size_t>(cfg_.parallelism());
+    size_t room = window > in_flight ? window - in_flight : 0;
+    if (cfg_.delay_ns() > 0) {
+      // Whole batches, `delay` apart: wait for the last batch to run, then for the delay.
+      if (in_flight > 0) return;
+      if (updated > 0 && status_.next_batch_at_ns() == 0) {
+        status_.set_next_batch_at_ns(ctx_.now_ns + cfg_.delay_ns());
+        wake(status_.next_batch_at_ns());
+        return;
+      }
+      if (status_.next_batch_at_ns() > ctx_.now_ns) {
+        wake(status_.next_batch_at_ns());
+        return;
+      }
+      status_.set_next_batch_at_ns(0);
+      room = window;
+    }
+    const bool start_first = cfg_.order() == storepb::UpdateConfig::START_FIRST;
+    for (const Slot* s : old_slots) {
+      if (room == 0) break;
+      --room;
+      if (start_first) {
+        storepb::StoreAction a;
+        a.set_kind(storepb::StoreAction::CREATE);
+        *a.mutable_task() = ctx_.new_task(s->number, svc_.spec().has_global() ? s->current->node_id() : "");
+        out_.actions.push_back(std::move(a));
+      } else {
+        storepb::StoreAction a;
+        a.set_kind(storepb::StoreAction::UPDATE);
+        *a.mutable_task() = *s->current;
+        a.mutable_task()->set_desired_state(std::max(s->current->desired_state(), storepb::SHUTDOWN));
+        out_.actions.push_back(std::move(a));
+      }
+    }
+  }
+
+  void wake(int64_t at) {
+    if (at > 0 && (out_.wake_at_ns == 0 || at < out_.wake_at_ns)) out_.wake_at_ns = at;
+  }
+
+  void push_service(storepb::ServiceObject svc) {
+    service_written_ = true;
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::UPDATE);
+    *a.mutable_service() = std::move(svc);
+    out_.actions.push_back(std::move(a));
+  }
+
+  UpdatePass finish() {
+    if (!service_written_ &&
+        !google::protobuf::util::MessageDifferencer::Equals(status_, svc_.update_status())) {
+      storepb::ServiceObject next = svc_;
+      *next.mutable_update_status() = status_;
+      push_service(std::move(next));
+    }
+    return std::move(out_);
+  }
+
+  const storepb::ServiceObject& svc_;
+  const UpdateContext& ctx_;
+  const std::set<std::string>& touched_;
+  storepb::UpdateStatus status_;
+  const storepb::UpdateConfig& cfg_;
+  std::map<std::string, Slot> slots_;
+  UpdatePass out_;
+  bool service_written_ = false;
+};
+
+}  // namespace
+
+const storepb::UpdateConfig& active_update_config(const storepb::ServiceObject& service) {
+  return rolling_back(service.update_status()) ? service.spec().rollback_config() : service.spec().update_config();
+}
+
+bool update_in_progress(const storepb::UpdateStatus& status) {
+  return status.state() == State::UPDATING || status.state() == State::ROLLBACK_STARTED;
+}
+
+UpdatePass plan_update(const storepb::ServiceObject& service, const std::vector<const storepb::TaskObject*>& tasks,
+                       const UpdateContext& ctx, const std::set<std::string>& touched) {
+  return Planner(service, ctx, touched).plan(tasks);
+}
+
+}  // namespace shoal::orchestrator
