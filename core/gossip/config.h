@@ -52,7 +52,7 @@ struct Config {
   int awareness_max_multiplier = 8;
 
   // --- dissemination
-  int retransmit_mult = 4;  // each broadcast sent retransmit_mult * ceil(log10(n + 1)) times
+  int retransmit_mult = 8;  // each broadcast sent retransmit_mult * ceil(log10(n + 1)) times
   Duration gossip_interval = std::chrono::milliseconds(200);
   int gossip_nodes = 3;
   // Recently dead members still receive gossip for this long, so they can refute.

@@ -653,6 +653,16 @@ void Membership::on_suspect(const gossippb::Suspect& s, NodeId sender) {
   Member* m = find(s.node());
   if (m == nullptr) return;
   if (s.incarnation() < m->info.incarnation) return correct_stale_claim(*m, sender);
+  if (m->suspicion && s.incarnation() > m->info.incarnation) {
+    // A suspicion of a newer incarnation: the member refuted the one we hold (we missed its
+    // alive) and is suspected anew. Start over rather than count it as a confirmation of the
+    // old one, which would declare the refuted incarnation dead. (memberlist confirms here.)
+    SHOAL_PROBE("gossip.suspicion_superseded");
+    env_.timers.cancel(m->suspicion_timer);
+    m->suspicion_timer = 0;
+    m->suspicion.reset();
+    set_state(*m, State::kAlive);
+  }
   if (m->suspicion) {
     if (m->suspicion->confirm(s.from())) {
       SHOAL_PROBE("gossip.suspicion_confirmed");

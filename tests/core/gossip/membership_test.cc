@@ -87,6 +87,48 @@ TEST(Membership, AnAliveWithAHigherIncarnationClearsASuspicionAndOldNewsIsIgnore
   EXPECT_EQ(rig.m->check_invariants(), "");
 }
 
+TEST(Membership, ASuspicionOfANewerIncarnationStartsOverInsteadOfConfirming) {
+  // We missed 5's refutation of incarnation 1 and now hear it suspected at incarnation 2: that is
+  // no confirmation of our old suspicion (memberlist counts it as one, and declares the refuted
+  // incarnation dead when k confirmations are reached).
+  Rig rig(10);
+  rig.m->receive(2, packet({suspect(5, 1, 2)}));
+  rig.timers.advance(milliseconds(1000));
+  rig.m->receive(3, packet({suspect(5, 2, 3), suspect(5, 2, 4)}));
+  ASSERT_EQ(rig.m->member(5)->state, State::kSuspect);
+  EXPECT_EQ(rig.m->member(5)->incarnation, 2u);
+  EXPECT_EQ(rig.m->suspicion(5)->confirmations(), 1);  // 4 confirms 3's new suspicion
+  rig.timers.advance(milliseconds(100));
+  EXPECT_EQ(rig.m->member(5)->state, State::kSuspect);
+}
+
+TEST(Membership, AnOutdatedClaimIsAnsweredWithTheAliveThatClearedIt) {
+  Rig rig(10);
+  rig.m->receive(5, packet({alive(5, 3)}));
+  rig.net.sent.clear();
+  rig.m->receive(7, packet({suspect(5, 2, 7)}));  // 7 missed the alive at 3
+  ASSERT_FALSE(rig.net.sent.empty());
+  EXPECT_EQ(rig.net.sent[0].to, 7u);
+  const auto& first = rig.net.sent[0].env.compound().parts(0);
+  ASSERT_TRUE(first.has_alive());
+  EXPECT_EQ(first.alive().node(), 5u);
+  EXPECT_EQ(first.alive().incarnation(), 3u);
+  EXPECT_EQ(rig.m->stats().stale_claims_corrected, 1u);
+  EXPECT_EQ(rig.m->member(5)->state, State::kAlive);
+}
+
+TEST(Membership, APacketFromAStrangerStartsAPushPullWithIt) {
+  Rig rig(3);
+  rig.net.sent.clear();
+  gossippb::Part ping;
+  ping.mutable_ping()->set_seq_no(9);
+  ping.mutable_ping()->set_target(1);
+  rig.m->receive(42, packet({ping}));
+  bool pushed = false;
+  for (const auto& s : rig.net.sent) pushed = pushed || (s.to == 42 && s.env.has_push_pull());
+  EXPECT_TRUE(pushed);
+}
+
 TEST(Membership, ASuspectedMemberRefutesWithAHigherIncarnation) {
   Rig rig(10);
   EXPECT_EQ(rig.m->incarnation(), 1u);
@@ -166,8 +208,10 @@ TEST(Membership, BuddySystemTellsASuspectedMemberFirst) {
 }
 
 TEST(Membership, ABroadcastIsSentAtMostTheRetransmitLimit) {
-  // 10 members: limit = 4 * ceil(log10(11)) = 8.
-  Rig rig(10);
+  // 10 members, retransmit mult 4: limit = 4 * ceil(log10(11)) = 8.
+  Config c;
+  c.retransmit_mult = 4;
+  Rig rig(10, c);
   rig.timers.advance(std::chrono::seconds(5));  // drain the join broadcasts
   rig.net.sent.clear();
   rig.m->receive(7, packet({alive(7, 9)}));
