@@ -99,6 +99,26 @@ Status read_container(const json& c, const std::string& path, storepb::Container
   for (auto& s : *env) out->add_env(std::move(s));
   out->set_dir(*dir);
   out->set_stop_grace_period_ns(grace->value_or(kDefaultStopGracePeriodNs));
+  const json& hc = member(c, "Healthcheck");
+  if (!hc.is_null()) {
+    const std::string hp = join_path(path, "Healthcheck");
+    if (Status s = expect_object(hc, hp); !s.ok()) return s;
+    SHOAL_READ(test, string_list(member(hc, "Test"), join_path(hp, "Test")));
+    SHOAL_READ(interval, opt_int64(member(hc, "Interval"), join_path(hp, "Interval")));
+    SHOAL_READ(timeout, opt_int64(member(hc, "Timeout"), join_path(hp, "Timeout")));
+    SHOAL_READ(retries, opt_uint64(member(hc, "Retries"), join_path(hp, "Retries")));
+    SHOAL_READ(start, opt_int64(member(hc, "StartPeriod"), join_path(hp, "StartPeriod")));
+    // An empty Test inherits the image's check in Docker; with no image there is none.
+    if (!test->empty() || interval->value_or(0) != 0 || timeout->value_or(0) != 0 || retries->value_or(0) != 0 ||
+        start->value_or(0) != 0) {
+      storepb::HealthConfig* h = out->mutable_healthcheck();
+      for (auto& s : *test) h->add_test(std::move(s));
+      h->set_interval_ns(interval->value_or(0));
+      h->set_timeout_ns(timeout->value_or(0));
+      h->set_retries(retries->value_or(0));
+      h->set_start_period_ns(start->value_or(0));
+    }
+  }
   return Status::ok_status();
 }
 
@@ -187,6 +207,37 @@ Status read_task(const json& t, const std::string& path, storepb::TaskSpec* out)
   return Status::ok_status();
 }
 
+// Spec.UpdateConfig / Spec.RollbackConfig. Absent (the object or one of its fields): Docker's
+// defaults (kDefaultUpdateParallelism, delay 0, pause, kDefaultUpdateMonitorNs, ratio 0,
+// stop-first).
+Status read_update_config(const json& u, const std::string& path, storepb::UpdateConfig* out) {
+  if (Status s = expect_object(u, path); !s.ok()) return s;
+  SHOAL_READ(parallelism, opt_uint64(member(u, "Parallelism"), join_path(path, "Parallelism")));
+  SHOAL_READ(delay, opt_int64(member(u, "Delay"), join_path(path, "Delay")));
+  SHOAL_READ(action, opt_string(member(u, "FailureAction"), join_path(path, "FailureAction")));
+  SHOAL_READ(monitor, opt_int64(member(u, "Monitor"), join_path(path, "Monitor")));
+  SHOAL_READ(order, opt_string(member(u, "Order"), join_path(path, "Order")));
+  const json& ratio = member(u, "MaxFailureRatio");
+  if (!ratio.is_null() && !ratio.is_number()) return type_error(join_path(path, "MaxFailureRatio"), "a number", ratio);
+  auto parsed_action = parse_failure_action(*action);
+  if (!parsed_action) {
+    return Status::invalid_argument(join_path(path, "FailureAction") + ": \"" + *action +
+                                    "\" is not one of \"pause\", \"continue\", \"rollback\"");
+  }
+  auto parsed_order = parse_update_order(*order);
+  if (!parsed_order) {
+    return Status::invalid_argument(join_path(path, "Order") + ": \"" + *order +
+                                    "\" is not one of \"stop-first\", \"start-first\"");
+  }
+  out->set_parallelism(parallelism->value_or(kDefaultUpdateParallelism));
+  out->set_delay_ns(delay->value_or(0));
+  out->set_failure_action(*parsed_action);
+  out->set_monitor_ns(monitor->value_or(kDefaultUpdateMonitorNs));
+  out->set_max_failure_ratio(ratio.is_null() ? 0.0 : ratio.get<double>());
+  out->set_order(*parsed_order);
+  return Status::ok_status();
+}
+
 Status read_mode(const json& m, storepb::ServiceSpec* out) {
   if (Status s = expect_object(m, "Mode"); !s.ok()) return s;
   const json& replicated = member(m, "Replicated");
@@ -252,7 +303,80 @@ constexpr StateWord kStateWords[] = {
 // swarmkit's isValidDNSName: ^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
+json update_config_json(const storepb::UpdateConfig& u) {
+  return {{"Parallelism", u.parallelism()},
+          {"Delay", u.delay_ns()},
+          {"FailureAction", failure_action_word(u.failure_action())},
+          {"Monitor", u.monitor_ns()},
+          {"MaxFailureRatio", u.max_failure_ratio()},
+          {"Order", update_order_word(u.order())}};
+}
+
+// Docker's checks on a HealthConfig (daemon/container.go): a known test kind, durations of at
+// least 1 ms when set.
+Status validate_healthcheck(const storepb::HealthConfig& h) {
+  if (h.test().empty()) return Status::invalid_argument("Healthcheck: Test must be set");
+  const std::string& kind = h.test(0);
+  if (kind == "NONE") {
+    if (h.test_size() != 1) return Status::invalid_argument("Healthcheck: Test [\"NONE\"] takes no arguments");
+  } else if (kind == "CMD") {
+    if (h.test_size() < 2) return Status::invalid_argument("Healthcheck: Test [\"CMD\", ...] needs a command");
+  } else if (kind == "CMD-SHELL") {
+    if (h.test_size() != 2) {
+      return Status::invalid_argument("Healthcheck: Test [\"CMD-SHELL\", ...] takes exactly one command string");
+    }
+  } else {
+    return Status::invalid_argument("Healthcheck: Test must start with \"CMD\", \"CMD-SHELL\" or \"NONE\", not \"" +
+                                    kind + "\"");
+  }
+  constexpr int64_t kMin = 1'000'000;  // Docker's containertypes.MinimumDuration
+  for (const auto& [ns, what] : {std::pair{h.interval_ns(), "Interval"}, std::pair{h.timeout_ns(), "Timeout"},
+                                 std::pair{h.start_period_ns(), "StartPeriod"}}) {
+    if (ns != 0 && ns < kMin) {
+      return Status::invalid_argument(std::string(what) + " in Healthcheck cannot be less than 1ms");
+    }
+  }
+  return Status::ok_status();
+}
+
 }  // namespace
+
+std::string failure_action_word(storepb::UpdateConfig::FailureAction a) {
+  switch (a) {
+    case storepb::UpdateConfig::CONTINUE: return "continue";
+    case storepb::UpdateConfig::ROLLBACK: return "rollback";
+    default: return "pause";
+  }
+}
+
+std::optional<storepb::UpdateConfig::FailureAction> parse_failure_action(std::string_view word) {
+  if (word.empty() || word == "pause") return storepb::UpdateConfig::PAUSE;
+  if (word == "continue") return storepb::UpdateConfig::CONTINUE;
+  if (word == "rollback") return storepb::UpdateConfig::ROLLBACK;
+  return std::nullopt;
+}
+
+std::string update_order_word(storepb::UpdateConfig::Order o) {
+  return o == storepb::UpdateConfig::START_FIRST ? "start-first" : "stop-first";
+}
+
+std::optional<storepb::UpdateConfig::Order> parse_update_order(std::string_view word) {
+  if (word.empty() || word == "stop-first") return storepb::UpdateConfig::STOP_FIRST;
+  if (word == "start-first") return storepb::UpdateConfig::START_FIRST;
+  return std::nullopt;
+}
+
+std::string update_state_word(storepb::UpdateStatus::State s) {
+  switch (s) {
+    case storepb::UpdateStatus::UPDATING: return "updating";
+    case storepb::UpdateStatus::PAUSED: return "paused";
+    case storepb::UpdateStatus::COMPLETED: return "completed";
+    case storepb::UpdateStatus::ROLLBACK_STARTED: return "rollback_started";
+    case storepb::UpdateStatus::ROLLBACK_PAUSED: return "rollback_paused";
+    case storepb::UpdateStatus::ROLLBACK_COMPLETED: return "rollback_completed";
+    default: return "";
+  }
+}
 
 bool valid_service_name(std::string_view name) {
   if (name.empty() || !is_alnum(name.front()) || !is_alnum(name.back())) return false;
@@ -273,6 +397,14 @@ Result<storepb::ServiceSpec> service_spec_from_json(const json& j) {
   }
   if (Status s = read_task(member(j, "TaskTemplate"), "TaskTemplate", spec.mutable_task()); !s.ok()) return s;
   if (Status s = read_mode(member(j, "Mode"), &spec); !s.ok()) return s;
+  if (Status s = read_update_config(member(j, "UpdateConfig"), "UpdateConfig", spec.mutable_update_config());
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = read_update_config(member(j, "RollbackConfig"), "RollbackConfig", spec.mutable_rollback_config());
+      !s.ok()) {
+    return s;
+  }
   return spec;
 }
 
@@ -315,6 +447,18 @@ Status validate_service_spec(const storepb::ServiceSpec& spec) {
   if (task.restart().delay_ns() < 0) return Status::invalid_argument("TaskSpec: restart-delay cannot be negative");
   if (task.restart().window_ns() < 0) return Status::invalid_argument("TaskSpec: restart-window cannot be negative");
 
+  if (c.has_healthcheck()) {
+    if (Status s = validate_healthcheck(c.healthcheck()); !s.ok()) return s;
+  }
+  for (const auto& [cfg, what] : {std::pair{&spec.update_config(), "UpdateConfig"},
+                                  std::pair{&spec.rollback_config(), "RollbackConfig"}}) {
+    if (cfg->delay_ns() < 0) return Status::invalid_argument(std::string(what) + ".Delay cannot be negative");
+    if (cfg->monitor_ns() < 0) return Status::invalid_argument(std::string(what) + ".Monitor cannot be negative");
+    if (!(cfg->max_failure_ratio() >= 0 && cfg->max_failure_ratio() <= 1)) {
+      return Status::invalid_argument(std::string(what) + ".MaxFailureRatio must be between 0 and 1");
+    }
+  }
+
   auto constraints = scheduler::parse_constraints(task.placement().constraints());
   if (!constraints.ok()) return constraints.status();
   for (const auto& p : task.placement().preferences()) {
@@ -340,6 +484,14 @@ json task_spec_json(const storepb::TaskSpec& task) {
   if (!c.env().empty()) container["Env"] = strings_json(c.env());
   if (!c.dir().empty()) container["Dir"] = c.dir();
   container["StopGracePeriod"] = c.stop_grace_period_ns();
+  if (c.has_healthcheck()) {
+    const storepb::HealthConfig& h = c.healthcheck();
+    container["Healthcheck"] = {{"Test", strings_json(h.test())},
+                                {"Interval", h.interval_ns()},
+                                {"Timeout", h.timeout_ns()},
+                                {"Retries", h.retries()},
+                                {"StartPeriod", h.start_period_ns()}};
+  }
 
   json restart{{"Condition", condition_word(task.restart().condition())},
                {"Delay", task.restart().delay_ns()},
@@ -375,6 +527,8 @@ json service_spec_json(const storepb::ServiceSpec& spec) {
   } else {
     j["Mode"] = {{"Replicated", {{"Replicas", spec.replicated().replicas()}}}};
   }
+  j["UpdateConfig"] = update_config_json(spec.update_config());
+  j["RollbackConfig"] = update_config_json(spec.rollback_config());
   j["EndpointSpec"] = {{"Mode", "vip"}};
   return j;
 }
@@ -401,6 +555,13 @@ json service_json(const storepb::ServiceObject& s, const ServiceStatusCounts* st
          {"Spec", service_spec_json(s.spec())}};
   if (s.has_previous_spec()) j["PreviousSpec"] = service_spec_json(s.previous_spec());
   j["Endpoint"] = {{"Spec", {{"Mode", "vip"}}}};
+  if (s.update_status().state() != storepb::UpdateStatus::NONE) {
+    const storepb::UpdateStatus& u = s.update_status();
+    json status{{"State", update_state_word(u.state())}, {"Message", u.message()}};
+    if (u.started_at_ns() != 0) status["StartedAt"] = rfc3339(u.started_at_ns());
+    if (u.completed_at_ns() != 0) status["CompletedAt"] = rfc3339(u.completed_at_ns());
+    j["UpdateStatus"] = status;
+  }
   if (status) {
     j["ServiceStatus"] = {
         {"RunningTasks", status->running}, {"DesiredTasks", status->desired}, {"CompletedTasks", status->completed}};

@@ -7,7 +7,13 @@
 //   Mode                    {"Replicated": {"Replicas": 1}}
 //   RestartPolicy           {"Condition": "any", "Delay": 5 s}  (and Delay alone, when absent)
 //   ContainerSpec.StopGracePeriod   10 s
-// Durations are integers of nanoseconds, as in Docker's API.
+//   UpdateConfig, RollbackConfig    {"Parallelism": 1, "Delay": 0, "FailureAction": "pause",
+//                                    "Monitor": 5 s, "MaxFailureRatio": 0, "Order": "stop-first"}
+//                                   (each field, when absent; as swarmkit's defaults.Service)
+//   ContainerSpec.Healthcheck       none; an object with nothing set is none too (Docker's empty
+//                                   Test inherits the image's check, and there is no image)
+// Durations are integers of nanoseconds, as in Docker's API. A ServiceObject's UpdateStatus is
+// written as {State, StartedAt, CompletedAt, Message} with RFC 3339 times, once an update began.
 //
 // Writing is the reverse, with Docker's omitempty: service_spec_from_json(service_spec_json(s))
 // gives back s.
@@ -35,6 +41,8 @@ namespace shoal::daemon {
 
 inline constexpr int64_t kDefaultRestartDelayNs = 5'000'000'000;
 inline constexpr int64_t kDefaultStopGracePeriodNs = 10'000'000'000;
+inline constexpr uint64_t kDefaultUpdateParallelism = 1;
+inline constexpr int64_t kDefaultUpdateMonitorNs = 5'000'000'000;
 // A limit on one service's replicas (the orchestrator makes a task per replica).
 inline constexpr uint64_t kMaxReplicas = 10'000;
 
@@ -46,7 +54,10 @@ Result<storepb::ServiceSpec> service_spec_from_json(const nlohmann::json& j);
 // (swarmkit's DNS-component rule, [a-zA-Z0-9] then runs of [-_]* and [a-zA-Z0-9]+, at most 63
 // characters), a command to run (ContainerSpec.Command or Args: the process runtime has no image
 // to take one from), resources and durations that make sense, constraints that parse, spread
-// preferences that name something, replicas within kMaxReplicas.
+// preferences that name something, replicas within kMaxReplicas; update and rollback configs
+// with no negative Delay or Monitor and a MaxFailureRatio in [0, 1]; a Healthcheck whose Test
+// starts with "CMD" (and a command), "CMD-SHELL" (and one string) or "NONE" (alone), with
+// durations of at least 1 ms where set (Docker's checks).
 Status validate_service_spec(const storepb::ServiceSpec& spec);
 bool valid_service_name(std::string_view name);
 
@@ -65,6 +76,7 @@ ServiceStatusCounts service_status(const storepb::ServiceObject& service,
                                    const std::vector<const storepb::TaskObject*>& tasks);
 
 // A service: ID, Version, CreatedAt, UpdatedAt, Spec, PreviousSpec (after an update), Endpoint,
+// UpdateStatus (once an update began),
 // and ServiceStatus when `status` is given.
 nlohmann::json service_json(const storepb::ServiceObject& service, const ServiceStatusCounts* status);
 
@@ -73,6 +85,16 @@ nlohmann::json service_json(const storepb::ServiceObject& service, const Service
 // has no Name: clients make "service.slot" (or "service.node-id" for a global service) from
 // ServiceID, Slot and NodeID.
 nlohmann::json task_json(const storepb::TaskObject& task);
+
+// UpdateConfig words as Docker's API writes them: "pause" | "continue" | "rollback" and
+// "stop-first" | "start-first"; the parsers take "" as the default and give nullopt otherwise.
+std::string failure_action_word(storepb::UpdateConfig::FailureAction a);
+std::optional<storepb::UpdateConfig::FailureAction> parse_failure_action(std::string_view word);
+std::string update_order_word(storepb::UpdateConfig::Order o);
+std::optional<storepb::UpdateConfig::Order> parse_update_order(std::string_view word);
+// UpdateStatus.State: "updating", "paused", "completed", "rollback_started", "rollback_paused",
+// "rollback_completed" ("" for none).
+std::string update_state_word(storepb::UpdateStatus::State s);
 
 // A task state as Docker's API writes it: "new", "pending", ..., "running", "complete",
 // "shutdown", "failed", "rejected", "remove", "orphaned".

@@ -138,7 +138,193 @@ TEST(ServiceSpecJson, WritesDockersShapeWithOmitEmpty) {
       "RestartPolicy": {"Condition": "any", "Delay": 5000000000, "MaxAttempts": 0},
       "Placement": {}, "ForceUpdate": 0, "Runtime": "container"},
     "Mode": {"Replicated": {"Replicas": 1}},
+    "UpdateConfig": {"Parallelism": 1, "Delay": 0, "FailureAction": "pause", "Monitor": 5000000000,
+                     "MaxFailureRatio": 0, "Order": "stop-first"},
+    "RollbackConfig": {"Parallelism": 1, "Delay": 0, "FailureAction": "pause", "Monitor": 5000000000,
+                       "MaxFailureRatio": 0, "Order": "stop-first"},
     "EndpointSpec": {"Mode": "vip"}})"));
+}
+
+// ---- rolling updates (issue 6): UpdateConfig, RollbackConfig, Healthcheck, UpdateStatus ----
+
+json with(json j, const json& patch) {
+  j.merge_patch(patch);
+  return j;
+}
+
+TEST(UpdateConfigJson, ReadsEveryFieldAndWritesItBack) {
+  const json body = with(full_spec(), json::parse(R"({
+    "UpdateConfig": {"Parallelism": 10, "Delay": 2000000000, "FailureAction": "rollback", "Monitor": 500000000,
+                     "MaxFailureRatio": 0.25, "Order": "start-first"},
+    "RollbackConfig": {"Parallelism": 0, "Delay": 1, "FailureAction": "continue", "Monitor": 0,
+                       "MaxFailureRatio": 1, "Order": "stop-first"},
+    "TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["CMD-SHELL", "curl -f localhost"],
+                                                       "Interval": 1000000000, "Timeout": 2000000000,
+                                                       "Retries": 3, "StartPeriod": 4000000000}}}})"));
+  auto spec = service_spec_from_json(body);
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  ASSERT_TRUE(validate_service_spec(*spec).ok());
+  const auto& u = spec->update_config();
+  EXPECT_EQ(u.parallelism(), 10u);
+  EXPECT_EQ(u.delay_ns(), 2'000'000'000);
+  EXPECT_EQ(u.failure_action(), storepb::UpdateConfig::ROLLBACK);
+  EXPECT_EQ(u.monitor_ns(), 500'000'000);
+  EXPECT_DOUBLE_EQ(u.max_failure_ratio(), 0.25);
+  EXPECT_EQ(u.order(), storepb::UpdateConfig::START_FIRST);
+  const auto& r = spec->rollback_config();
+  EXPECT_EQ(r.parallelism(), 0u) << "0: all at once, as given";
+  EXPECT_EQ(r.failure_action(), storepb::UpdateConfig::CONTINUE);
+  EXPECT_EQ(r.monitor_ns(), 0) << "an explicit 0 stays";
+  EXPECT_DOUBLE_EQ(r.max_failure_ratio(), 1.0);
+  const auto& h = spec->task().container().healthcheck();
+  ASSERT_EQ(h.test_size(), 2);
+  EXPECT_EQ(h.test(0), "CMD-SHELL");
+  EXPECT_EQ(h.interval_ns(), 1'000'000'000);
+  EXPECT_EQ(h.timeout_ns(), 2'000'000'000);
+  EXPECT_EQ(h.retries(), 3u);
+  EXPECT_EQ(h.start_period_ns(), 4'000'000'000);
+
+  const json written = service_spec_json(*spec);
+  EXPECT_EQ(written["UpdateConfig"], body["UpdateConfig"]);
+  EXPECT_EQ(written["RollbackConfig"], body["RollbackConfig"]);
+  EXPECT_EQ(written["TaskTemplate"]["ContainerSpec"]["Healthcheck"],
+            body["TaskTemplate"]["ContainerSpec"]["Healthcheck"]);
+  auto again = service_spec_from_json(written);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*spec, *again)) << written.dump(2);
+}
+
+TEST(UpdateConfigJson, AbsentFieldsTakeDockersDefaults) {
+  for (const json& patch : {json::object(), json::parse(R"({"UpdateConfig": {}, "RollbackConfig": {}})"),
+                            json::parse(R"({"UpdateConfig": {"Delay": 7}})")}) {
+    auto spec = service_spec_from_json(with(full_spec(), patch));
+    ASSERT_TRUE(spec.ok()) << spec.status().message();
+    for (const auto* u : {&spec->update_config(), &spec->rollback_config()}) {
+      EXPECT_EQ(u->parallelism(), 1u) << patch;
+      EXPECT_EQ(u->failure_action(), storepb::UpdateConfig::PAUSE);
+      EXPECT_EQ(u->monitor_ns(), 5'000'000'000);
+      EXPECT_EQ(u->max_failure_ratio(), 0.0);
+      EXPECT_EQ(u->order(), storepb::UpdateConfig::STOP_FIRST);
+    }
+    EXPECT_EQ(spec->update_config().delay_ns(), patch.contains("UpdateConfig") && patch["UpdateConfig"].contains("Delay") ? 7 : 0);
+    EXPECT_FALSE(spec->task().container().has_healthcheck());
+  }
+  auto empty = service_spec_from_json(
+      with(full_spec(), json::parse(R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": []}}}})")));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty->task().container().has_healthcheck()) << "an empty Test is no check";
+}
+
+TEST(UpdateConfigJson, BadValuesAreRefusedWithTheirField) {
+  struct Case {
+    const char* patch;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"({"UpdateConfig": {"FailureAction": "explode"}})",
+       R"(UpdateConfig.FailureAction: "explode" is not one of "pause", "continue", "rollback")"},
+      {R"({"RollbackConfig": {"FailureAction": "rollback2"}})",
+       R"(RollbackConfig.FailureAction: "rollback2" is not one of "pause", "continue", "rollback")"},
+      {R"({"UpdateConfig": {"Order": "random"}})",
+       R"(UpdateConfig.Order: "random" is not one of "stop-first", "start-first")"},
+      {R"({"RollbackConfig": {"Order": "Start-First"}})",
+       R"(RollbackConfig.Order: "Start-First" is not one of "stop-first", "start-first")"},
+      {R"({"UpdateConfig": {"Parallelism": -1}})", "UpdateConfig.Parallelism: must not be negative"},
+      {R"({"UpdateConfig": {"Delay": "5s"}})", "UpdateConfig.Delay: expected an integer, got string"},
+      {R"({"UpdateConfig": {"MaxFailureRatio": "0.5"}})", "UpdateConfig.MaxFailureRatio: expected a number, got string"},
+      {R"({"UpdateConfig": 3})", "UpdateConfig: expected an object, got number"},
+      {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": "true"}}}})",
+       "TaskTemplate.ContainerSpec.Healthcheck.Test: expected an array of strings, got string"},
+      {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["CMD", "true"], "Retries": -2}}}})",
+       "TaskTemplate.ContainerSpec.Healthcheck.Retries: must not be negative"},
+  };
+  for (const auto& c : cases) {
+    auto spec = service_spec_from_json(with(full_spec(), json::parse(c.patch)));
+    ASSERT_FALSE(spec.ok()) << c.patch;
+    EXPECT_EQ(spec.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(spec.status().message(), c.message);
+  }
+}
+
+TEST(UpdateConfigValidation, RefusesNegativeDurationsRatiosAndUnknownHealthTests) {
+  struct Case {
+    const char* patch;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"({"UpdateConfig": {"Delay": -1}})", "UpdateConfig.Delay cannot be negative"},
+      {R"({"UpdateConfig": {"Monitor": -5}})", "UpdateConfig.Monitor cannot be negative"},
+      {R"({"RollbackConfig": {"Delay": -1}})", "RollbackConfig.Delay cannot be negative"},
+      {R"({"RollbackConfig": {"Monitor": -1}})", "RollbackConfig.Monitor cannot be negative"},
+      {R"({"UpdateConfig": {"MaxFailureRatio": 1.5}})", "UpdateConfig.MaxFailureRatio must be between 0 and 1"},
+      {R"({"UpdateConfig": {"MaxFailureRatio": -0.1}})", "UpdateConfig.MaxFailureRatio must be between 0 and 1"},
+      {R"({"RollbackConfig": {"MaxFailureRatio": 2}})", "RollbackConfig.MaxFailureRatio must be between 0 and 1"},
+      {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["SHELL", "true"]}}}})",
+       R"(Healthcheck: Test must start with "CMD", "CMD-SHELL" or "NONE", not "SHELL")"},
+      {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["CMD"]}}}})",
+       R"(Healthcheck: Test ["CMD", ...] needs a command)"},
+      {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["CMD-SHELL", "a", "b"]}}}})",
+       R"(Healthcheck: Test ["CMD-SHELL", ...] takes exactly one command string)"},
+      {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["NONE", "x"]}}}})",
+       R"(Healthcheck: Test ["NONE"] takes no arguments)"},
+      {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Interval": 1000000000}}}})",
+       "Healthcheck: Test must be set"},
+      {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["CMD", "true"], "Interval": 999}}}})",
+       "Interval in Healthcheck cannot be less than 1ms"},
+      {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["CMD", "true"], "Timeout": -1}}}})",
+       "Timeout in Healthcheck cannot be less than 1ms"},
+      {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["CMD", "true"], "StartPeriod": 5}}}})",
+       "StartPeriod in Healthcheck cannot be less than 1ms"},
+  };
+  for (const auto& c : cases) {
+    auto spec = service_spec_from_json(with(full_spec(), json::parse(c.patch)));
+    ASSERT_TRUE(spec.ok()) << c.patch << ": " << spec.status().message();
+    Status s = validate_service_spec(*spec);
+    ASSERT_FALSE(s.ok()) << c.patch;
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.message(), c.message);
+  }
+  for (const char* ok : {R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["NONE"]}}}})",
+                         R"({"TaskTemplate": {"ContainerSpec": {"Healthcheck": {"Test": ["CMD", "true", "x"]}}}})",
+                         R"({"UpdateConfig": {"MaxFailureRatio": 0, "Delay": 0, "Monitor": 0}})"}) {
+    auto spec = service_spec_from_json(with(full_spec(), json::parse(ok)));
+    ASSERT_TRUE(spec.ok());
+    EXPECT_TRUE(validate_service_spec(*spec).ok()) << ok;
+  }
+}
+
+TEST(UpdateConfigJson, WordsReadBack) {
+  for (auto a : {storepb::UpdateConfig::PAUSE, storepb::UpdateConfig::CONTINUE, storepb::UpdateConfig::ROLLBACK}) {
+    EXPECT_EQ(parse_failure_action(failure_action_word(a)), a);
+  }
+  for (auto o : {storepb::UpdateConfig::STOP_FIRST, storepb::UpdateConfig::START_FIRST}) {
+    EXPECT_EQ(parse_update_order(update_order_word(o)), o);
+  }
+  EXPECT_EQ(update_state_word(storepb::UpdateStatus::ROLLBACK_COMPLETED), "rollback_completed");
+  EXPECT_EQ(update_state_word(storepb::UpdateStatus::UPDATING), "updating");
+  EXPECT_EQ(update_state_word(storepb::UpdateStatus::PAUSED), "paused");
+  EXPECT_EQ(update_state_word(storepb::UpdateStatus::COMPLETED), "completed");
+  EXPECT_EQ(update_state_word(storepb::UpdateStatus::ROLLBACK_STARTED), "rollback_started");
+  EXPECT_EQ(update_state_word(storepb::UpdateStatus::ROLLBACK_PAUSED), "rollback_paused");
+}
+
+TEST(ServiceJson, UpdateStatusOnceAnUpdateBegan) {
+  storepb::ServiceObject svc;
+  svc.set_id("s1");
+  svc.mutable_spec()->mutable_annotations()->set_name("web");
+  svc.mutable_spec()->mutable_replicated()->set_replicas(3);
+  EXPECT_FALSE(service_json(svc, nullptr).contains("UpdateStatus"));
+  auto* u = svc.mutable_update_status();
+  u->set_state(storepb::UpdateStatus::PAUSED);
+  u->set_started_at_ns(1'714'564'800'000'000'000);
+  u->set_message("update paused due to failure or early termination of task t1");
+  u->add_failed_tasks("t1");
+  EXPECT_EQ(service_json(svc, nullptr)["UpdateStatus"], json::parse(R"({
+    "State": "paused", "StartedAt": "2024-05-01T12:00:00.000000000Z",
+    "Message": "update paused due to failure or early termination of task t1"})"));
+  u->set_state(storepb::UpdateStatus::COMPLETED);
+  u->set_completed_at_ns(1'714'564'801'500'000'000);
+  EXPECT_EQ(service_json(svc, nullptr)["UpdateStatus"]["CompletedAt"], "2024-05-01T12:00:01.500000000Z");
 }
 
 TEST(ServiceSpecValidation, NamesFollowSwarmkitsDnsRule) {
