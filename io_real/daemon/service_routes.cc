@@ -3,6 +3,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -206,8 +207,14 @@ void add_service_read_routes(api::Router& router, ApiContext& ctx) {
       if (!any_of(*filters, "name", [&](const std::string& v) { return starts_with(task_name(t), v); })) continue;
       if (!(*filters)["label"].empty()) continue;  // tasks carry no labels
       if (up_to_date) {
+        // As the updater sees it: a task of an older spec_version whose spec is the current one
+        // (after a rollback to it) needs no replacing.
         const auto* svc = ctx.store->find_service(t.service_id());
-        if (!svc || t.spec_version() != svc->spec_version()) continue;
+        if (!svc) continue;
+        if (t.spec_version() != svc->spec_version() &&
+            !google::protobuf::util::MessageDifferencer::Equals(t.spec(), svc->spec().task())) {
+          continue;
+        }
       }
       out.push_back(task_json(t));
     }
@@ -226,6 +233,54 @@ void add_service_read_routes(api::Router& router, ApiContext& ctx) {
 int update_status_of(const Status& s) {
   if (s.code() == StatusCode::kFailedPrecondition) return 409;
   return http_status_of(s);
+}
+
+// The daemon's wall clock, for UpdateStatus.StartedAt (the transaction carries the same time, so
+// the service's UpdatedAt agrees).
+int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A new update (or rollback) begins: the updater (core/orchestrator/updater.h) replaces the
+// tasks of older specs while the state is UPDATING or ROLLBACK_STARTED, so this also restarts a
+// paused one.
+void begin_update(storepb::ServiceObject& svc, storepb::UpdateStatus::State state, const std::string& message,
+                  int64_t now_ns) {
+  storepb::UpdateStatus* u = svc.mutable_update_status();
+  u->Clear();
+  u->set_state(state);
+  u->set_started_at_ns(now_ns);
+  u->set_message(message);
+}
+
+// Docker's `POST /services/{id}/update?rollback=previous` (swarmkit's UpdateService with
+// Rollback PREVIOUS): the previous spec comes back, the current one becomes the previous, and
+// the rollback config applies. The body, if any, is not read.
+void roll_back(ApiContext& ctx, const storepb::ServiceObject& current, uint64_t version, const Responder& respond) {
+  const std::string& name = current.spec().annotations().name();
+  if (version != current.version()) {
+    return respond(api::error_response(409, "update out of sequence: service " + name + " is at version " +
+                                                 std::to_string(current.version()) + ", the update was made against " +
+                                                 std::to_string(version) + "; read it again and retry"));
+  }
+  if (!current.has_previous_spec()) {
+    return respond(api::error_response(400, "service " + name + " does not have a previous spec"));
+  }
+  storepb::Transaction tx;
+  auto* a = tx.add_actions();
+  a->set_kind(storepb::StoreAction::UPDATE);
+  storepb::ServiceObject* svc = a->mutable_service();
+  *svc = current;
+  *svc->mutable_spec() = current.previous_spec();
+  *svc->mutable_previous_spec() = current.spec();
+  svc->set_spec_version(current.spec_version() + 1);
+  const int64_t now = wall_clock_ns();
+  tx.set_now_ns(now);
+  begin_update(*svc, storepb::UpdateStatus::ROLLBACK_STARTED, "manually requested rollback", now);
+  submit(
+      ctx, std::move(tx), respond, [](uint64_t) { return api::json_response(200, json::object()); },
+      update_status_of);
 }
 
 void add_service_write_routes(api::Router& router, ApiContext& ctx) {
@@ -261,6 +316,14 @@ void add_service_write_routes(api::Router& router, ApiContext& ctx) {
     const storepb::ServiceObject& current = **found;
     auto version = query_version(req);
     if (!version.ok()) return respond(from_status(version.status()));
+    const auto rollback = req.query.find("rollback");
+    if (rollback != req.query.end() && !rollback->second.empty()) {
+      if (rollback->second != "previous") {
+        return respond(api::error_response(400, "invalid rollback value \"" + rollback->second +
+                                                    "\": the only one is \"previous\""));
+      }
+      return roll_back(ctx, current, *version, respond);
+    }
     auto body = parse_body(req);
     if (!body.ok()) return respond(from_status(body.status()));
     auto spec = service_spec_from_json(*body);
@@ -286,7 +349,12 @@ void add_service_write_routes(api::Router& router, ApiContext& ctx) {
     const bool task_changed = !google::protobuf::util::MessageDifferencer::Equals(current.spec().task(), spec->task());
     *svc->mutable_previous_spec() = current.spec();
     *svc->mutable_spec() = std::move(*spec);
-    if (task_changed) svc->set_spec_version(current.spec_version() + 1);
+    if (task_changed) {
+      svc->set_spec_version(current.spec_version() + 1);
+      const int64_t now = wall_clock_ns();
+      tx.set_now_ns(now);
+      begin_update(*svc, storepb::UpdateStatus::UPDATING, "update in progress", now);
+    }
     submit(
         ctx, std::move(tx), respond, [](uint64_t) { return api::json_response(200, json::object()); },
         update_status_of);

@@ -301,6 +301,103 @@ TEST_F(ServiceRoutesTest, UpdateIsVersionedKeepsThePreviousSpecAndReplacesTasksO
   EXPECT_EQ(call("POST", "/services/nope/update?version=1", spec("nope")).status, 404);
 }
 
+TEST_F(ServiceRoutesTest, ATaskChangeStartsAnUpdateAndRestartsAPausedOne) {
+  const std::string id = create("web", 3);
+  EXPECT_EQ(store_.find_service(id)->update_status().state(), storepb::UpdateStatus::NONE);
+  EXPECT_FALSE(call("GET", "/services/web").body.contains("UpdateStatus"));
+
+  // Scaling or a new update policy alone starts no update.
+  json scaled = spec("web", 4);
+  scaled["UpdateConfig"] = {{"Parallelism", 2}, {"Monitor", 500'000'000}};
+  Answer a = call("POST", "/services/web/update?version=" + std::to_string(store_.find_service(id)->version()), scaled);
+  ASSERT_EQ(a.status, 200) << a.body.dump();
+  EXPECT_EQ(store_.find_service(id)->update_status().state(), storepb::UpdateStatus::NONE);
+  EXPECT_EQ(store_.find_service(id)->spec().update_config().parallelism(), 2u);
+
+  // The updater paused an earlier update: failures counted, a message.
+  {
+    storepb::Transaction tx;
+    auto* act = tx.add_actions();
+    act->set_kind(storepb::StoreAction::UPDATE);
+    *act->mutable_service() = *store_.find_service(id);
+    auto* u = act->mutable_service()->mutable_update_status();
+    u->set_state(storepb::UpdateStatus::PAUSED);
+    u->set_message("update paused due to failure or early termination of task x");
+    u->add_failed_tasks("x");
+    u->set_completed_at_ns(5);
+    commit(std::move(tx));
+    ASSERT_TRUE(store_.take_result(store_.last_index()).ok());
+  }
+  EXPECT_EQ(call("GET", "/services/web").body["UpdateStatus"]["State"], "paused");
+
+  json changed = scaled;
+  changed["TaskTemplate"]["ContainerSpec"]["Args"] = {"--new"};
+  a = call("POST", "/services/web/update?version=" + std::to_string(store_.find_service(id)->version()), changed);
+  ASSERT_EQ(a.status, 200) << a.body.dump();
+  const auto* svc = store_.find_service(id);
+  EXPECT_EQ(svc->spec_version(), 2u);
+  EXPECT_EQ(svc->update_status().state(), storepb::UpdateStatus::UPDATING);
+  EXPECT_EQ(svc->update_status().message(), "update in progress");
+  EXPECT_GT(svc->update_status().started_at_ns(), 0);
+  EXPECT_EQ(svc->update_status().completed_at_ns(), 0);
+  EXPECT_EQ(svc->update_status().failed_tasks_size(), 0) << "failures of the paused update are forgotten";
+  const json status = call("GET", "/services/web").body["UpdateStatus"];
+  EXPECT_EQ(status["State"], "updating");
+  EXPECT_EQ(status["Message"], "update in progress");
+  EXPECT_TRUE(status.contains("StartedAt"));
+
+  // A bad policy is refused whole: nothing changes.
+  const uint64_t before = store_.find_service(id)->version();
+  for (const json& bad : {json{{"UpdateConfig", {{"FailureAction", "explode"}}}},
+                          json{{"RollbackConfig", {{"MaxFailureRatio", 3}}}},
+                          json{{"UpdateConfig", {{"Monitor", -1}}}},
+                          json{{"TaskTemplate", {{"ContainerSpec", {{"Healthcheck", {{"Test", {"EXEC", "x"}}}}}}}}}}) {
+    json body = changed;
+    body.merge_patch(bad);
+    a = call("POST", "/services/web/update?version=" + std::to_string(before), body);
+    EXPECT_EQ(a.status, 400) << bad;
+    EXPECT_FALSE(message(a).empty());
+  }
+  EXPECT_EQ(store_.find_service(id)->version(), before);
+}
+
+TEST_F(ServiceRoutesTest, RollbackPreviousSwapsTheSpecsAndStartsARollback) {
+  const std::string id = create("web", 2);
+  const uint64_t v1 = store_.find_service(id)->version();
+  Answer a = call("POST", "/services/web/update?rollback=previous&version=" + std::to_string(v1), spec("web"));
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(message(a), "service web does not have a previous spec");
+  EXPECT_EQ(store_.find_service(id)->version(), v1);
+
+  json changed = spec("web", 2);
+  changed["TaskTemplate"]["ContainerSpec"]["Command"] = {"sleep", "200"};
+  ASSERT_EQ(call("POST", "/services/web/update?version=" + std::to_string(v1), changed).status, 200);
+  const uint64_t v2 = store_.find_service(id)->version();
+
+  a = call("POST", "/services/web/update?rollback=later&version=" + std::to_string(v2));
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(message(a), "invalid rollback value \"later\": the only one is \"previous\"");
+  a = call("POST", "/services/web/update?rollback=previous&version=" + std::to_string(v1));
+  EXPECT_EQ(a.status, 409) << "the version check holds for a rollback too";
+  EXPECT_EQ(store_.find_service(id)->version(), v2);
+
+  // The body (docker's CLI sends the current spec) is not read.
+  a = call("POST", "/services/web/update?rollback=previous&version=" + std::to_string(v2), changed);
+  ASSERT_EQ(a.status, 200) << a.body.dump();
+  const auto* svc = store_.find_service(id);
+  EXPECT_EQ(svc->spec().task().container().command(1), "100");
+  EXPECT_EQ(svc->previous_spec().task().container().command(1), "200");
+  EXPECT_EQ(svc->spec_version(), 3u);
+  EXPECT_EQ(svc->update_status().state(), storepb::UpdateStatus::ROLLBACK_STARTED);
+  EXPECT_EQ(svc->update_status().message(), "manually requested rollback");
+  EXPECT_EQ(call("GET", "/services/web").body["UpdateStatus"]["State"], "rollback_started");
+
+  // Rolling back again returns to the newer spec.
+  a = call("POST", "/services/web/update?rollback=previous&version=" + std::to_string(svc->version()));
+  ASSERT_EQ(a.status, 200) << a.body.dump();
+  EXPECT_EQ(store_.find_service(id)->spec().task().container().command(1), "200");
+}
+
 TEST_F(ServiceRoutesTest, DeleteRemovesTheService) {
   const std::string id = create("web");
   EXPECT_EQ(call("DELETE", "/services/web").status, 200);
@@ -386,6 +483,12 @@ TEST_F(ServiceRoutesTest, TasksListedWithDockersFilters) {
                 .status,
             200);
   EXPECT_EQ(list(R"({"_up-to-date":["true"]})"), (std::vector<std::string>{a1}));
+  // Rolled back to the spec they run: up to date again, though their spec_version is older.
+  ASSERT_EQ(call("POST", "/services/web/update?rollback=previous&version=" +
+                             std::to_string(store_.find_service(web)->version()))
+                .status,
+            200);
+  EXPECT_EQ(list(R"({"_up-to-date":["true"]})"), (std::vector<std::string>{w1, w2, w1_old, a1}));
 
   Answer a = call("GET", "/tasks?filters=" + api::percent_encode(R"({"service":["nope"]})"));
   EXPECT_EQ(a.status, 404);
