@@ -67,11 +67,18 @@ Status print_tasks(Context& ctx, const ApiClient& client, const nlohmann::json& 
 std::string read_key(const Context& ctx, std::string_view prompt);
 
 // Waits until every task of the service that should run is running, printing docker's progress
-// lines unless `quiet` (the wait of `service create`, `service scale` and `stack deploy`; see
-// service.cc). deadline_exceeded after `timeout`.
+// lines unless `quiet` (the wait of `service create`, `service scale`, `service update`,
+// `service rollback` and `stack deploy`; see service.cc). deadline_exceeded after `timeout`.
+// For an update or a rollback (`what`), only tasks of the current spec count, and the service's
+// UpdateStatus decides: done once it is completed (or rollback_completed) and every task runs;
+// paused or rollback_paused fail with its message ("service update paused: update paused due to
+// ..."); an update the updater rolled back prints "rollback: <why>", waits for the rollback to
+// converge, then fails ("service rolled back: <why>").
+enum class WaitFor { kConverged, kUpdate, kRollback };
 struct WaitOptions {
   bool quiet = false;
   Duration timeout = std::chrono::seconds(60);
+  WaitFor what = WaitFor::kConverged;
 };
 Status wait_converged(Context& ctx, const ApiClient& client, const std::string& service_id, const WaitOptions& opts);
 

@@ -32,12 +32,14 @@
 #include <memory>
 #include <ostream>
 #include <set>
+#include <tuple>
 
 #include <CLI/CLI.hpp>
 
 #include "io_real/api/http_types.h"
 #include "io_real/cli/commands.h"
 #include "io_real/cli/format.h"
+#include "io_real/cli/stack_file.h"
 #include "io_real/cli/views.h"
 
 namespace shoal::cli {
@@ -119,20 +121,40 @@ Status wait_converged(Context& ctx, const ApiClient& client, const std::string& 
   if (!svc.ok()) return svc.status();
   const std::string name = str_at(*svc, {"Spec", "Name"});
   const bool global = service_mode(*svc) == "global";
-  const int64_t replicas = int_at(*svc, {"Spec", "Mode", "Replicated", "Replicas"});
-  const std::string target =
-      "/tasks?" + filters_query({{"service", {service_id}}, {"desired-state", {"running"}}});
+  int64_t replicas = int_at(*svc, {"Spec", "Mode", "Replicated", "Replicas"});
+  const bool updating = opts.what != WaitFor::kConverged;
+  json filters{{"service", {service_id}}, {"desired-state", {"running"}}};
+  if (updating) filters["_up-to-date"] = {"true"};  // docker's own filter for this progress
+  const std::string target = "/tasks?" + filters_query(filters);
 
   // The poll count bounds the wait even when the clock does not move (tests).
   const int64_t max_polls = std::max<int64_t>(1, opts.timeout / kPollInterval);
   const int64_t started = ctx.now_ns();
   int64_t shown_running = -1, shown_desired = -1, running = 0, desired = 0;
+  std::string shown_phase;
   std::map<std::string, std::string> shown_state;  // slot key -> state last printed
   std::set<std::string> shown_errors;              // task id + error
+  bool saw_update = false;                         // this wait saw the update (or rollback) run
+  std::string rolled_back;                         // why the updater rolled the update back
   for (int64_t poll = 0; poll < max_polls; ++poll) {
     if (poll > 0) {
       if (ctx.now_ns() - started >= opts.timeout.count()) break;
       ctx.pause(kPollInterval);
+    }
+    std::string state, message;
+    if (updating) {
+      if (poll > 0) {
+        svc = client.get(service_path(service_id), NotFound{"service", service_id});
+        if (!svc.ok()) return svc.status();
+      }
+      replicas = int_at(*svc, {"Spec", "Mode", "Replicated", "Replicas"});  // a rollback may change it
+      state = str_at(*svc, {"UpdateStatus", "State"});
+      message = str_at(*svc, {"UpdateStatus", "Message"});
+      if (state == "updating" || state == "rollback_started") saw_update = true;
+      if (state == "rollback_started" && rolled_back.empty()) {
+        rolled_back = message.empty() ? "rollback started" : message;
+        if (!opts.quiet) ctx.io.out << "rollback: " << rolled_back << "\n";
+      }
     }
     auto tasks = client.get(target);
     if (!tasks.ok()) return tasks.status();
@@ -160,16 +182,18 @@ Status wait_converged(Context& ctx, const ApiClient& client, const std::string& 
     for (const auto& [label, t] : lines) running += str_at(*t, {"Status", "State"}) == "running";
 
     if (!opts.quiet) {
-      if (running != shown_running || desired != shown_desired) {
-        ctx.io.out << "overall progress: " << running << " out of " << desired << " tasks\n";
+      const std::string phase = state.rfind("rollback", 0) == 0 ? "rolling back update: " : "";
+      if (running != shown_running || desired != shown_desired || phase != shown_phase) {
+        ctx.io.out << "overall progress: " << phase << running << " out of " << desired << " tasks\n";
         shown_running = running;
         shown_desired = desired;
+        shown_phase = phase;
       }
       for (const auto& [label, t] : lines) {
-        const std::string state = str_at(*t, {"Status", "State"});
-        if (shown_state[label] != state) {
-          ctx.io.out << label << ": " << state << "\n";
-          shown_state[label] = state;
+        const std::string task_state = str_at(*t, {"Status", "State"});
+        if (shown_state[label] != task_state) {
+          ctx.io.out << label << ": " << task_state << "\n";
+          shown_state[label] = task_state;
         }
         const std::string err = str_at(*t, {"Status", "Err"});
         if (!err.empty() && shown_errors.insert(str_at(*t, {"ID"}) + "\n" + err).second) {
@@ -178,10 +202,17 @@ Status wait_converged(Context& ctx, const ApiClient& client, const std::string& 
       }
       ctx.io.out << std::flush;
     }
+    // docker's ServiceProgress: a paused update or rollback ends the wait with its reason.
+    if (state == "paused") return Status::aborted("service update paused: " + message);
+    if (state == "rollback_paused") return Status::aborted("service rollback paused: " + message);
+    const bool update_done = !updating || state.empty() || state == "completed" || state == "rollback_completed";
     // A global service with no task yet has not been reconciled (or has no node to run on):
     // keep waiting rather than call nothing converged.
-    if (running == desired && (!global || desired > 0)) {
+    if (update_done && running == desired && (!global || desired > 0)) {
       if (!opts.quiet) ctx.io.out << "verify: Service converged\n";
+      if (opts.what == WaitFor::kUpdate && state == "rollback_completed" && (saw_update || !rolled_back.empty())) {
+        return Status::aborted("service rolled back: " + (rolled_back.empty() ? message : rolled_back));
+      }
       return Status::ok_status();
     }
   }
@@ -203,7 +234,145 @@ Result<WaitOptions> wait_options(bool quiet, const std::string& timeout) {
 
 // ---- create ----
 
+// ---- update and rollback policies, health checks (create and update share these flags) ----
+
+struct UpdatePolicyFlags {
+  std::string parallelism, delay, failure_action, monitor, max_failure_ratio, order;
+};
+
+struct PolicyOptions {
+  UpdatePolicyFlags update, rollback;
+  std::string health_cmd, health_interval, health_timeout, health_retries, health_start_period;
+  bool no_healthcheck = false;
+  bool any_health() const {
+    return !health_cmd.empty() || !health_interval.empty() || !health_timeout.empty() || !health_retries.empty() ||
+           !health_start_period.empty();
+  }
+};
+
+void add_policy_flags(CLI::App& cmd, PolicyOptions& o) {
+  for (auto [flags, prefix, what] : {std::tuple{&o.update, "update", "update"},
+                                     std::tuple{&o.rollback, "rollback", "rollback"}}) {
+    const std::string p = std::string("--") + prefix + "-";
+    const std::string w = what;
+    cmd.add_option(p + "parallelism", flags->parallelism,
+                   "Maximum number of tasks " + std::string(w == "update" ? "updated" : "rolled back") +
+                       " simultaneously (0 to " + w + " all at once) (default 1)");
+    cmd.add_option(p + "delay", flags->delay, "Delay between " + w + "s (ns|us|ms|s|m|h) (default 0s)");
+    cmd.add_option(p + "failure-action", flags->failure_action,
+                   "Action on " + w + " failure (" +
+                       (w == "update" ? std::string("\"pause\", \"continue\", \"rollback\"")
+                                      : std::string("\"pause\", \"continue\"")) +
+                       ") (default \"pause\")");
+    cmd.add_option(p + "monitor", flags->monitor,
+                   "Duration after each task " + w + " to monitor for failure (ns|us|ms|s|m|h) (default 5s)");
+    cmd.add_option(p + "max-failure-ratio", flags->max_failure_ratio, "Failure rate to tolerate during " + w);
+    cmd.add_option(p + "order", flags->order,
+                   "Order of operations during " + w + "s (\"start-first\", \"stop-first\") (default \"stop-first\")");
+  }
+  cmd.add_option("--health-cmd", o.health_cmd, "Command to run to check health");
+  cmd.add_option("--health-interval", o.health_interval, "Time between running the check (ms|s|m|h)");
+  cmd.add_option("--health-timeout", o.health_timeout, "Maximum time to allow one check to run (ms|s|m|h)");
+  cmd.add_option("--health-retries", o.health_retries, "Consecutive failures needed to report unhealthy");
+  cmd.add_option("--health-start-period", o.health_start_period,
+                 "Start period for the task to initialize before counting retries towards unstable (ms|s|m|h)");
+  cmd.add_flag("--no-healthcheck", o.no_healthcheck, "Disable any container-specified HEALTHCHECK");
+}
+
+// Sets the given fields of an UpdateConfig / RollbackConfig (`u`, an object or null).
+Status apply_update_policy(const UpdatePolicyFlags& f, const std::string& prefix, json& u) {
+  if (f.parallelism.empty() && f.delay.empty() && f.failure_action.empty() && f.monitor.empty() &&
+      f.max_failure_ratio.empty() && f.order.empty()) {
+    return Status::ok_status();
+  }
+  if (!u.is_object()) u = json::object();
+  const std::string p = "--" + prefix + "-";
+  if (!f.parallelism.empty()) {
+    auto n = parse_count(p + "parallelism", f.parallelism);
+    if (!n.ok()) return n.status();
+    u["Parallelism"] = *n;
+  }
+  if (!f.delay.empty()) {
+    auto d = parse_duration_flag(p + "delay", f.delay);
+    if (!d.ok()) return d.status();
+    u["Delay"] = *d;
+  }
+  if (!f.monitor.empty()) {
+    auto d = parse_duration_flag(p + "monitor", f.monitor);
+    if (!d.ok()) return d.status();
+    u["Monitor"] = *d;
+  }
+  if (!f.failure_action.empty()) {
+    const bool ok = f.failure_action == "pause" || f.failure_action == "continue" ||
+                    (prefix == "update" && f.failure_action == "rollback");
+    if (!ok) {
+      return flag_error(p + "failure-action", f.failure_action,
+                        prefix == "update" ? "must be \"pause\", \"continue\" or \"rollback\""
+                                           : "must be \"pause\" or \"continue\"");
+    }
+    u["FailureAction"] = f.failure_action;
+  }
+  if (!f.max_failure_ratio.empty()) {
+    double ratio = 0;
+    size_t used = 0;
+    try {
+      ratio = std::stod(f.max_failure_ratio, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != f.max_failure_ratio.size()) {
+      return flag_error(p + "max-failure-ratio", f.max_failure_ratio, "not a number");
+    }
+    if (!(ratio >= 0 && ratio <= 1)) {
+      return flag_error(p + "max-failure-ratio", f.max_failure_ratio, "must be between 0 and 1");
+    }
+    u["MaxFailureRatio"] = ratio;
+  }
+  if (!f.order.empty()) {
+    if (f.order != "start-first" && f.order != "stop-first") {
+      return flag_error(p + "order", f.order, "must be \"start-first\" or \"stop-first\"");
+    }
+    u["Order"] = f.order;
+  }
+  return Status::ok_status();
+}
+
+// The policies and the health check of `spec` (a ServiceSpec), changed as the flags say.
+Status apply_policy(const PolicyOptions& o, json& spec) {
+  if (Status s = apply_update_policy(o.update, "update", spec["UpdateConfig"]); !s.ok()) return s;
+  if (Status s = apply_update_policy(o.rollback, "rollback", spec["RollbackConfig"]); !s.ok()) return s;
+  if (spec["UpdateConfig"].is_null()) spec.erase("UpdateConfig");
+  if (spec["RollbackConfig"].is_null()) spec.erase("RollbackConfig");
+  if (o.no_healthcheck && o.any_health()) return Status::invalid_argument("--no-healthcheck conflicts with --health-* options");
+  if (!o.no_healthcheck && !o.any_health()) return Status::ok_status();
+  json& container = spec["TaskTemplate"]["ContainerSpec"];
+  if (o.no_healthcheck) {
+    container["Healthcheck"] = {{"Test", {"NONE"}}};
+    return Status::ok_status();
+  }
+  json& h = container["Healthcheck"];
+  if (!h.is_object()) h = json::object();
+  // docker: other flags on a disabled check start from an empty test
+  if (h.contains("Test") && h["Test"] == json::array({"NONE"})) h.erase("Test");
+  if (!o.health_cmd.empty()) h["Test"] = {"CMD-SHELL", o.health_cmd};
+  for (const auto& [text, flag, key] : {std::tuple{&o.health_interval, "--health-interval", "Interval"},
+                                        std::tuple{&o.health_timeout, "--health-timeout", "Timeout"},
+                                        std::tuple{&o.health_start_period, "--health-start-period", "StartPeriod"}}) {
+    if (text->empty()) continue;
+    auto d = parse_duration_flag(flag, *text);
+    if (!d.ok()) return d.status();
+    h[key] = *d;
+  }
+  if (!o.health_retries.empty()) {
+    auto n = parse_count("--health-retries", o.health_retries);
+    if (!n.ok()) return n.status();
+    h["Retries"] = *n;
+  }
+  return Status::ok_status();
+}
+
 struct CreateOptions {
+  PolicyOptions policy;
   std::string name;
   std::string mode = "replicated";
   std::string replicas;
@@ -316,6 +485,7 @@ Result<json> create_spec(const CreateOptions& o) {
 
   json spec{{"Labels", labels_json(o.labels)}, {"TaskTemplate", task}, {"Mode", mode}};
   if (!o.name.empty()) spec["Name"] = o.name;
+  if (Status s = apply_policy(o.policy, spec); !s.ok()) return s;
   return spec;
 }
 
@@ -330,6 +500,219 @@ Status run_create(Context& ctx, const ApiClient& client, const CreateOptions& op
   ctx.io.out << id << "\n" << std::flush;
   if (opts.detach) return Status::ok_status();
   return wait_converged(ctx, client, id, *wait);
+}
+
+// ---- update, rollback ----
+
+struct UpdateOptions {
+  PolicyOptions policy;
+  std::string args, replicas;
+  std::vector<std::string> env_add, env_rm, constraint_add, constraint_rm, pref_add, pref_rm;
+  std::string reserve_cpu, reserve_memory, limit_cpu, limit_memory;
+  std::string restart_condition, restart_delay, restart_max_attempts, restart_window;
+  bool force = false, rollback = false, detach = false, quiet = false;
+  std::string timeout = "10m";
+  std::string ref;
+  std::vector<std::string> other_flags;  // given flags besides --rollback, -d, -q, --timeout
+};
+
+// "KEY=value" or "KEY" -> "KEY".
+std::string env_key(const std::string& entry) { return entry.substr(0, entry.find('=')); }
+
+// docker's `service update`: the current spec, changed by the flags given (removals first, then
+// additions; constraints sorted, as docker's updatePlacementConstraints leaves them).
+Status apply_update_flags(const UpdateOptions& o, json& spec) {
+  json& task = spec["TaskTemplate"];
+  json& container = task["ContainerSpec"];
+  if (!o.args.empty()) {
+    auto words = split_shell_words(o.args);
+    if (!words.ok()) return flag_error("--args", o.args, words.status().message());
+    container["Args"] = *words;
+  }
+  if (!o.env_add.empty() || !o.env_rm.empty()) {
+    std::map<std::string, std::string> env;  // key -> entry
+    if (container["Env"].is_array()) {
+      for (const auto& e : container["Env"]) {
+        if (e.is_string()) env[env_key(e.get<std::string>())] = e.get<std::string>();
+      }
+    }
+    for (const auto& k : o.env_rm) env.erase(env_key(k));
+    for (const auto& e : o.env_add) env[env_key(e)] = e;
+    json list = json::array();
+    for (const auto& [k, e] : env) list.push_back(e);
+    if (list.empty()) {
+      container.erase("Env");
+    } else {
+      container["Env"] = list;
+    }
+  }
+  if (!o.replicas.empty()) {
+    if (!at(spec, {"Mode", "Replicated"}).is_object()) {
+      return Status::invalid_argument("replicas can only be used with replicated or replicated-job mode");
+    }
+    auto n = parse_count("--replicas", o.replicas);
+    if (!n.ok()) return n.status();
+    spec["Mode"]["Replicated"]["Replicas"] = *n;
+  }
+  json& placement = task["Placement"];
+  if (!placement.is_object()) placement = json::object();
+  if (!o.constraint_add.empty() || !o.constraint_rm.empty()) {
+    std::vector<std::string> list;
+    if (placement["Constraints"].is_array()) {
+      for (const auto& c : placement["Constraints"]) {
+        if (c.is_string()) list.push_back(c.get<std::string>());
+      }
+    }
+    list.insert(list.end(), o.constraint_add.begin(), o.constraint_add.end());
+    std::vector<std::string> kept;
+    for (const auto& c : list) {
+      if (std::find(o.constraint_rm.begin(), o.constraint_rm.end(), c) == o.constraint_rm.end()) kept.push_back(c);
+    }
+    std::sort(kept.begin(), kept.end());
+    kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+    if (kept.empty()) {
+      placement.erase("Constraints");
+    } else {
+      placement["Constraints"] = kept;
+    }
+  }
+  if (!o.pref_add.empty() || !o.pref_rm.empty()) {
+    json prefs = json::array();
+    if (placement["Preferences"].is_array()) {
+      for (const auto& p : placement["Preferences"]) {
+        const std::string text = "spread=" + str_at(p, {"Spread", "SpreadDescriptor"});
+        if (std::find(o.pref_rm.begin(), o.pref_rm.end(), text) == o.pref_rm.end()) prefs.push_back(p);
+      }
+    }
+    for (const auto& p : o.pref_add) {
+      const size_t eq = p.find('=');
+      if (eq == std::string::npos) {
+        return flag_error("--placement-pref-add", p, "placement preference must be of the format \"<strategy>=<arg>\"");
+      }
+      if (p.substr(0, eq) != "spread") {
+        return flag_error("--placement-pref-add", p,
+                          "unsupported placement preference " + p.substr(0, eq) + " (only spread is supported)");
+      }
+      prefs.push_back({{"Spread", {{"SpreadDescriptor", p.substr(eq + 1)}}}});
+    }
+    if (prefs.empty()) {
+      placement.erase("Preferences");
+    } else {
+      placement["Preferences"] = prefs;
+    }
+  }
+  for (const auto& [cpu_flag, cpu, mem_flag, mem, key] :
+       {std::tuple{"--reserve-cpu", &o.reserve_cpu, "--reserve-memory", &o.reserve_memory, "Reservations"},
+        std::tuple{"--limit-cpu", &o.limit_cpu, "--limit-memory", &o.limit_memory, "Limits"}}) {
+    if (cpu->empty() && mem->empty()) continue;
+    auto r = resources_json(cpu_flag, *cpu, mem_flag, *mem);
+    if (!r.ok()) return r.status();
+    json& target = task["Resources"][key];
+    if (!target.is_object()) target = json::object();
+    target.update(*r);
+  }
+  if (!o.restart_condition.empty() || !o.restart_delay.empty() || !o.restart_max_attempts.empty() ||
+      !o.restart_window.empty()) {
+    json& r = task["RestartPolicy"];
+    if (!r.is_object()) r = json::object();
+    if (!o.restart_condition.empty()) r["Condition"] = o.restart_condition;
+    if (!o.restart_delay.empty()) {
+      auto d = parse_duration_flag("--restart-delay", o.restart_delay);
+      if (!d.ok()) return d.status();
+      r["Delay"] = *d;
+    }
+    if (!o.restart_max_attempts.empty()) {
+      auto n = parse_count("--restart-max-attempts", o.restart_max_attempts);
+      if (!n.ok()) return n.status();
+      r["MaxAttempts"] = *n;
+    }
+    if (!o.restart_window.empty()) {
+      auto d = parse_duration_flag("--restart-window", o.restart_window);
+      if (!d.ok()) return d.status();
+      r["Window"] = *d;
+    }
+  }
+  if (o.force) task["ForceUpdate"] = int_at(task, {"ForceUpdate"}) + 1;
+  return apply_policy(o.policy, spec);
+}
+
+// `service update` (or, with `rollback`, `service rollback`): one POST at the service's version,
+// then, unless detached, the update's progress.
+Status run_update(Context& ctx, const ApiClient& client, const UpdateOptions& opts) {
+  auto wait = wait_options(opts.quiet, opts.timeout);
+  if (!wait.ok()) return wait.status();
+  if (opts.rollback && !opts.other_flags.empty()) {
+    return Status::invalid_argument("other flags may not be combined with --rollback");
+  }
+  auto svc = client.get(service_path(opts.ref), NotFound{"service", opts.ref});
+  if (!svc.ok()) return svc.status();
+  const std::string id = str_at(*svc, {"ID"});
+  json spec = (*svc)["Spec"];
+  std::string target = service_path(id) + "/update?version=" + std::to_string(int_at(*svc, {"Version", "Index"}));
+  if (opts.rollback) {
+    target += "&rollback=previous";  // docker's: the daemon takes the previous spec
+  } else if (Status s = apply_update_flags(opts, spec); !s.ok()) {
+    return s;
+  }
+  auto r = client.post(target, spec, NotFound{"service", opts.ref});
+  if (!r.ok()) return r.status();
+  ctx.io.out << opts.ref << "\n" << std::flush;
+  if (opts.detach) return Status::ok_status();
+  wait->what = opts.rollback ? WaitFor::kRollback : WaitFor::kUpdate;
+  return wait_converged(ctx, client, id, *wait);
+}
+
+void add_update_command(CLI::App& group, Context& ctx) {
+  auto o = std::make_shared<UpdateOptions>();
+  auto* update = group.add_subcommand("update", "Update a service");
+  update->add_option("--args", o->args, "Service command args");
+  update->add_option("--env-add", o->env_add, "Add or update an environment variable")->allow_extra_args(false);
+  update->add_option("--env-rm", o->env_rm, "Remove an environment variable")->allow_extra_args(false);
+  update->add_option("--replicas", o->replicas, "Number of tasks");
+  update->add_option("--constraint-add", o->constraint_add, "Add or update a placement constraint")
+      ->allow_extra_args(false);
+  update->add_option("--constraint-rm", o->constraint_rm, "Remove a constraint")->allow_extra_args(false);
+  update->add_option("--placement-pref-add", o->pref_add, "Add a placement preference")->allow_extra_args(false);
+  update->add_option("--placement-pref-rm", o->pref_rm, "Remove a placement preference")->allow_extra_args(false);
+  update->add_option("--reserve-cpu", o->reserve_cpu, "Reserve CPUs");
+  update->add_option("--reserve-memory", o->reserve_memory, "Reserve Memory");
+  update->add_option("--limit-cpu", o->limit_cpu, "Limit CPUs");
+  update->add_option("--limit-memory", o->limit_memory, "Limit Memory");
+  update->add_option("--restart-condition", o->restart_condition,
+                     "Restart when condition is met (\"none\"|\"on-failure\"|\"any\")");
+  update->add_option("--restart-delay", o->restart_delay, "Delay between restart attempts (ns|us|ms|s|m|h)");
+  update->add_option("--restart-max-attempts", o->restart_max_attempts, "Maximum number of restarts before giving up");
+  update->add_option("--restart-window", o->restart_window, "Window used to evaluate the restart policy (ns|us|ms|s|m|h)");
+  update->add_flag("--force", o->force, "Force update even if no changes require it");
+  add_policy_flags(*update, o->policy);
+  update->add_flag("--rollback", o->rollback, "Rollback to previous specification");
+  update->add_flag("-d,--detach", o->detach, "Exit immediately instead of waiting for the service to converge");
+  update->add_flag("-q,--quiet", o->quiet, "Suppress progress output");
+  update->add_option("--timeout", o->timeout, "How long to wait for the update (not in docker)")->default_str("10m");
+  update->add_option("SERVICE", o->ref, "Service name or ID")->required();
+  update->callback([&ctx, o, update] {
+    o->other_flags.clear();
+    for (const CLI::Option* opt : update->get_options()) {
+      const std::string name = opt->get_name();
+      if (opt->count() == 0 || name == "SERVICE" || name == "--rollback" || name == "--detach" ||
+          name == "--quiet" || name == "--timeout" || name == "--help") {
+        continue;
+      }
+      o->other_flags.push_back(name);
+    }
+    ctx.run([&](const ApiClient& c) { return run_update(ctx, c, *o); });
+  });
+}
+
+void add_rollback_command(CLI::App& group, Context& ctx) {
+  auto o = std::make_shared<UpdateOptions>();
+  o->rollback = true;
+  auto* rollback = group.add_subcommand("rollback", "Revert changes to a service's configuration");
+  rollback->add_flag("-d,--detach", o->detach, "Exit immediately instead of waiting for the service to converge");
+  rollback->add_flag("-q,--quiet", o->quiet, "Suppress progress output");
+  rollback->add_option("--timeout", o->timeout, "How long to wait for the rollback (not in docker)")->default_str("10m");
+  rollback->add_option("SERVICE", o->ref, "Service name or ID")->required();
+  rollback->callback([&ctx, o] { ctx.run([&](const ApiClient& c) { return run_update(ctx, c, *o); }); });
 }
 
 // ---- ls, ps, inspect ----
@@ -408,7 +791,7 @@ Status run_inspect(Context& ctx, const ApiClient& client, const InspectOptions& 
   if (opts.pretty) {
     for (size_t i = 0; i < found.size(); ++i) {
       if (i > 0) ctx.io.out << "\n\n";
-      ctx.io.out << service_pretty(found[i]);
+      ctx.io.out << service_pretty(found[i], ctx.now_ns());
     }
     if (!found.empty()) ctx.io.out << "\n";
   } else {
@@ -582,6 +965,7 @@ void add_create_command(CLI::App& group, Context& ctx) {
   create->add_flag("-q,--quiet", o->quiet, "Suppress progress output");
   create->add_option("--timeout", o->timeout, "How long to wait for the service to converge (not in docker)")
       ->default_str("60s");
+  add_policy_flags(*create, o->policy);
   create->add_option("COMMAND", o->command, "What each task runs, with its arguments (flags end at COMMAND)");
   create->callback([&ctx, o] { ctx.run([&](const ApiClient& c) { return run_create(ctx, c, *o); }); });
 }
@@ -625,6 +1009,8 @@ void add_service_commands(CLI::App& app, Context& ctx) {
   scale->add_option("SERVICE=REPLICAS", scale_opts->pairs, "Services and their new replica counts")->required();
   scale->callback([&ctx, scale_opts] { ctx.run([&](const ApiClient& c) { return run_scale(ctx, c, *scale_opts); }); });
 
+  add_update_command(*group, ctx);
+  add_rollback_command(*group, ctx);
   add_logs_command(*group, ctx);
 
   auto rm_refs = std::make_shared<std::vector<std::string>>();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "io_real/cli/commands.h"
 #include "io_real/cli/format.h"
@@ -189,7 +190,33 @@ void resources_lines(std::string& out, const nlohmann::json& r, const char* titl
 
 }  // namespace
 
-std::string service_pretty(const nlohmann::json& s) {
+namespace {
+
+// docker's UpdateConfig / RollbackConfig block of `service inspect --pretty`.
+void update_config_lines(std::string& out, const nlohmann::json& u, const char* title, const char* order_title) {
+  if (!u.is_object()) return;
+  out += std::string(title) + ":\n";
+  out += " Parallelism:\t" + std::to_string(int_at(u, {"Parallelism"})) + "\n";
+  if (const int64_t d = int_at(u, {"Delay"}); d > 0) out += " Delay:\t\t" + format_go_duration(Duration(d)) + "\n";
+  const std::string action = str_at(u, {"FailureAction"});
+  out += " On failure:\t" + (action.empty() ? std::string("pause") : action) + "\n";
+  if (const int64_t m = int_at(u, {"Monitor"}); m > 0) {
+    out += " Monitoring Period: " + format_go_duration(Duration(m)) + "\n";
+  }
+  const nlohmann::json& ratio = at(u, {"MaxFailureRatio"});
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", ratio.is_number() ? ratio.get<double>() : 0.0);
+  out += std::string(" Max failure ratio: ") + buf + "\n";
+  const std::string order = str_at(u, {"Order"});
+  // docker's template lines the order up with the ratio: " Update order:      start-first".
+  const std::string label = std::string(" ") + order_title + ":";
+  out += label + std::string(label.size() < 20 ? 20 - label.size() : 1, ' ') +
+         (order.empty() ? std::string("stop-first") : order) + "\n";
+}
+
+}  // namespace
+
+std::string service_pretty(const nlohmann::json& s, int64_t now_ns) {
   const nlohmann::json& spec = at(s, {"Spec"});
   const nlohmann::json& task = at(spec, {"TaskTemplate"});
   std::string out = "ID:\t\t" + str_at(s, {"ID"}) + "\n";
@@ -206,6 +233,16 @@ std::string service_pretty(const nlohmann::json& s) {
   } else {
     out += "Service Mode:\tReplicated\n";
     out += " Replicas:\t" + std::to_string(int_at(spec, {"Mode", "Replicated", "Replicas"})) + "\n";
+  }
+  if (const auto& u = at(s, {"UpdateStatus"}); u.is_object() && !str_at(u, {"State"}).empty()) {
+    out += "UpdateStatus:\n";
+    out += " State:\t\t" + str_at(u, {"State"}) + "\n";
+    if (auto started = ago(str_at(u, {"StartedAt"}), now_ns); !started.empty()) out += " Started:\t" + started + "\n";
+    const std::string state = str_at(u, {"State"});
+    if (state == "completed" || state == "rollback_completed") {
+      if (auto done = ago(str_at(u, {"CompletedAt"}), now_ns); !done.empty()) out += " Completed:\t" + done + "\n";
+    }
+    out += " Message:\t" + str_at(u, {"Message"}) + "\n";
   }
   out += "Placement:\n";
   if (const auto& c = at(task, {"Placement", "Constraints"}); c.is_array() && !c.empty()) {
@@ -228,6 +265,8 @@ std::string service_pretty(const nlohmann::json& s) {
     out += " MaxAttempts:\t" + std::to_string(int_at(r, {"MaxAttempts"})) + "\n";
     if (const int64_t w = int_at(r, {"Window"}); w > 0) out += " Window:\t" + format_go_duration(Duration(w)) + "\n";
   }
+  update_config_lines(out, at(spec, {"UpdateConfig"}), "UpdateConfig", "Update order");
+  update_config_lines(out, at(spec, {"RollbackConfig"}), "RollbackConfig", "Rollback order");
   out += "ContainerSpec:\n";
   if (auto image = str_at(task, {"ContainerSpec", "Image"}); !image.empty()) out += " Image:\t\t" + image + "\n";
   if (auto cmd = joined(at(task, {"ContainerSpec", "Command"}), " "); !cmd.empty()) out += " Command:\t" + cmd + "\n";
@@ -236,6 +275,15 @@ std::string service_pretty(const nlohmann::json& s) {
   if (auto dir = str_at(task, {"ContainerSpec", "Dir"}); !dir.empty()) out += " Dir:\t\t" + dir + "\n";
   if (const int64_t grace = int_at(task, {"ContainerSpec", "StopGracePeriod"}); grace > 0) {
     out += " StopGracePeriod:\t" + format_go_duration(Duration(grace)) + "\n";
+  }
+  if (const auto& h = at(task, {"ContainerSpec", "Healthcheck"}); h.is_object()) {
+    out += " Healthcheck:\n";
+    out += "  Test:\t\t" + joined(at(h, {"Test"}), " ") + "\n";
+    for (const auto& [key, label] : {std::pair{"Interval", "  Interval:\t"}, std::pair{"Timeout", "  Timeout:\t"},
+                                     std::pair{"StartPeriod", "  StartPeriod:\t"}}) {
+      if (const int64_t d = int_at(h, {key}); d > 0) out += std::string(label) + format_go_duration(Duration(d)) + "\n";
+    }
+    if (const int64_t r = int_at(h, {"Retries"}); r > 0) out += "  Retries:\t" + std::to_string(r) + "\n";
   }
   std::string resources;
   resources_lines(resources, at(task, {"Resources", "Reservations"}), "Reservations");

@@ -48,8 +48,10 @@ std::string replicas_text(const nlohmann::json& service);
 // ports, so COMMAND (cut to 40 characters) takes IMAGE's place and PORTS is left out.
 std::string service_table(const std::vector<nlohmann::json>& services);
 // service inspect --pretty of one service, without a trailing newline (docker's template, with a
-// Command line and a RestartPolicy section since that is what a Shoal service is made of).
-std::string service_pretty(const nlohmann::json& service);
+// Command line and a RestartPolicy section since that is what a Shoal service is made of):
+// UpdateStatus (State, Started "2 minutes ago" from `now_ns`, Completed, Message) once an update
+// began, UpdateConfig and RollbackConfig, and the ContainerSpec's Healthcheck.
+std::string service_pretty(const nlohmann::json& service, int64_t now_ns);
 
 // A task's name as the docker CLI makes it: "<service name>.<slot>", or "<service name>.<node
 // id>" for a global service's task. `service_names` maps service ids to names (an unknown id

@@ -112,6 +112,8 @@ class FakeDaemon {
   json tasks = json::array();
   std::vector<json> task_script;  // answers to successive GET /tasks; the last one repeats
   std::string logs_text;          // the answer to GET /services/{id}/logs and /tasks/{id}/logs
+  // UpdateStatus of the service in successive GET /services/{id}; the last one repeats.
+  std::vector<json> update_status_script;
 
  private:
   json* find_service(const std::string& ref) {
@@ -139,7 +141,13 @@ class FakeDaemon {
       respond(api::json_response(200, services));
     });
     server_.router().add("GET", "/services/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
-      if (json* s = find_service(p.at("id"))) return respond(api::json_response(200, *s));
+      if (json* s = find_service(p.at("id"))) {
+        if (!update_status_script.empty()) {
+          const size_t i = std::min(status_polls_++, update_status_script.size() - 1);
+          (*s)["UpdateStatus"] = update_status_script[i];
+        }
+        return respond(api::json_response(200, *s));
+      }
       respond(api::error_response(404, "service " + p.at("id") + " not found"));
     });
     server_.router().add("POST", "/services/{id}/update", [this](const HttpRequest& req, const PathParams& p, Responder respond) {
@@ -148,7 +156,13 @@ class FakeDaemon {
       if (req.query.at("version") != std::to_string((*s)["Version"]["Index"].get<int>())) {
         return respond(api::error_response(409, "update out of sequence"));
       }
-      (*s)["Spec"] = json::parse(req.body);
+      if (req.query.count("rollback")) {
+        if (!s->contains("PreviousSpec")) return respond(api::error_response(400, "service web does not have a previous spec"));
+        std::swap((*s)["Spec"], (*s)["PreviousSpec"]);
+      } else {
+        (*s)["PreviousSpec"] = (*s)["Spec"];
+        (*s)["Spec"] = json::parse(req.body);
+      }
       (*s)["Version"]["Index"] = (*s)["Version"]["Index"].get<int>() + 1;
       respond(api::json_response(200, json::object()));
     });
@@ -194,6 +208,7 @@ class FakeDaemon {
   }
 
   size_t polls_ = 0;
+  size_t status_polls_ = 0;
   // Last, so it stops (and no handler runs) before the state above is destroyed.
   RecordingServer server_{"service-cli-test"};
 };
@@ -537,6 +552,276 @@ TEST_F(ServiceCliTest, ScaleWaitsForConvergenceUnlessDetached) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "web scaled to 1\noverall progress: 1 out of 1 tasks\n1/1: running\nverify: Service converged\n");
   EXPECT_EQ(daemon.lines().back(), tasks_target(kWebId));
+}
+
+// ---- update, rollback (issue 6) ----
+
+std::string updated_tasks_target(const std::string& service_id) {
+  return "GET /tasks?filters={\"_up-to-date\":[\"true\"],\"desired-state\":[\"running\"],\"service\":[\"" + service_id +
+         "\"]}";
+}
+
+json web_task(int slot, const std::string& state) {
+  return make_task("u" + std::to_string(slot) + state, kWebId, slot, kNodeA, "running", state,
+                   "2024-05-01T13:59:59Z", "2024-05-01T13:59:59Z");
+}
+
+TEST_F(ServiceCliTest, UpdateSendsTheCurrentSpecChangedByEveryFlag) {
+  const CliRun r = shoal({"service", "update", "-d", "--args", "serve '80 81'", "--env-add", "A=2", "--env-add", "C=3",
+                          "--env-rm", "B", "--replicas", "4", "--constraint-add", "node.labels.zone==a",
+                          "--constraint-rm", "node.role==worker", "--placement-pref-rm", "spread=node.labels.zone",
+                          "--placement-pref-add", "spread=node.labels.rack", "--reserve-cpu", "1", "--limit-cpu", "2",
+                          "--restart-condition", "any", "--restart-delay", "1s", "--restart-max-attempts", "0",
+                          "--restart-window", "2m", "--force", "--update-parallelism", "2", "--update-delay", "1s",
+                          "--update-failure-action", "rollback", "--update-monitor", "500ms",
+                          "--update-max-failure-ratio", "0.5", "--update-order", "start-first",
+                          "--rollback-parallelism", "0", "--rollback-delay", "0s", "--rollback-failure-action",
+                          "continue", "--rollback-monitor", "1s", "--rollback-max-failure-ratio", "1",
+                          "--rollback-order", "stop-first", "--health-cmd", "test -e /tmp/ok", "--health-interval",
+                          "2s", "--health-timeout", "1s", "--health-retries", "2", "--health-start-period", "3s",
+                          "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "web\n");
+  const auto sent = daemon.sent();
+  ASSERT_EQ(sent.size(), 2u) << "--detach: no waiting";
+  EXPECT_EQ(sent[0].line(), "GET /services/web");
+  EXPECT_EQ(sent[1].line(), "POST /services/" + std::string(kWebId) + "/update?version=10");
+  json expected = web_service()["Spec"];
+  expected.merge_patch(json::parse(R"({
+    "TaskTemplate": {
+      "ContainerSpec": {"Args": ["serve", "80 81"], "Env": ["A=2", "C=3"],
+                        "Healthcheck": {"Test": ["CMD-SHELL", "test -e /tmp/ok"], "Interval": 2000000000,
+                                        "Timeout": 1000000000, "Retries": 2, "StartPeriod": 3000000000}},
+      "Resources": {"Limits": {"NanoCPUs": 2000000000}, "Reservations": {"NanoCPUs": 1000000000}},
+      "RestartPolicy": {"Condition": "any", "Delay": 1000000000, "MaxAttempts": 0, "Window": 120000000000},
+      "Placement": {"Constraints": ["node.labels.zone==a"],
+                    "Preferences": [{"Spread": {"SpreadDescriptor": "node.labels.rack"}}]},
+      "ForceUpdate": 1},
+    "Mode": {"Replicated": {"Replicas": 4}},
+    "UpdateConfig": {"Parallelism": 2, "Delay": 1000000000, "FailureAction": "rollback", "Monitor": 500000000,
+                     "MaxFailureRatio": 0.5, "Order": "start-first"},
+    "RollbackConfig": {"Parallelism": 0, "Delay": 0, "FailureAction": "continue", "Monitor": 1000000000,
+                       "MaxFailureRatio": 1.0, "Order": "stop-first"}})"));
+  EXPECT_EQ(sent[1].body, expected) << sent[1].body.dump(2);
+}
+
+TEST_F(ServiceCliTest, UpdateWithoutFlagsSendsTheSpecUnchangedAndNoHealthcheckDisablesIt) {
+  CliRun r = shoal({"service", "update", "-d", "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(daemon.sent().back().body, web_service()["Spec"]);
+  r = shoal({"service", "update", "-d", "--no-healthcheck", "--env-rm", "A", "--force", "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json body = daemon.sent().back().body;
+  EXPECT_EQ(body["TaskTemplate"]["ContainerSpec"]["Healthcheck"], json::parse(R"({"Test": ["NONE"]})"));
+  EXPECT_FALSE(body["TaskTemplate"]["ContainerSpec"].contains("Env"));
+  EXPECT_EQ(body["TaskTemplate"]["ForceUpdate"], 1);
+  r = shoal({"service", "update", "-d", "--force", "web"});
+  EXPECT_EQ(daemon.sent().back().body["TaskTemplate"]["ForceUpdate"], 2) << "each --force raises it again";
+}
+
+TEST_F(ServiceCliTest, UpdateRefusesBadFlagsBeforeSendingAnUpdate) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  const Case cases[] = {
+      {{"--update-failure-action", "explode", "web"},
+       "invalid argument \"explode\" for \"--update-failure-action\" flag: must be \"pause\", \"continue\" or "
+       "\"rollback\"\n"},
+      {{"--rollback-failure-action", "rollback", "web"},
+       "invalid argument \"rollback\" for \"--rollback-failure-action\" flag: must be \"pause\" or \"continue\"\n"},
+      {{"--update-order", "random", "web"},
+       "invalid argument \"random\" for \"--update-order\" flag: must be \"start-first\" or \"stop-first\"\n"},
+      {{"--rollback-order", "first", "web"},
+       "invalid argument \"first\" for \"--rollback-order\" flag: must be \"start-first\" or \"stop-first\"\n"},
+      {{"--update-max-failure-ratio", "2", "web"},
+       "invalid argument \"2\" for \"--update-max-failure-ratio\" flag: must be between 0 and 1\n"},
+      {{"--rollback-max-failure-ratio", "half", "web"},
+       "invalid argument \"half\" for \"--rollback-max-failure-ratio\" flag: not a number\n"},
+      {{"--update-parallelism", "-1", "web"},
+       "invalid argument \"-1\" for \"--update-parallelism\" flag: not a non-negative integer\n"},
+      {{"--update-delay", "soon", "web"}, ""},
+      {{"--update-monitor", "1 s", "web"}, ""},
+      {{"--rollback-delay", "x", "web"}, ""},
+      {{"--health-interval", "often", "web"}, ""},
+      {{"--health-retries", "many", "web"},
+       "invalid argument \"many\" for \"--health-retries\" flag: not a non-negative integer\n"},
+      {{"--no-healthcheck", "--health-cmd", "true", "web"}, "--no-healthcheck conflicts with --health-* options\n"},
+      {{"--args", "'unterminated", "web"}, ""},
+      {{"--rollback", "--replicas", "2", "web"}, "other flags may not be combined with --rollback\n"},
+      {{"--replicas", "2", "agent"}, "replicas can only be used with replicated or replicated-job mode\n"},
+      {{"--placement-pref-add", "pack=x", "web"}, ""},
+      {{"--timeout", "0s", "web"}, "invalid argument \"0s\" for \"--timeout\" flag: must be positive\n"},
+      {{"nope"}, "Error: No such service: nope\n"},
+      {{}, ""},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args{"service", "update"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const CliRun r = shoal(args);
+    EXPECT_EQ(r.code, 1) << args.back();
+    if (!c.err.empty()) {
+      EXPECT_EQ(r.err, c.err);
+    }
+    EXPECT_FALSE(r.err.empty());
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_EQ(daemon.count("POST", "/services/" + std::string(kWebId) + "/update"), 0u);
+}
+
+TEST_F(ServiceCliTest, CreateSendsUpdatePoliciesAndHealthcheck) {
+  const CliRun r = shoal({"service", "create", "-d", "--name", "h", "--update-parallelism", "3", "--update-order",
+                          "start-first", "--rollback-monitor", "2s", "--health-cmd", "curl -f localhost",
+                          "--health-retries", "5", "sleep", "100"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json body = daemon.sent().back().body;
+  EXPECT_EQ(body["UpdateConfig"], json::parse(R"({"Parallelism": 3, "Order": "start-first"})"))
+      << "only what was given: the daemon fills in the rest";
+  EXPECT_EQ(body["RollbackConfig"], json::parse(R"({"Monitor": 2000000000})"));
+  EXPECT_EQ(body["TaskTemplate"]["ContainerSpec"]["Healthcheck"],
+            json::parse(R"({"Test": ["CMD-SHELL", "curl -f localhost"], "Retries": 5})"));
+  const CliRun plain = shoal({"service", "create", "-d", "sleep", "1"});
+  ASSERT_EQ(plain.code, 0);
+  EXPECT_FALSE(daemon.sent().back().body.contains("UpdateConfig"));
+  EXPECT_FALSE(daemon.sent().back().body["TaskTemplate"]["ContainerSpec"].contains("Healthcheck"));
+}
+
+TEST_F(ServiceCliTest, RollbackAsksForThePreviousSpec) {
+  daemon.services[0]["PreviousSpec"] = web_service()["Spec"];
+  CliRun r = shoal({"service", "rollback", "-d", "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "web\n");
+  EXPECT_EQ(daemon.sent().back().line(), "POST /services/" + std::string(kWebId) + "/update?rollback=previous&version=10");
+  r = shoal({"service", "update", "--rollback", "-d", "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(daemon.sent().back().line(), "POST /services/" + std::string(kWebId) + "/update?rollback=previous&version=11");
+  r = shoal({"service", "rollback", "agent"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "Error response from daemon: service web does not have a previous spec\n");
+}
+
+TEST_F(ServiceCliTest, UpdateShowsProgressOfTasksOfTheNewSpecUntilTheUpdateCompletes) {
+  daemon.update_status_script = {json::parse(R"({"State": "updating", "Message": "update in progress"})"),
+                                 json::parse(R"({"State": "updating", "Message": "update in progress"})"),
+                                 json::parse(R"({"State": "updating", "Message": "update in progress"})"),
+                                 json::parse(R"({"State": "completed", "Message": "update completed"})")};
+  daemon.task_script = {
+      json::array({web_task(1, "starting")}),
+      json::array({web_task(1, "running"), web_task(2, "running"), web_task(3, "running")}),
+  };
+  const CliRun r = shoal({"service", "update", "--args", "x", "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "web\n"
+            "overall progress: 0 out of 3 tasks\n"
+            "1/3: starting\n"
+            "overall progress: 3 out of 3 tasks\n"
+            "1/3: running\n"
+            "2/3: running\n"
+            "3/3: running\n"
+            "verify: Service converged\n")
+      << "every task runs, but converged only once the update completed (its monitor period)";
+  EXPECT_EQ(daemon.count("GET", "/tasks"), 3u);
+  EXPECT_EQ(daemon.lines().back(), updated_tasks_target(kWebId));
+}
+
+TEST_F(ServiceCliTest, APausedUpdateSaysWhyAndFails) {
+  // One answer per GET /services/web: the update's own, the wait's first, then one per poll.
+  daemon.update_status_script = {
+      json::parse(R"({"State": "updating", "Message": "update in progress"})"),
+      json::parse(R"({"State": "updating", "Message": "update in progress"})"),
+      json::parse(R"({"State": "paused", "Message": "update paused due to failure or early termination of task t9"})")};
+  daemon.task_script = {json::array({web_task(1, "starting")}), json::array({web_task(1, "failed")})};
+  const CliRun r = shoal({"service", "update", "--args", "x", "web"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "web\noverall progress: 0 out of 3 tasks\n1/3: starting\n1/3: failed\n");
+  EXPECT_EQ(r.err, "service update paused: update paused due to failure or early termination of task t9\n");
+}
+
+TEST_F(ServiceCliTest, AnUpdateRolledBackWaitsForTheRollbackThenFails) {
+  const std::string why = "update rolled back due to failure or early termination of task t9";
+  daemon.update_status_script = {
+      json::parse(R"({"State": "updating", "Message": "update in progress"})"),
+      json::parse(R"({"State": "updating", "Message": "update in progress"})"),
+      json{{"State", "rollback_started"}, {"Message", why}},
+      json{{"State", "rollback_started"}, {"Message", why}},
+      json::parse(R"({"State": "rollback_completed", "Message": "rollback completed"})")};
+  daemon.task_script = {json::array({web_task(1, "failed")}), json::array({web_task(1, "running")}),
+                        json::array({web_task(1, "running"), web_task(2, "running"), web_task(3, "running")})};
+  const CliRun r = shoal({"service", "update", "--args", "x", "web"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out,
+            "web\n"
+            "overall progress: 0 out of 3 tasks\n"
+            "1/3: failed\n"
+            "rollback: " + why + "\n"
+            "overall progress: rolling back update: 1 out of 3 tasks\n"
+            "1/3: running\n"
+            "overall progress: rolling back update: 3 out of 3 tasks\n"
+            "2/3: running\n"
+            "3/3: running\n"
+            "verify: Service converged\n");
+  EXPECT_EQ(r.err, "service rolled back: " + why + "\n");
+}
+
+TEST_F(ServiceCliTest, ServiceRollbackShowsTheRollbackAndSucceeds) {
+  daemon.services[0]["PreviousSpec"] = web_service()["Spec"];
+  daemon.update_status_script = {
+      json::parse(R"({"State": "rollback_started", "Message": "manually requested rollback"})"),
+      json::parse(R"({"State": "rollback_started", "Message": "manually requested rollback"})"),
+      json::parse(R"({"State": "rollback_completed", "Message": "rollback completed"})")};
+  daemon.task_script = {json::array({web_task(1, "running"), web_task(2, "running"), web_task(3, "running")})};
+  const CliRun r = shoal({"service", "rollback", "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "web\n"
+            "rollback: manually requested rollback\n"
+            "overall progress: rolling back update: 3 out of 3 tasks\n"
+            "1/3: running\n"
+            "2/3: running\n"
+            "3/3: running\n"
+            "verify: Service converged\n");
+}
+
+TEST_F(ServiceCliTest, InspectPrettyShowsTheUpdateStatusAndPolicies) {
+  json& web = daemon.services[0];
+  web["UpdateStatus"] = json::parse(R"({"State": "paused", "StartedAt": "2024-05-01T13:58:00Z",
+                                        "Message": "update paused due to failure or early termination of task t9"})");
+  web["Spec"]["UpdateConfig"] = json::parse(R"({"Parallelism": 2, "Delay": 10000000000, "FailureAction": "pause",
+                                                "Monitor": 5000000000, "MaxFailureRatio": 0.2, "Order": "start-first"})");
+  web["Spec"]["RollbackConfig"] = json::parse(R"({"Parallelism": 1, "Delay": 0, "FailureAction": "continue",
+                                                  "Monitor": 0, "MaxFailureRatio": 0, "Order": "stop-first"})");
+  web["Spec"]["TaskTemplate"]["ContainerSpec"]["Healthcheck"] =
+      json::parse(R"({"Test": ["CMD-SHELL", "true"], "Interval": 1000000000, "Retries": 3})");
+  const CliRun r = shoal({"service", "inspect", "--pretty", "web"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* part : {" Replicas:\t3\n"
+                           "UpdateStatus:\n"
+                           " State:\t\tpaused\n"
+                           " Started:\t2 minutes ago\n"
+                           " Message:\tupdate paused due to failure or early termination of task t9\n"
+                           "Placement:\n",
+                           " Window:\t1m0s\n"
+                           "UpdateConfig:\n"
+                           " Parallelism:\t2\n"
+                           " Delay:\t\t10s\n"
+                           " On failure:\tpause\n"
+                           " Monitoring Period: 5s\n"
+                           " Max failure ratio: 0.2\n"
+                           " Update order:      start-first\n"
+                           "RollbackConfig:\n"
+                           " Parallelism:\t1\n"
+                           " On failure:\tcontinue\n"
+                           " Max failure ratio: 0\n"
+                           " Rollback order:    stop-first\n"
+                           "ContainerSpec:\n",
+                           " StopGracePeriod:\t10s\n"
+                           " Healthcheck:\n"
+                           "  Test:\t\tCMD-SHELL true\n"
+                           "  Interval:\t1s\n"
+                           "  Retries:\t3\n"}) {
+    EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n---\n" << r.out;
+  }
 }
 
 TEST_F(ServiceCliTest, ScaleRefusesBadSpecifiersBeforeScalingAnything) {
