@@ -67,6 +67,9 @@ struct Config {
   Duration reconnect_interval = std::chrono::seconds(10);
   Duration reconnect_timeout = std::chrono::hours(24);
 
+  // A datagram from an unknown member triggers a push-pull with it, at most once per this.
+  Duration stranger_sync_interval = std::chrono::seconds(1);
+
   // --- join
   Duration join_retry = std::chrono::seconds(1);  // resend the join push-pull until one answers
   int join_max_attempts = 10;

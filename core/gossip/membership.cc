@@ -552,14 +552,11 @@ void Membership::handle_push_pull(NodeId from, const gossippb::PushPull& m) {
 void Membership::sync_with_stranger(NodeId from) {
   // A member we never heard of talks to us: its alive missed us (bounded retransmissions), so
   // exchange full state with it now rather than at the next push-pull, minutes away in a large
-  // cluster. At most once per member per push-pull interval, and for a bounded set of strangers.
+  // cluster. At most one such exchange per stranger_sync_interval: while a large cluster forms
+  // everyone is a stranger, and a full-state exchange costs O(members).
   const MonoTime now = env_.clock.monotonic_now();
-  auto it = stranger_syncs_.find(from);
-  if (it != stranger_syncs_.end() && now - it->second < config_.push_pull_interval) return;
-  if (it == stranger_syncs_.end() && stranger_syncs_.size() >= config_.max_relayed_probes) {
-    stranger_syncs_.clear();  // forget old ones rather than grow
-  }
-  stranger_syncs_[from] = now;
+  if (last_stranger_sync_ && now - *last_stranger_sync_ < config_.stranger_sync_interval) return;
+  last_stranger_sync_ = now;
   SHOAL_PROBE("gossip.stranger_sync");
   send_push_pull(from, /*join=*/false, /*reply=*/false);
 }

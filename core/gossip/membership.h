@@ -24,7 +24,7 @@
 //     still queued). Not in memberlist; it closes the gap where a member that missed a
 //     refutation declares a live member dead.
 //   - Strangers. A datagram from a member we do not know (its alive missed us) triggers a
-//     push-pull with it at once, at most once per push-pull interval per sender.
+//     push-pull with it at once (at most one per stranger_sync_interval).
 //   - Anti-entropy. Every push-pull interval a full-state exchange with one random member; and,
 //     with probability dead/alive, one with a dead member (reconnect), so healed partitions merge.
 //   - Join by a push-pull with any known member (retried); leave by broadcasting dead-with-leave.
@@ -235,7 +235,7 @@ class Membership {
   std::optional<Probe> probe_;
   std::map<uint64_t, Relayed> relayed_;  // by our seq of the ping sent for them
   std::vector<gossippb::Part> corrections_;  // alive answers to stale claims in this datagram
-  std::map<NodeId, MonoTime> stranger_syncs_;  // unknown senders we pushed our state to, when
+  std::optional<MonoTime> last_stranger_sync_;
 
   bool leaving_ = false;
   bool joined_ = false;
