@@ -12,9 +12,11 @@ namespace {
 
 using Tasks = std::vector<const storepb::TaskObject*>;
 
-// Oldest first: a slot's tasks in the order they were made.
+// Oldest first: a slot's tasks in the order they were made (raft order; wall clocks of
+// different leaders can disagree).
 void sort_by_age(Tasks& tasks) {
   std::sort(tasks.begin(), tasks.end(), [](const auto* a, const auto* b) {
+    if (a->created_index() != b->created_index()) return a->created_index() < b->created_index();
     if (a->created_at_ns() != b->created_at_ns()) return a->created_at_ns() < b->created_at_ns();
     if (a->attempt() != b->attempt()) return a->attempt() < b->attempt();
     return a->id() < b->id();
@@ -68,6 +70,7 @@ class Pass {
     uctx.now_ns = ctx_.now_ns;
     uctx.seen_running = ctx_.seen_running;
     uctx.filled = &filled_;
+    uctx.planted_ignore_parallelism = ctx_.bugs.update_ignores_parallelism;
     uctx.new_task = [this](uint64_t slot, const std::string& node_id) {
       storepb::TaskObject t = make_task(slot, node_id, 0);
       touched_.insert(t.id());
@@ -98,6 +101,12 @@ class Pass {
         shut_down(t, storepb::SHUTDOWN, global ? "node no longer eligible" : "node unavailable; task rescheduled");
       }
       if (global) return false;
+      create(slot, node_id, t.attempt());
+      return true;
+    }
+    if (t.status().state() == storepb::ORPHANED) {
+      // Lost with its node's agent (agent.h): replaced at once, like a task on a lost node.
+      shut_down(t, storepb::SHUTDOWN, "task lost; rescheduled");
       create(slot, node_id, t.attempt());
       return true;
     }

@@ -40,6 +40,7 @@ namespace shoal::orchestrator {
 struct PlantedBugs {
   bool keep_tasks_on_lost_nodes = false;  // a task whose node is down or drained stays put
   bool replace_without_shutdown = false;  // a lost task's successor is made, the task left live
+  bool update_ignores_parallelism = false;  // the updater replaces every slot at once
 };
 
 struct ReconcileContext {

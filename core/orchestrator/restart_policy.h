@@ -8,8 +8,9 @@
 //   - at most `max_attempts` restarts (0: no limit). Without a window, restarts are counted by
 //     the ended task's `attempt`; with a window, only tasks of the slot that ended within the
 //     window before now count.
-// A task lost with its node (node down or drained) is not an ending of the task's own making: it
-// is replaced at once, whatever the condition, and does not count as an attempt.
+// A task lost with its node (node down or drained, or ORPHANED: its agent restarted without it)
+// is not an ending of the task's own making: it is replaced at once, whatever the condition, and
+// does not count as an attempt.
 //
 //   RestartDecision d = decide_restart(policy, ended, slot_history, now_ns, seen_ended_ns);
 //   if (d.kind == RestartDecision::kNow) ... create the successor

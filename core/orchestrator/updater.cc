@@ -86,6 +86,7 @@ class Planner {
     }
     for (auto& [key, s] : slots_) {
       std::sort(s.history.begin(), s.history.end(), [](const auto* a, const auto* b) {
+        if (a->created_index() != b->created_index()) return a->created_index() < b->created_index();
         if (a->created_at_ns() != b->created_at_ns()) return a->created_at_ns() < b->created_at_ns();
         return a->id() < b->id();
       });
@@ -139,7 +140,7 @@ class Planner {
     for (const auto* t : tasks) {
       if (!is_live(*t) || !is_terminal(t->status().state()) || !up_to_date(*t)) continue;
       const auto state = t->status().state();
-      if (state == storepb::SHUTDOWN) continue;  // stopped, not failed
+      if (state == storepb::SHUTDOWN || state == storepb::ORPHANED) continue;  // stopped or lost, not failed
       if (std::find(status_.failed_tasks().begin(), status_.failed_tasks().end(), t->id()) !=
           status_.failed_tasks().end()) {
         continue;
@@ -191,7 +192,9 @@ class Planner {
   }
 
   void start_batch(const std::vector<const Slot*>& old_slots, size_t in_flight, size_t updated) {
-    const size_t window = cfg_.parallelism() == 0 ? old_slots.size() : static_cast<size_t>(cfg_.parallelism());
+    const size_t window = cfg_.parallelism() == 0 || ctx_.planted_ignore_parallelism
+                              ? old_slots.size()
+                              : static_cast<size_t>(cfg_.parallelism());
     size_t room = window > in_flight ? window - in_flight : 0;
     if (cfg_.delay_ns() > 0) {
       // Whole batches, `delay` apart: wait for the last batch to run, then for the delay.

@@ -40,6 +40,7 @@ struct UpdateContext {
   std::function<storepb::TaskObject(uint64_t slot, const std::string& node_id)> new_task;
   // Slots the reconciler made a task for in this pass: replicated "<slot>", global "<node id>".
   const std::set<std::string>* filled = nullptr;
+  bool planted_ignore_parallelism = false;  // test-only (reconciler.h PlantedBugs)
 };
 
 struct UpdatePass {

@@ -245,6 +245,11 @@ void Store::apply_action(storepb::StoreAction a, uint64_t index, int64_t now_ns)
     case storepb::StoreAction::kTask:
       if (auto it = tasks_.find(a.task().id()); it != tasks_.end()) unindex_task(it->second);
       if (kind != storepb::StoreAction::REMOVE) index_task(a.task());
+      if (kind == storepb::StoreAction::CREATE) {
+        a.mutable_task()->set_created_index(index);
+      } else if (auto it = tasks_.find(a.task().id()); it != tasks_.end()) {
+        a.mutable_task()->set_created_index(it->second.created_index());  // a writer cannot move it
+      }
       put_or_remove(tasks_, kind, std::move(*a.mutable_task()), index, now_ns);
       break;
     case storepb::StoreAction::kTaskStatus: {

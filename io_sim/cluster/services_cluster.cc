@@ -1,6 +1,9 @@
 #include "io_sim/cluster/services_cluster.h"
 
 #include "core/ca/node_identity.h"
+#include "core/orchestrator/updater.h"
+
+#include <algorithm>
 
 namespace shoal::sim {
 
@@ -92,12 +95,12 @@ TaskHost* ServicesCluster::task_host(NodeId id) {
   return nullptr;
 }
 
-void ServicesCluster::commit(std::string what, std::function<storepb::Transaction(const store::Store&)> make,
-                             int attempts) {
+void ServicesCluster::commit(std::string what, MakeTx make, int attempts, std::function<void()> committed) {
   World& w = raft_->world();
   if (attempts <= 0) return raft_->note(0, "services", what + ": gave up");
-  auto retry = [this, what, make, attempts] {
-    raft_->world().after(milliseconds(200), [this, what, make, attempts] { commit(what, make, attempts - 1); });
+  auto retry = [this, what, make, attempts, committed] {
+    raft_->world().after(milliseconds(200),
+                         [this, what, make, attempts, committed] { commit(what, make, attempts - 1, committed); });
   };
   // Ask the leader if there is one, else any live manager (it forwards or waits for a leader).
   NodeId target = raft_->leader();
@@ -106,12 +109,26 @@ void ServicesCluster::commit(std::string what, std::function<storepb::Transactio
     if (manager_host(m)) target = m;
   }
   if (target == 0) return retry();
-  w.after_on(target, Duration(0), [this, target, what, make, retry] {
+  // The attempt ends once: answered, or — if the manager crashes with it (its callbacks die with
+  // it) — given up on after longer than a forwarded write may take.
+  auto ended = std::make_shared<bool>(false);
+  auto once = [ended, retry] {
+    if (*ended) return;
+    *ended = true;
+    retry();
+  };
+  w.after(std::chrono::seconds(7), once);
+  w.after_on(target, Duration(0), [this, target, what, make, once, ended, committed] {
     ManagerHost* h = manager_host(target);
-    if (!h) return retry();
-    h->manager().submit(make(h->store()), [this, target, what, retry](Status s, uint64_t index) {
-      if (!s.ok()) return retry();
+    if (!h) return once();
+    std::optional<storepb::Transaction> tx = make(h->store());
+    if (!tx) return once();  // this manager has not caught up yet
+    h->manager().submit(std::move(*tx), [this, target, what, once, ended, committed](Status s, uint64_t index) {
+      if (!s.ok()) return once();
+      // A success after the attempt was given up on still happened (the retry may apply it again).
+      *ended = true;
       raft_->note(target, "services", what + " (index " + std::to_string(index) + ")");
+      if (committed) committed();
     });
   });
 }
@@ -119,7 +136,7 @@ void ServicesCluster::commit(std::string what, std::function<storepb::Transactio
 void ServicesCluster::found() {
   commit(
       "cluster founded",
-      [this](const store::Store& st) {
+      [this](const store::Store& st) -> std::optional<storepb::Transaction> {
         storepb::Transaction tx;
         if (st.cluster()) return tx;  // already founded: an empty transaction commits at once
         auto* c = tx.add_actions();
@@ -159,6 +176,16 @@ void ServicesCluster::found() {
           for (const auto& c : s.constraints) task->mutable_placement()->add_constraints(c);
           if (!s.spread.empty()) task->mutable_placement()->add_preferences()->set_spread(s.spread);
           task->mutable_placement()->set_max_replicas(s.max_per_node);
+          for (auto* cfg : {spec->mutable_update_config(), spec->mutable_rollback_config()}) {
+            cfg->set_parallelism(s.update_parallelism);
+            cfg->set_delay_ns(std::chrono::nanoseconds(s.update_delay).count());
+            cfg->set_monitor_ns(std::chrono::nanoseconds(s.update_monitor).count());
+            cfg->set_order(s.update_start_first ? storepb::UpdateConfig::START_FIRST : storepb::UpdateConfig::STOP_FIRST);
+          }
+          spec->mutable_update_config()->set_failure_action(
+              s.update_failure_action == "rollback"   ? storepb::UpdateConfig::ROLLBACK
+              : s.update_failure_action == "continue" ? storepb::UpdateConfig::CONTINUE
+                                                      : storepb::UpdateConfig::PAUSE);
         }
         return tx;
       },
@@ -168,10 +195,11 @@ void ServicesCluster::found() {
 void ServicesCluster::scale(const std::string& service, uint64_t replicas) {
   commit(
       "service " + service + " scaled to " + std::to_string(replicas),
-      [service, replicas](const store::Store& st) {
+      [service, replicas](const store::Store& st) -> std::optional<storepb::Transaction> {
         storepb::Transaction tx;
         const storepb::ServiceObject* svc = st.find_service(service);
-        if (!svc || !svc->spec().has_replicated()) return tx;
+        if (!svc) return std::nullopt;
+        if (!svc->spec().has_replicated()) return tx;
         auto* a = tx.add_actions();
         a->set_kind(storepb::StoreAction::UPDATE);
         *a->mutable_service() = *svc;
@@ -181,13 +209,91 @@ void ServicesCluster::scale(const std::string& service, uint64_t replicas) {
       100);
 }
 
+void ServicesCluster::update(const std::string& service, bool failing) {
+  const uint64_t version = ++versions_[service];
+  std::vector<std::string> args = {"--version", std::to_string(version + 1)};
+  if (failing) args.push_back("--sim-fail");
+  // How it must end, judged in the order the updates were committed.
+  auto committed = [this, service, args, failing] {
+    Expected& e = expected_[service];
+    if (failing) {
+      failing_.insert(service);
+      e.state = storepb::UpdateStatus::ROLLBACK_COMPLETED;  // args stay those of the last good version
+    } else {
+      e = Expected{args, storepb::UpdateStatus::COMPLETED};
+      failing_.erase(service);
+    }
+  };
+  if (failing) failing_.insert(service);  // from the request on: its tasks may fail before it is known to be committed
+  commit(
+      "service " + service + " updated to version " + std::to_string(version + 1) + (failing ? " (failing)" : ""),
+      [service, args](const store::Store& st) -> std::optional<storepb::Transaction> {
+        storepb::Transaction tx;
+        const storepb::ServiceObject* svc = st.find_service(service);
+        if (!svc) return std::nullopt;
+        auto* a = tx.add_actions();
+        a->set_kind(storepb::StoreAction::UPDATE);
+        storepb::ServiceObject next = *svc;
+        *next.mutable_previous_spec() = svc->spec();
+        auto* c = next.mutable_spec()->mutable_task()->mutable_container();
+        c->clear_args();
+        for (const auto& arg : args) c->add_args(arg);
+        next.set_spec_version(svc->spec_version() + 1);
+        // As the API does: a new spec (re)starts the update.
+        auto* us = next.mutable_update_status();
+        us->Clear();
+        us->set_state(storepb::UpdateStatus::UPDATING);
+        us->set_started_at_ns(tx.now_ns());
+        us->set_message("update in progress");
+        *a->mutable_service() = std::move(next);
+        return tx;
+      },
+      100, committed);
+}
+
+void ServicesCluster::check_update_bounds() {
+  const NodeId l = raft_->leader();
+  ManagerHost* h = l ? manager_host(l) : nullptr;
+  if (!h) return;
+  const store::Store& st = h->store();
+  std::map<std::string, uint64_t> running;  // service id -> tasks running in the runtimes
+  for (NodeId id = 1; id <= raft_->world().size(); ++id) {
+    TaskHost* t = task_host(id);
+    if (!t) continue;
+    for (const auto& tid : t->runtime().running()) {
+      if (const auto* task = st.find_task(tid)) ++running[task->service_id()];
+    }
+  }
+  for (const auto& [sid, svc] : st.services()) {
+    if (!svc.spec().has_replicated() || !orchestrator::update_in_progress(svc.update_status())) continue;
+    const auto& cfg = orchestrator::active_update_config(svc);
+    const uint64_t replicas = svc.spec().replicated().replicas();
+    const uint64_t p = cfg.parallelism() == 0 ? replicas : cfg.parallelism();
+    const bool start_first = cfg.order() == storepb::UpdateConfig::START_FIRST;
+    const uint64_t most = replicas + (start_first ? p : 0);
+    const uint64_t least = replicas > p ? replicas - p : 0;
+    const uint64_t n = running[sid];
+    const std::string name = svc.spec().annotations().name();
+    // The lower bound is the updater's promise about the tasks it stops; once new tasks fail by
+    // themselves (a failing version, and its rollback) they are down of their own accord.
+    const bool failing = failing_.count(name) > 0;
+    if (n > most && bound_reported_.insert(name + "/most").second) {
+      raft_->checker().add("update-bounds", name + " runs " + std::to_string(n) + " tasks during its update, more than " +
+                                                std::to_string(most) + (start_first ? " (start-first)" : " (stop-first)"));
+    } else if (n < least && !failing && bound_reported_.insert(name + "/least").second) {
+      raft_->checker().add("update-bounds", name + " runs only " + std::to_string(n) + " tasks during its update, fewer than " +
+                                                std::to_string(replicas) + " replicas less parallelism " + std::to_string(p));
+    }
+  }
+}
+
 void ServicesCluster::set_availability(NodeId node, const std::string& availability) {
   commit(
       "n" + std::to_string(node) + " availability " + availability,
-      [node, availability](const store::Store& st) {
+      [node, availability](const store::Store& st) -> std::optional<storepb::Transaction> {
         storepb::Transaction tx;
         const storepb::NodeObject* n = st.find_node(node_id(node));
-        if (!n) return tx;
+        if (!n) return std::nullopt;
         auto* a = tx.add_actions();
         a->set_kind(storepb::StoreAction::UPDATE);
         *a->mutable_node() = *n;
@@ -212,10 +318,40 @@ std::string ServicesCluster::unconverged() {
   for (NodeId id = 1; id <= raft_->world().size(); ++id) {
     if (TaskHost* t = task_host(id)) running[node_id(id)] = t->runtime().running();
   }
-  return unconverged_reason(h->store(), [&running](const std::string& nid) -> const std::vector<std::string>* {
+  std::string reason = unconverged_reason(h->store(), [&running](const std::string& nid) -> const std::vector<std::string>* {
     auto it = running.find(nid);
     return it == running.end() ? nullptr : &it->second;
   });
+  if (!reason.empty()) return reason;
+  // Updates asked for must have ended as they should: completed (a failing one rolled back),
+  // every live task on the expected version.
+  for (const auto& [name, e] : expected_) {
+    const storepb::ServiceObject* svc = h->store().find_service(name);
+    if (!svc) continue;
+    if (svc->update_status().state() != e.state) {
+      return "service " + name + ": update " + storepb::UpdateStatus::State_Name(svc->update_status().state()) + " (\"" +
+             svc->update_status().message() + "\"), expected " + storepb::UpdateStatus::State_Name(e.state);
+    }
+    for (const auto* t : h->store().tasks_of_service(svc->id())) {
+      if (t->desired_state() > storepb::RUNNING) continue;
+      const auto& args = t->spec().container().args();
+      if (!std::equal(args.begin(), args.end(), e.args.begin(), e.args.end())) {
+        auto join = [](const auto& list) {
+          std::string out;
+          for (const auto& a : list) out += (out.empty() ? "" : " ") + a;
+          return out;
+        };
+        return "service " + name + ": task " + t->id() + " (slot " + std::to_string(t->slot()) + ", " +
+               storepb::TaskState_Name(t->status().state()) + ") runs [" + join(args) + "], expected [" +
+               join(e.args) + "]; the service's spec has [" + join(svc->spec().task().container().args()) +
+               "], update " + storepb::UpdateStatus::State_Name(svc->update_status().state()) + " (\"" +
+               svc->update_status().message() + "\"), service at index " + std::to_string(svc->version()) +
+               ", spec version " + std::to_string(svc->spec_version()) + ", task made at index " +
+               std::to_string(t->created_index());
+      }
+    }
+  }
+  return "";
 }
 
 }  // namespace shoal::sim

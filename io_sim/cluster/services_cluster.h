@@ -21,7 +21,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -106,6 +108,14 @@ class ServicesCluster {
   void found();
   // Scenario actions; each is retried through whichever manager is up until it is committed.
   void scale(const std::string& service, uint64_t replicas);
+  // A new version of the service's tasks (new args), rolled out by the updater; `failing`: its
+  // tasks crash soon after they start (SimRuntime's --sim-fail), so the update must roll back.
+  void update(const std::string& service, bool failing);
+  // Update bounds (scenario check_update_bounds): while a replicated service updates, its tasks
+  // running in the runtimes stay within [replicas - parallelism, replicas (+ parallelism when
+  // start-first)] — the lower bound only while its new version is not one made to fail (those
+  // tasks go down by themselves). Called after every event.
+  void check_update_bounds();
   void set_availability(NodeId node, const std::string& availability);
   // Liveness phase: tasks stop failing, crashing and hanging, on every node now and after.
   void stop_task_faults();
@@ -120,11 +130,24 @@ class ServicesCluster {
 
  private:
   // Commits `make()`'s transaction through some live manager, retrying (re-reading with a fresh
-  // make()) every 200 ms until it is applied or `attempts` run out.
-  void commit(std::string what, std::function<storepb::Transaction(const store::Store&)> make, int attempts);
+  // make()) every 200 ms until it is applied or `attempts` run out. make() returns nullopt when
+  // that manager's store does not show what it needs yet (a manager still catching up), and an
+  // empty transaction when there is nothing left to do.
+  // `committed` runs once the transaction is applied (in commit order, not request order).
+  using MakeTx = std::function<std::optional<storepb::Transaction>(const store::Store&)>;
+  void commit(std::string what, MakeTx make, int attempts, std::function<void()> committed = {});
+
+  struct Expected {
+    std::vector<std::string> args;  // every live task's args at the end
+    storepb::UpdateStatus::State state = storepb::UpdateStatus::NONE;
+  };
 
   ServicesOptions options_;
   RaftCluster* raft_ = nullptr;
+  std::map<std::string, Expected> expected_;  // service name -> how its last update must end
+  std::map<std::string, uint64_t> versions_;  // service name -> updates asked for
+  std::set<std::string> bound_reported_;     // one update-bounds report per service and bound
+  std::set<std::string> failing_;            // services whose last update is a failing version
   std::unique_ptr<ServicesChecker> checker_;
   uint64_t next_target_ = 0;
 };

@@ -105,6 +105,10 @@ class FaultDriver {
       w_.partition(groups);
       return c_.note(0, "fault", "partition " + shape);
     }
+    if (a == "update") {
+      c_.note(0, "services", "update " + s.service + (s.failing ? " to a failing version" : ""));
+      return services_->update(s.service, s.failing);
+    }
     if (a == "scale") {
       c_.note(0, "services", "scale " + s.service + " to " + std::to_string(s.replicas));
       return services_->scale(s.service, s.replicas);
@@ -306,7 +310,7 @@ const std::vector<std::string>& planted_bug_names() {
   static const std::vector<std::string> names = {
       "vote_twice_in_term", "ack_before_sync", "commit_old_term_by_counting",
       "read_index_before_own_term_commit", "self_ack_before_persist",
-      "keep_tasks_on_lost_nodes", "replace_without_shutdown"};
+      "keep_tasks_on_lost_nodes", "replace_without_shutdown", "update_ignores_parallelism"};
   return names;
 }
 
@@ -319,6 +323,7 @@ bool plant_bug(const std::string& name, PlantedBugSet& bugs) {
   else if (name == "self_ack_before_persist") b.self_ack_before_persist = true;
   else if (name == "keep_tasks_on_lost_nodes") bugs.orchestrator.keep_tasks_on_lost_nodes = true;
   else if (name == "replace_without_shutdown") bugs.orchestrator.replace_without_shutdown = true;
+  else if (name == "update_ignores_parallelism") bugs.orchestrator.update_ignores_parallelism = true;
   else return false;
   return true;
 }
@@ -385,7 +390,12 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
                              std::to_string(sc.nodes - sc.managers) + " workers, seed " + std::to_string(opt.seed));
       std::vector<NodeId> managers;
       for (NodeId id = 1; id <= sc.managers; ++id) managers.push_back(id);
-      w.set_after_event([services, managers] { services->checker().check(managers); });
+      // Update bounds hold while nodes are healthy: checked only without random faults.
+      const bool bounds = sc.check_update_bounds && !result.faults.any();
+      w.set_after_event([services, managers, bounds] {
+        services->checker().check(managers);
+        if (bounds) services->check_update_bounds();
+      });
       c.start();
       services->found();
     } else {

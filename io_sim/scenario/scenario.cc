@@ -73,7 +73,7 @@ Step step_of(const YAML::Node& n, size_t i) {
   static const std::set<std::string> kActions = {
       "partition", "isolate", "block", "unblock", "heal", "crash", "restart", "pause",
       "disk_loss", "clock_jump", "clock_drift", "link", "flap", "add_learner", "add_voter",
-      "remove_node", "transfer_leader", "scale", "drain", "activate"};
+      "remove_node", "transfer_leader", "scale", "update", "drain", "activate"};
   for (const auto& kv : n) {
     const auto key = kv.first.as<std::string>();
     if (key == "at") continue;
@@ -128,6 +128,11 @@ Step step_of(const YAML::Node& n, size_t i) {
       s.amount = duration_of(v["down"], f + ".down");
       s.amount2 = duration_of(v["up"], f + ".up");
       s.times = static_cast<int>(number_of(v["times"], f + ".times", 1, 1000));
+    } else if (key == "update") {
+      if (!v.IsMap() || !v["service"]) throw Bad{f + ": expected {service: NAME, failing: false}"};
+      check_keys(v, {"service", "failing"}, f);
+      s.service = v["service"].as<std::string>();
+      if (v["failing"]) s.failing = v["failing"].as<bool>();
     } else if (key == "scale") {
       if (!v.IsMap() || !v["service"] || !v["replicas"]) throw Bad{f + ": expected {service: NAME, replicas: N}"};
       check_keys(v, {"service", "replicas"}, f);
@@ -152,7 +157,7 @@ std::pair<Duration, Duration> range_of(const YAML::Node& n, const std::string& f
 SimService service_of(const YAML::Node& n, size_t i) {
   const std::string where = "services[" + std::to_string(i) + "]";
   if (!n.IsMap() || !n["name"]) throw Bad{where + ": expected a map with at least a name"};
-  check_keys(n, {"name", "replicas", "mode", "constraints", "spread", "max_per_node", "restart_delay"}, where);
+  check_keys(n, {"name", "replicas", "mode", "constraints", "spread", "max_per_node", "restart_delay", "update"}, where);
   SimService s;
   s.name = n["name"].as<std::string>();
   if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
@@ -174,6 +179,27 @@ SimService service_of(const YAML::Node& n, size_t i) {
   if (n["spread"]) s.spread = n["spread"].as<std::string>();
   if (n["max_per_node"]) s.max_per_node = static_cast<uint64_t>(number_of(n["max_per_node"], where + ".max_per_node", 0, 10000));
   if (n["restart_delay"]) s.restart_delay = duration_of(n["restart_delay"], where + ".restart_delay");
+  if (const auto u = n["update"]) {
+    const std::string uw = where + ".update";
+    if (!u.IsMap()) throw Bad{uw + ": expected {parallelism: N, delay: D, monitor: D, failure_action: A, order: O}"};
+    check_keys(u, {"parallelism", "delay", "monitor", "failure_action", "order"}, uw);
+    if (u["parallelism"]) s.update_parallelism = static_cast<uint64_t>(number_of(u["parallelism"], uw + ".parallelism", 0, 10000));
+    if (u["delay"]) s.update_delay = duration_of(u["delay"], uw + ".delay");
+    if (u["monitor"]) s.update_monitor = duration_of(u["monitor"], uw + ".monitor");
+    if (u["failure_action"]) {
+      s.update_failure_action = u["failure_action"].as<std::string>();
+      if (s.update_failure_action != "pause" && s.update_failure_action != "continue" &&
+          s.update_failure_action != "rollback") {
+        throw Bad{uw + ".failure_action: '" + s.update_failure_action + "' is not pause, continue or rollback"};
+      }
+    }
+    if (u["order"]) {
+      const std::string order = u["order"].as<std::string>();
+      if (order != "stop-first" && order != "start-first") throw Bad{uw + ".order: '" + order + "' is not stop-first or start-first"};
+      s.update_start_first = order == "start-first";
+    }
+    if (s.update_delay.count() < 0 || s.update_monitor.count() < 0) throw Bad{uw + ": durations cannot be negative"};
+  }
   return s;
 }
 
@@ -220,7 +246,7 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
     if (!root.IsMap()) throw Bad{"expected a map at the top"};
     check_keys(root, {"name", "description", "cluster", "workload", "safety_phase",
                       "liveness_bound", "max_commit_gap", "max_commit_gap_after", "timeline",
-                      "random_faults", "services", "tasks"},
+                      "random_faults", "services", "tasks", "check_update_bounds"},
                "top level");
     sc.name = root["name"] ? root["name"].as<std::string>() : name;
     if (root["description"]) sc.description = root["description"].as<std::string>();
@@ -298,13 +324,26 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
     } else if (sc.managers != 0) {
       throw Bad{"cluster.managers: only a services scenario (with services:) has workers"};
     }
+    if (root["check_update_bounds"]) sc.check_update_bounds = root["check_update_bounds"].as<bool>();
     if (const auto t = root["tasks"]) {
       if (!sc.has_services()) throw Bad{"tasks: only a services scenario (with services:) runs tasks"};
       sc.tasks = task_faults_of(t);
     }
     for (const auto& s : sc.timeline) {
-      const bool services_step = s.action == "scale" || s.action == "drain" || s.action == "activate";
+      const bool services_step =
+          s.action == "scale" || s.action == "update" || s.action == "drain" || s.action == "activate";
       if (services_step && !sc.has_services()) throw Bad{"timeline: '" + s.action + "' needs a services scenario"};
+      if (s.action == "update") {
+        const SimService* svc = nullptr;
+        for (const auto& candidate : sc.services) {
+          if (candidate.name == s.service) svc = &candidate;
+        }
+        if (!svc) throw Bad{"timeline: update: no service named '" + s.service + "'"};
+        if (s.failing && svc->update_failure_action != "rollback") {
+          throw Bad{"timeline: update: a failing update of '" + s.service +
+                    "' never converges unless its update.failure_action is rollback"};
+        }
+      }
       if (s.action == "scale") {
         bool known = false;
         for (const auto& svc : sc.services) known = known || (svc.name == s.service && !svc.global);

@@ -30,11 +30,17 @@ struct SimService {
   std::string spread;  // "node.labels.zone"; every node has the label zone=z<id mod 3>
   uint64_t max_per_node = 0;
   Duration restart_delay = std::chrono::milliseconds(500);
+  // Its update config (`update:`), used by the timeline's `update` steps and for rollbacks.
+  uint64_t update_parallelism = 1;
+  Duration update_delay{0};
+  Duration update_monitor = std::chrono::seconds(1);
+  std::string update_failure_action = "pause";  // pause, continue or rollback
+  bool update_start_first = false;
 };
 
 // One timeline step. `action` is one of: partition, isolate, block, unblock, heal, crash,
 // restart, pause, disk_loss, clock_jump, clock_drift, link, flap, add_learner, add_voter,
-// remove_node, transfer_leader; in services scenarios also scale, drain, activate.
+// remove_node, transfer_leader; in services scenarios also scale, update, drain, activate.
 struct Step {
   Duration at{0};
   std::string action;
@@ -47,8 +53,9 @@ struct Step {
   double ppm = 0;                           // clock_drift
   double drop = 0, duplicate = 0, reorder = 0;  // link
   Duration latency{-1}, jitter{-1};         // link: base latency and its spread (-1: unchanged)
-  std::string service;                      // scale
+  std::string service;                      // scale, update
   uint64_t replicas = 0;                    // scale
+  bool failing = false;                     // update: the new version's tasks crash soon after starting
   std::string line;                         // the step as written, for the timeline
 };
 
@@ -103,6 +110,9 @@ struct Scenario {
   size_t managers = 0;
   std::vector<SimService> services;
   TaskFaults tasks;
+  // Services scenarios without partitions: check at every event that an update keeps the
+  // running tasks of each service within Docker's bounds (updater.h).
+  bool check_update_bounds = false;
   bool has_services() const { return !services.empty(); }
 };
 

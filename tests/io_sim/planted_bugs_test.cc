@@ -87,7 +87,8 @@ TEST(Scenarios, EveryScenarioFileParses) {
                            "prevote_leader_flap", "power_loss", "single_manager",
                            "leader_churn_reads", "snapshot_transfer", "chaos",
                            "leader_churn_small_batches", "wan_latency", "services_basic",
-                           "services_leader_kill", "services_chaos"}) {
+                           "services_leader_kill", "services_chaos", "services_rolling_update",
+                           "services_update_worker_loss"}) {
     auto sc = load_scenario(scenario_path(name));
     EXPECT_TRUE(sc.ok()) << name << ": " << sc.status().message();
   }

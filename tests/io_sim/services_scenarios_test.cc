@@ -15,15 +15,17 @@ std::string scenario_path(const std::string& name) {
   return std::string(SHOAL_SOURCE_DIR) + "/scenarios/" + name + ".yaml";
 }
 
-const char* const kServicesScenarios[] = {"services_basic", "services_leader_kill", "services_chaos"};
+const char* const kServicesScenarios[] = {"services_basic", "services_leader_kill", "services_chaos",
+                                          "services_rolling_update", "services_update_worker_loss"};
 
 // The checkers that fired on the first failing seed in 1..max_seeds (empty if none failed).
-std::set<std::string> checkers_catching(const std::string& bug, const std::string& scenario, uint64_t max_seeds) {
+std::set<std::string> checkers_catching(const std::string& bug, const std::string& scenario, uint64_t max_seeds,
+                                        bool swarm = true) {
   auto sc = load_scenario(scenario_path(scenario));
   EXPECT_TRUE(sc.ok()) << sc.status().message();
   if (!sc.ok()) return {};
   RunOptions opt;
-  opt.swarm = true;
+  opt.swarm = swarm;
   EXPECT_TRUE(plant_bug(bug, opt.bugs));
   for (uint64_t seed = 1; seed <= max_seeds; ++seed) {
     opt.seed = seed;
@@ -55,6 +57,11 @@ TEST(ServicesScenarios, ASuccessorMadeBeforeItsPredecessorStopsIsCaught) {
 TEST(ServicesScenarios, TasksLeftOnADrainedNodeAreCaught) {
   auto fired = checkers_catching("keep_tasks_on_lost_nodes", "services_leader_kill", 10);
   EXPECT_TRUE(fired.count("convergence")) << "tasks left on a drained node went unnoticed";
+}
+
+TEST(ServicesScenarios, AnUpdaterThatIgnoresParallelismIsCaught) {
+  auto fired = checkers_catching("update_ignores_parallelism", "services_rolling_update", 5, /*swarm=*/false);
+  EXPECT_TRUE(fired.count("update-bounds")) << "an update taking every slot down at once went unnoticed";
 }
 
 TEST(ServicesScenarios, SameSeedSameTrace) {

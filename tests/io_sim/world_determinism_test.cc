@@ -115,21 +115,5 @@ TEST(WorldDeterminismTest, NodeStreamsAreIndependentOfFaultStreams) {
   EXPECT_EQ(first_timer(a), first_timer(b));
 }
 
-TEST(WorldPerfTest, ChatterSpeedSmoke) {
-  WorldOptions o;
-  o.nodes = 5;
-  o.seed = 1;
-  World w(o, testing::chatter_factory(5));
-  w.start_all();
-  const auto t0 = std::chrono::steady_clock::now();
-  w.run_for(seconds(60));
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double events_per_s = static_cast<double>(w.events_processed()) / wall;
-  std::printf("[perf] 60s simulated in %.3fs wall: %.0fx, %llu events, %.0f events/s\n", wall, 60.0 / wall,
-              static_cast<unsigned long long>(w.events_processed()), events_per_s);
-  // Chatter is far denser than Raft; this only guards against gross regressions.
-  EXPECT_GT(60.0 / wall, 10.0);
-}
-
 }  // namespace
 }  // namespace shoal::sim
