@@ -7,34 +7,13 @@
 #include <string>
 
 #include "io_sim/scenario/runner.h"
+#include "tests/io_sim/scenario_test_util.h"
 
 namespace shoal::sim {
 namespace {
 
-std::string scenario_path(const std::string& name) {
-  return std::string(SHOAL_SOURCE_DIR) + "/scenarios/" + name + ".yaml";
-}
-
-// Runs seeds 1..max_seeds with the bug planted; returns the checkers that fired on the first
-// failing seed (empty if none failed).
-std::set<std::string> checkers_catching(const std::string& bug, const std::string& scenario,
-                                        uint64_t max_seeds, bool swarm) {
-  auto sc = load_scenario(scenario_path(scenario));
-  EXPECT_TRUE(sc.ok()) << sc.status().message();
-  if (!sc.ok()) return {};
-  RunOptions opt;
-  opt.swarm = swarm;
-  EXPECT_TRUE(plant_bug(bug, opt.bugs));
-  for (uint64_t seed = 1; seed <= max_seeds; ++seed) {
-    opt.seed = seed;
-    RunResult r = run_scenario(*sc, opt);
-    if (r.violations.empty()) continue;
-    std::set<std::string> fired;
-    for (const auto& v : r.violations) fired.insert(v.checker);
-    return fired;
-  }
-  return {};
-}
+using testing::checkers_catching;
+using testing::scenario_path;
 
 TEST(PlantedBugs, VotingTwiceInATermIsCaught) {
   auto fired = checkers_catching("vote_twice_in_term", "leader_partition", 40, true);

@@ -7,35 +7,16 @@
 #include <string>
 
 #include "io_sim/scenario/runner.h"
+#include "tests/io_sim/scenario_test_util.h"
 
 namespace shoal::sim {
 namespace {
 
-std::string scenario_path(const std::string& name) {
-  return std::string(SHOAL_SOURCE_DIR) + "/scenarios/" + name + ".yaml";
-}
+using testing::checkers_catching;
+using testing::scenario_path;
 
 const char* const kServicesScenarios[] = {"services_basic", "services_leader_kill", "services_chaos",
                                           "services_rolling_update", "services_update_worker_loss"};
-
-// The checkers that fired on the first failing seed in 1..max_seeds (empty if none failed).
-std::set<std::string> checkers_catching(const std::string& bug, const std::string& scenario, uint64_t max_seeds,
-                                        bool swarm = true) {
-  auto sc = load_scenario(scenario_path(scenario));
-  EXPECT_TRUE(sc.ok()) << sc.status().message();
-  if (!sc.ok()) return {};
-  RunOptions opt;
-  opt.swarm = swarm;
-  EXPECT_TRUE(plant_bug(bug, opt.bugs));
-  for (uint64_t seed = 1; seed <= max_seeds; ++seed) {
-    opt.seed = seed;
-    RunResult r = run_scenario(*sc, opt);
-    std::set<std::string> fired;
-    for (const auto& v : r.violations) fired.insert(v.checker);
-    if (!fired.empty()) return fired;
-  }
-  return {};
-}
 
 TEST(ServicesScenarios, CorrectCodeConvergesWithNoViolation) {
   for (const char* name : kServicesScenarios) {
@@ -50,12 +31,12 @@ TEST(ServicesScenarios, CorrectCodeConvergesWithNoViolation) {
 }
 
 TEST(ServicesScenarios, ASuccessorMadeBeforeItsPredecessorStopsIsCaught) {
-  auto fired = checkers_catching("replace_without_shutdown", "services_leader_kill", 10);
+  auto fired = checkers_catching("replace_without_shutdown", "services_leader_kill", 10, /*swarm=*/true);
   EXPECT_TRUE(fired.count("orchestration")) << "two live tasks in one slot went unnoticed";
 }
 
 TEST(ServicesScenarios, TasksLeftOnADrainedNodeAreCaught) {
-  auto fired = checkers_catching("keep_tasks_on_lost_nodes", "services_leader_kill", 10);
+  auto fired = checkers_catching("keep_tasks_on_lost_nodes", "services_leader_kill", 10, /*swarm=*/true);
   EXPECT_TRUE(fired.count("convergence")) << "tasks left on a drained node went unnoticed";
 }
 
