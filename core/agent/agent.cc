@@ -6,6 +6,15 @@
 namespace shoal::agent {
 namespace {
 
+// Docker's defaults for a HealthConfig's zero values.
+constexpr Duration kDefaultHealthInterval = std::chrono::seconds(30);
+constexpr Duration kDefaultHealthTimeout = std::chrono::seconds(30);
+constexpr uint64_t kDefaultHealthRetries = 3;
+constexpr Duration kMinHealthInterval = std::chrono::milliseconds(1);  // Docker's lower bound
+constexpr const char* kUnhealthy = "task: unhealthy container";
+
+Duration or_default(int64_t ns, Duration fallback) { return ns > 0 ? Duration(ns) : fallback; }
+
 TaskRunSpec run_spec(const storepb::TaskObject& t) {
   TaskRunSpec spec;
   spec.task_id = t.id();
@@ -16,6 +25,29 @@ TaskRunSpec run_spec(const storepb::TaskObject& t) {
   spec.dir = c.dir();
   if (c.stop_grace_period_ns() > 0) spec.stop_grace = Duration(c.stop_grace_period_ns());
   return spec;
+}
+
+// What the agent keeps of a task's healthcheck; null when it has none to run (no test, NONE, or
+// an unknown kind, which Docker also ignores).
+template <typename Health>
+std::unique_ptr<Health> health_of(const storepb::TaskObject& t) {
+  if (!t.spec().container().has_healthcheck()) return nullptr;
+  const auto& hc = t.spec().container().healthcheck();
+  if (hc.test().empty()) return nullptr;
+  const std::string& kind = hc.test(0);
+  if (kind != "CMD" && kind != "CMD-SHELL") return nullptr;
+  auto h = std::make_unique<Health>();
+  if (kind == "CMD") {
+    h->check.argv.assign(hc.test().begin() + 1, hc.test().end());
+    if (!h->check.argv.empty() && h->check.argv[0].empty()) h->check.argv.clear();
+  } else if (hc.test_size() >= 2 && !hc.test(1).empty()) {
+    h->check.argv = {"/bin/sh", "-c", hc.test(1)};
+  }
+  h->check.timeout = or_default(hc.timeout_ns(), kDefaultHealthTimeout);
+  h->interval = std::max(or_default(hc.interval_ns(), kDefaultHealthInterval), kMinHealthInterval);
+  h->start_period = or_default(hc.start_period_ns(), Duration::zero());
+  h->retries = hc.retries() > 0 ? hc.retries() : kDefaultHealthRetries;
+  return h;
 }
 
 }  // namespace
@@ -52,6 +84,7 @@ Agent::~Agent() {
   *alive_ = false;
   env_.timers.cancel(heartbeat_timer_);
   env_.timers.cancel(report_timer_);
+  for (auto& [id, t] : tasks_) stop_checks(t);
   runtime_.set_event_handler([](const TaskEvent&) {});
 }
 
@@ -196,7 +229,9 @@ void Agent::apply(const dispatcherpb::AssignmentsResponse& resp) {
       // It ran under an earlier life of this agent, whose runtime is gone: say it is lost, so
       // the orchestrator replaces it, rather than start a second copy.
       it->second.started = it->second.exited = true;
-      set_state(t.id(), storepb::FAILED, "task lost: the node's agent restarted",
+      // ORPHANED, not FAILED: the task did not fail, its node's agent lost it; it is replaced
+      // without counting against its restart policy or a rolling update.
+      set_state(t.id(), storepb::ORPHANED, "task lost: the node's agent restarted",
                 "task lost: the node's agent restarted");
     }
   }
@@ -204,6 +239,7 @@ void Agent::apply(const dispatcherpb::AssignmentsResponse& resp) {
 }
 
 void Agent::forget(const std::string& id) {
+  if (auto it = tasks_.find(id); it != tasks_.end()) stop_checks(it->second);
   runtime_.remove(id);  // stops it first if it still runs
   tasks_.erase(id);
   unreported_.erase(id);
@@ -220,6 +256,7 @@ void Agent::drive(const std::string& id) {
     if (t.started && !t.exited) {
       if (!t.stop_asked) {
         t.stop_asked = true;
+        stop_checks(t);
         runtime_.stop(id);
       }
     } else if (!t.started) {
@@ -244,16 +281,27 @@ void Agent::on_runtime_event(const TaskEvent& e) {
   Task& t = it->second;
   switch (e.kind) {
     case TaskEvent::Kind::kStarted:
-      set_state(e.task_id, storepb::RUNNING, "started", "", 0, e.pid);
+      t.pid = e.pid;
+      t.health = health_of<Health>(t.assigned);
+      if (t.health && t.state <= storepb::RUNNING) {
+        // Docker's way: STARTING until the first check passes.
+        t.health->started_at = env_.clock.monotonic_now();
+        set_state(e.task_id, storepb::STARTING, "starting", "", 0, e.pid);
+        schedule_check(e.task_id);
+      } else {
+        set_state(e.task_id, storepb::RUNNING, "started", "", 0, e.pid);
+      }
       // Told to stop while it was starting.
       if (t.assigned.desired_state() > storepb::RUNNING) drive(e.task_id);
       break;
     case TaskEvent::Kind::kFailedToStart:
       t.exited = true;
+      stop_checks(t);
       set_state(e.task_id, storepb::FAILED, "could not start", e.error);
       break;
     case TaskEvent::Kind::kExited: {
       t.exited = true;
+      stop_checks(t);
       if (t.state > storepb::RUNNING) break;  // already ended (it could not start): keep that reason
       if (t.stop_asked || e.stopped) {
         set_state(e.task_id, storepb::SHUTDOWN, "shutdown", "", e.exit_code);
@@ -269,6 +317,82 @@ void Agent::on_runtime_event(const TaskEvent& e) {
       break;
     }
   }
+}
+
+// ---- health checks ---------------------------------------------------------------------------
+
+void Agent::stop_checks(Task& t) {
+  if (!t.health) return;
+  env_.timers.cancel(t.health->timer);
+  t.health->timer = 0;
+  t.health->check_number = 0;  // an answer still coming is ignored
+}
+
+void Agent::schedule_check(const std::string& id) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || !it->second.health) return;
+  Health& h = *it->second.health;
+  env_.timers.cancel(h.timer);
+  std::weak_ptr<bool> alive = alive_;
+  h.timer = env_.timers.after(h.interval, [this, alive, id] {
+    if (alive.expired() || !*alive.lock()) return;
+    run_check(id);
+  });
+}
+
+void Agent::run_check(const std::string& id) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || !it->second.health) return;
+  Task& t = it->second;
+  Health& h = *t.health;
+  h.timer = 0;
+  if (t.exited || t.stop_asked || t.state > storepb::RUNNING) return;
+  const uint64_t number = ++check_numbers_;
+  h.check_number = number;
+  h.check_began = env_.clock.monotonic_now();
+  if (h.check.argv.empty()) {
+    HealthCheckResult nothing;
+    nothing.exit_code = -1;
+    nothing.error = "the healthcheck has no command to run";
+    return on_check(id, number, nothing);
+  }
+  std::weak_ptr<bool> alive = alive_;
+  Status s = runtime_.check_health(id, h.check, [this, alive, id, number](const HealthCheckResult& r) {
+    if (alive.expired() || !*alive.lock()) return;
+    on_check(id, number, r);
+  });
+  if (!s.ok()) {
+    HealthCheckResult refused;
+    refused.exit_code = -1;
+    refused.error = s.message();
+    on_check(id, number, refused);
+  }
+}
+
+void Agent::on_check(const std::string& id, uint64_t number, const HealthCheckResult& r) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || !it->second.health || it->second.health->check_number != number) return;
+  Task& t = it->second;
+  Health& h = *t.health;
+  h.check_number = 0;
+  if (t.exited || t.stop_asked || t.state > storepb::RUNNING) return;
+  if (r.healthy()) {
+    h.failing_streak = 0;
+    if (!h.passed_once) {
+      h.passed_once = true;
+      set_state(id, storepb::RUNNING, "started", "", 0, t.pid);
+    }
+  } else if (h.passed_once || h.check_began - h.started_at >= h.start_period) {
+    // Docker counts no failure while the task has never been healthy and is in its start period.
+    if (++h.failing_streak >= h.retries) {
+      stop_checks(t);
+      set_state(id, storepb::FAILED, kUnhealthy, kUnhealthy, 0, t.pid);
+      t.stop_asked = true;
+      runtime_.stop(id);
+      return;
+    }
+  }
+  schedule_check(id);
 }
 
 void Agent::set_state(const std::string& id, storepb::TaskState state, std::string message, std::string err,

@@ -8,6 +8,17 @@
 // latest state only: intermediate states collapse when they happen faster than reports go out,
 // and the store never lets a state move backwards anyway.
 //
+// Health checks (Docker's): a task whose container spec has a healthcheck (test CMD or CMD-SHELL)
+// stays STARTING once its process runs, and is checked through Runtime::check_health every
+// `interval` (the first check one interval after the start), each check given `timeout`. The
+// first check that passes makes it RUNNING. A check that fails or times out adds to a streak of
+// consecutive failures (a passing check resets it), except while the task has never passed one
+// and the check began within `start_period` of the start; a streak of `retries` makes the task
+// FAILED with "task: unhealthy container", and its process is stopped (SIGTERM, then SIGKILL
+// after its stop grace). Zero (or negative) values are Docker's defaults: 30 s, 30 s, 3, 0. No
+// healthcheck, an empty test, NONE or an unknown first word: no checks, RUNNING once it runs. A
+// CMD or CMD-SHELL with nothing to run is a check that always fails, as in Docker.
+//
 // Logs: the agent serves `agent.logs` (managers only) with what the runtime kept of a task's
 // output (core/api/agent.proto), so the manager answering `shoal service logs` can ask the node
 // that runs each task.
@@ -75,12 +86,28 @@ class Agent {
   bool in_session() const { return !session_id_.empty(); }
 
  private:
+  // The health checking of one task (tasks whose spec has a usable healthcheck).
+  struct Health {
+    HealthCheckSpec check;      // an empty argv: nothing to run, every check fails
+    Duration interval{};
+    Duration start_period{};
+    uint64_t retries = 0;
+    MonoTime started_at{};      // when its process started (kStarted)
+    uint64_t failing_streak = 0;
+    bool passed_once = false;   // a check has passed: the task was reported RUNNING
+    TimerId timer = 0;          // the next check
+    uint64_t check_number = 0;  // the check in flight (0: none); older answers are ignored
+    MonoTime check_began{};
+  };
+
   struct Task {
     storepb::TaskObject assigned;   // as the dispatcher last sent it
     storepb::TaskState state = storepb::ASSIGNED;  // as this node last saw it
     bool started = false;   // handed to the runtime
     bool exited = false;
     bool stop_asked = false;
+    int64_t pid = 0;
+    std::unique_ptr<Health> health;  // null: no health checks
   };
 
   void serve_logs(std::string body, Rpc::Reply reply) const;
@@ -90,6 +117,10 @@ class Agent {
   void drive(const std::string& id);
   void forget(const std::string& id);  // the dispatcher no longer lists it
   void on_runtime_event(const TaskEvent& e);
+  void schedule_check(const std::string& id);
+  void run_check(const std::string& id);
+  void on_check(const std::string& id, uint64_t number, const HealthCheckResult& r);
+  void stop_checks(Task& t);
   void set_state(const std::string& id, storepb::TaskState state, std::string message, std::string err = "",
                  int exit_code = 0, int64_t pid = 0);
   void flush_reports();
@@ -114,6 +145,7 @@ class Agent {
   TimerId report_timer_ = 0;
   std::map<std::string, Task> tasks_;
   std::map<std::string, storepb::TaskStatus> unreported_;  // task id -> latest status
+  uint64_t check_numbers_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

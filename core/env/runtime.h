@@ -8,6 +8,12 @@
 // kept for `shoal service logs`); in io_sim, simulated tasks that take time to start, crash or
 // hang as the scenario says.
 //
+// Health checks (Docker's HEALTHCHECK): check_health() runs one check of a running task — in
+// io_real a short-lived child process with the task's environment and working directory, killed
+// at its timeout; in io_sim a verdict drawn from the scenario's dice — and calls `done` once, on
+// the node's event loop (never from inside check_health()), with its exit code or that it timed
+// out. The agent decides what the results mean (interval, retries, start period).
+//
 //   runtime.set_event_handler([&](const TaskEvent& e) { agent.on_task_event(e); });
 //   Status s = runtime.start({.task_id = "t1", .argv = {"/bin/sleep", "30"}});
 //   runtime.stop("t1");   // SIGTERM, then SIGKILL after stop_grace; kExited follows
@@ -29,6 +35,19 @@ struct TaskRunSpec {
   std::vector<std::string> env;   // "KEY=value", added to a minimal environment (PATH, HOME)
   std::string dir;                // working directory; empty: the runtime's own
   Duration stop_grace = std::chrono::seconds(10);
+};
+
+// One health check: run `argv` beside the task, give up after `timeout`.
+struct HealthCheckSpec {
+  std::vector<std::string> argv;  // CMD: the program and its arguments; CMD-SHELL: {"/bin/sh", "-c", cmd}
+  Duration timeout = std::chrono::seconds(30);
+};
+
+struct HealthCheckResult {
+  bool timed_out = false;  // still running at its timeout (and killed)
+  int exit_code = 0;       // 0 healthy, anything else unhealthy (Docker's rule)
+  std::string error;       // why it did not run, or a short excerpt of what it said
+  bool healthy() const { return !timed_out && exit_code == 0; }
 };
 
 struct TaskEvent {
@@ -62,6 +81,12 @@ class Runtime {
   // What the task wrote to stdout and stderr, interleaved in the order it was read, at most the
   // last `max_bytes`. not_found for a task the runtime does not know.
   virtual Result<std::string> logs(const std::string& task_id, size_t max_bytes) const = 0;
+  // Runs one health check of a running task; `done` follows exactly once, on the event loop,
+  // even if the task ends meanwhile (unless the runtime is destroyed first). An error means no
+  // check runs and `done` will not be called: an unknown task or one not running (not started
+  // yet, stopping, ended), an empty argv, or a check of this task already running.
+  virtual Status check_health(const std::string& task_id, const HealthCheckSpec& check,
+                              std::function<void(const HealthCheckResult&)> done) = 0;
 };
 
 }  // namespace shoal

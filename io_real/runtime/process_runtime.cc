@@ -321,6 +321,8 @@ struct Task {
       : id(spec.task_id),
         program(spec.argv[0]),
         stop_grace(spec.stop_grace),
+        env(spec.env),
+        dir(spec.dir),
         out(io),
         err(io),
         pidfd(io),
@@ -343,6 +345,8 @@ struct Task {
   const std::string id;
   const std::string program;
   const Duration stop_grace;
+  const std::vector<std::string> env;  // for its health checks
+  const std::string dir;
   pid_t pid = 0;
   TaskState state = TaskState::kRunning;
   bool stop_requested = false;
@@ -359,6 +363,19 @@ struct Task {
   bool log_limit_reported = false;
 };
 
+// One health check: a child process in its own group, its output discarded, killed at its
+// timeout. Lives in Impl::checks from its start until it is reaped.
+struct Check {
+  explicit Check(asio::io_context& io) : pidfd(io), timer(io) {}
+  std::string task_id;
+  pid_t pid = 0;
+  Duration timeout{};
+  bool timed_out = false;
+  asio::posix::stream_descriptor pidfd;
+  asio::steady_timer timer;  // its timeout
+  std::function<void(const HealthCheckResult&)> done;
+};
+
 }  // namespace
 
 // ---- Impl -------------------------------------------------------------------------------------
@@ -370,6 +387,7 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
   const size_t log_limit;
   std::function<void(const TaskEvent&)> handler;
   std::map<std::string, std::shared_ptr<Task>> tasks;  // until remove()
+  std::map<std::string, std::shared_ptr<Check>> checks;  // by task id, while the check runs
   bool closed = false;                                  // the runtime is being destroyed
 
   // Delivers `e` on the loop, later, unless the runtime is gone by then.
@@ -566,6 +584,9 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
       poll_for_end(task);
       return;
     }
+    if (auto c = checks.find(task->id); c != checks.end()) {
+      ::kill(-c->second->pid, SIGKILL);  // a check of a task that ended has nothing to check
+    }
     if (r == 0) {
       // Still unreaped, so the group id is still the task's: end what is left of the group.
       ::kill(-task->pid, SIGKILL);
@@ -669,10 +690,171 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     return it->second->log.tail(max_bytes);
   }
 
+  // ---- health checks ----
+
+  Status check_health(const std::string& task_id, const HealthCheckSpec& check,
+                      std::function<void(const HealthCheckResult&)> done) {
+    auto it = tasks.find(task_id);
+    if (it == tasks.end()) return Status::not_found("no task '" + task_id + "' on this node");
+    const Task& task = *it->second;
+    if (task.state != TaskState::kRunning || task.stop_requested) {
+      return Status::failed_precondition("task '" + task_id + "' is not running");
+    }
+    if (checks.contains(task_id)) {
+      return Status::failed_precondition("a health check of task '" + task_id + "' is already running");
+    }
+    TaskRunSpec spec;
+    spec.task_id = task_id;
+    spec.argv = check.argv;
+    spec.env = task.env;
+    spec.dir = task.dir;
+    if (Status s = check_spec(spec); !s.ok()) return s;
+    const ChildPlan plan = make_plan(spec);
+
+    auto c = std::make_shared<Check>(io);
+    c->task_id = task_id;
+    c->timeout = check.timeout;
+    c->done = std::move(done);
+    HealthCheckResult failed;
+    failed.exit_code = -1;
+
+    Fd null_out, report_r, report_w;
+    *null_out.out() = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null_out.get() < 0 || !make_pipe(report_r, report_w)) {
+      failed.error = "health check: " + errno_text(errno);
+      deliver(c, failed);
+      return Status::ok_status();
+    }
+    sigset_t all, old;
+    ::sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &old);
+    const pid_t pid = spawn_child(plan, null_out.get(), null_out.get(), report_w.get());
+    const int fork_errno = errno;
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (pid < 0) {
+      failed.error = "health check: fork: " + errno_text(fork_errno);
+      deliver(c, failed);
+      return Status::ok_status();
+    }
+    ::setpgid(pid, pid);
+    null_out.reset();
+    report_w.reset();
+    ChildFailure failure;
+    size_t got = 0;
+    while (got < sizeof failure) {
+      const ssize_t n = ::read(report_r.get(), reinterpret_cast<char*>(&failure) + got, sizeof failure - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    report_r.reset();
+    if (got == sizeof failure) {
+      reap(pid, ProcessRuntime::kReapLimit);
+      failed.exit_code = failure.stage == ChildFailure::kExec && failure.err == ENOENT ? kExitNotFound : kExitCannotRun;
+      failed.error = "health check: " + describe(failure, spec, plan);
+      deliver(c, failed);
+      return Status::ok_status();
+    }
+    c->pid = pid;
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    error_code ec;
+    if (pidfd >= 0) {
+      c->pidfd.assign(pidfd, ec);
+      if (ec) ::close(pidfd);
+    }
+    if (pidfd < 0 || ec) {
+      failed.error = "health check: watching the process: " + (pidfd < 0 ? errno_text(errno) : ec.message());
+      ::kill(-pid, SIGKILL);
+      reap(pid, ProcessRuntime::kReapLimit);
+      deliver(c, failed);
+      return Status::ok_status();
+    }
+    checks.emplace(task_id, c);
+    c->timer.expires_after(c->timeout);
+    c->timer.async_wait([weak = weak_from_this(), c](const error_code& ec) {
+      auto self = weak.lock();
+      if (!self || self->closed || ec || c->pid == 0) return;
+      c->timed_out = true;
+      ::kill(-c->pid, SIGKILL);  // not reaped yet (pid is cleared when it is): still its group
+    });
+    wait_for_check(c);
+    return Status::ok_status();
+  }
+
+  void wait_for_check(const std::shared_ptr<Check>& c) {
+    c->pidfd.async_wait(asio::posix::stream_descriptor::wait_read, [weak = weak_from_this(), c](const error_code& ec) {
+      auto self = weak.lock();
+      if (!self || self->closed || ec == asio::error::operation_aborted) return;
+      self->on_check_end(c);
+    });
+  }
+
+  void on_check_end(const std::shared_ptr<Check>& c) {
+    if (c->pid == 0) return;
+    siginfo_t info = {};
+    int r;
+    do {
+      r = ::waitid(P_PID, static_cast<id_t>(c->pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0 && info.si_pid == 0) {  // not ended after all: look again shortly
+      auto poll = std::make_shared<asio::steady_timer>(io, kExitPollInterval);
+      poll->async_wait([weak = weak_from_this(), c, poll](const error_code& ec) {
+        auto self = weak.lock();
+        if (!self || self->closed || ec) return;
+        self->on_check_end(c);
+      });
+      return;
+    }
+    HealthCheckResult result;
+    if (r == 0) {
+      ::kill(-c->pid, SIGKILL);  // whatever the check left behind in its group
+      int status = 0;
+      pid_t w;
+      do {
+        w = ::waitpid(c->pid, &status, 0);
+      } while (w < 0 && errno == EINTR);
+      result.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    } else {
+      result.exit_code = -1;
+      result.error = "health check: reaped by someone else";
+    }
+    c->pid = 0;
+    c->timer.cancel();
+    error_code ignored;
+    c->pidfd.close(ignored);
+    if (c->timed_out) {
+      result.timed_out = true;
+      result.exit_code = -1;
+      result.error = "Health check exceeded timeout (" + std::to_string(to_ms(c->timeout)) + " ms)";
+    }
+    auto it = checks.find(c->task_id);
+    if (it != checks.end() && it->second == c) checks.erase(it);
+    deliver(c, result);
+  }
+
+  // Calls the check's `done` on the loop, later, unless the runtime is gone by then.
+  void deliver(const std::shared_ptr<Check>& c, HealthCheckResult result) {
+    asio::post(io, [weak = weak_from_this(), done = std::move(c->done), result = std::move(result)] {
+      auto self = weak.lock();
+      if (!self || self->closed || !done) return;
+      done(result);
+    });
+  }
+
   // Kills and reaps every running task; no event is delivered after this.
   void shut_down() {
     closed = true;
     handler = nullptr;
+    for (auto& [id, c] : checks) {
+      if (c->pid > 0) {
+        ::kill(-c->pid, SIGKILL);
+        reap(c->pid, ProcessRuntime::kReapLimit);
+      }
+      c->timer.cancel();
+      error_code ignored;
+      c->pidfd.close(ignored);
+    }
+    checks.clear();
     for (auto& [id, task] : tasks) {
       if (task->state == TaskState::kRunning) {
         ::kill(-task->pid, SIGKILL);
@@ -709,6 +891,11 @@ void ProcessRuntime::remove(const std::string& task_id) { impl_->remove(task_id)
 
 Result<std::string> ProcessRuntime::logs(const std::string& task_id, size_t max_bytes) const {
   return impl_->logs(task_id, max_bytes);
+}
+
+Status ProcessRuntime::check_health(const std::string& task_id, const HealthCheckSpec& check,
+                                    std::function<void(const HealthCheckResult&)> done) {
+  return impl_->check_health(task_id, check, std::move(done));
 }
 
 }  // namespace shoal::real

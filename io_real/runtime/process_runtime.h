@@ -35,7 +35,15 @@
 // task's stop_grace has passed. kExited then has stopped = true. stop() of a task that is unknown,
 // already ended, or already stopping does nothing.
 //
-// Destruction. Every task still running gets SIGKILL (its whole group) and is reaped before the
+// Health checks. check_health() runs the check as a child of its own, with the task's
+// environment and working directory (so PATH and relative programs resolve as for the task) and
+// its process group of its own, stdin, stdout and stderr on /dev/null; it blocks, as start()
+// does, only until the check has exec'd. At its timeout its whole group gets SIGKILL and the
+// result says timed_out. A program that cannot run is an unhealthy result (exit code 127 or
+// 126, error set), as is a check killed by a signal (128 + signal). A check still running when
+// its task's process ends is killed. One check per task at a time.
+//
+// Destruction. Every task and check still running gets SIGKILL (its whole group) and is reaped before the
 // destructor returns (waiting at most kReapLimit per task, for a process stuck in the kernel); no
 // event is delivered afterwards, even one already posted. Destroy the runtime before the
 // io_context it was given. A daemon that dies without destroying it (SIGKILL) takes its tasks'
@@ -92,6 +100,10 @@ class ProcessRuntime final : public Runtime {
   // forgotten when its kExited is posted (which still happens).
   void remove(const std::string& task_id) override;
   Result<std::string> logs(const std::string& task_id, size_t max_bytes) const override;
+  // Errors (no check runs, `done` is not called): as the seam says, and argv or the task's env
+  // failing start()'s checks.
+  Status check_health(const std::string& task_id, const HealthCheckSpec& check,
+                      std::function<void(const HealthCheckResult&)> done) override;
 
  private:
   struct Impl;

@@ -1,5 +1,9 @@
 #include "io_sim/world/sim_runtime.h"
 
+#include <algorithm>
+
+#include <algorithm>
+
 namespace shoal::sim {
 
 SimRuntime::SimRuntime(Env& env, TaskFaults faults)
@@ -21,10 +25,16 @@ Status SimRuntime::start(const TaskRunSpec& spec) {
   if (tasks_.count(spec.task_id)) return Status::already_exists("task " + spec.task_id + " is already known here");
   Task& t = tasks_[spec.task_id];
   t.spec = spec;
+  t.made_to_fail = std::find(spec.argv.begin(), spec.argv.end(), "--sim-fail") != spec.argv.end();
   const bool fails = faults_on_ && rng_.chance(faults_.fail_start);
-  const bool crashes = faults_on_ && rng_.chance(faults_.crash);
+  // A version made to fail (a scenario's failing update): it crashes soon after it starts.
+  const bool made_to_fail = t.made_to_fail;
+  const bool crashes = made_to_fail || (faults_on_ && rng_.chance(faults_.crash));
   t.hangs = faults_on_ && rng_.chance(faults_.hang);
-  const Duration crash_after = draw(faults_.crash_min, faults_.crash_max);
+  // Drawn only when asked for, so scenarios without it keep the fates their seeds always had.
+  t.unhealthy = faults_on_ && faults_.unhealthy > 0 && rng_.chance(faults_.unhealthy);
+  const Duration crash_after = made_to_fail ? draw(std::chrono::milliseconds(100), std::chrono::milliseconds(300))
+                                            : draw(faults_.crash_min, faults_.crash_max);
   const std::string id = spec.task_id;
   t.timer = env_.timers.after(draw(faults_.start_min, faults_.start_max), [this, id, fails, crashes, crash_after] {
     auto it = tasks_.find(id);
@@ -116,14 +126,49 @@ Result<std::string> SimRuntime::logs(const std::string& id, size_t max_bytes) co
   return log.size() <= max_bytes ? log : log.substr(log.size() - max_bytes);
 }
 
+Status SimRuntime::check_health(const std::string& id, const HealthCheckSpec& check,
+                                std::function<void(const HealthCheckResult&)> done) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return Status::not_found("no task " + id + " on this node");
+  Task& t = it->second;
+  if (!t.running || t.exited || t.stopping) return Status::failed_precondition("task " + id + " is not running");
+  if (check.argv.empty()) return Status::invalid_argument("task " + id + ": a health check with no command");
+  if (t.checking) return Status::failed_precondition("a health check of task " + id + " is already running");
+  t.checking = true;
+  const Duration timeout = std::max(check.timeout, Duration::zero());
+  const Duration takes = draw(faults_.check_min, faults_.check_max);
+  const bool slow = takes >= timeout;  // too slow even when healthy
+  // An unhealthy task's check hangs one time in four (drawn only for unhealthy tasks).
+  const bool hangs = t.unhealthy && rng_.chance(0.25);
+  env_.timers.after(hangs ? timeout : std::min(takes, timeout), [this, id, slow, hangs, done = std::move(done)] {
+    HealthCheckResult r;
+    auto it2 = tasks_.find(id);
+    const bool unhealthy = it2 == tasks_.end() || it2->second.unhealthy;
+    if (it2 != tasks_.end()) it2->second.checking = false;
+    if (slow || (hangs && unhealthy)) {
+      r.timed_out = true;
+      r.exit_code = -1;
+      r.error = "simulated: health check timed out";
+    } else if (unhealthy) {
+      r.exit_code = 1;
+      r.error = "simulated: unhealthy";
+    }
+    if (r.exit_code != 0 && it2 != tasks_.end()) it2->second.log += "simulated health check failed\n";
+    done(r);
+  });
+  return {};
+}
+
 void SimRuntime::set_faults_enabled(bool on) {
   faults_on_ = on;
   if (on) return;
   for (auto& [id, t] : tasks_) {
+    if (t.made_to_fail) continue;  // not a fault: what that version does
     if (t.crash_armed && t.timer) env_.timers.cancel(t.timer);
     if (t.crash_armed) t.timer = 0;
     t.crash_armed = false;
     t.hangs = false;
+    t.unhealthy = false;
   }
 }
 

@@ -4,7 +4,13 @@
 // grace has passed). Every event arrives on the node's own timers, so a crashed node's tasks
 // vanish with it, as processes do when their host dies.
 //
-// The dice come from the node's own random stream, so the same seed gives the same fates.
+// Health checks: a task is drawn unhealthy (probability `unhealthy`) when it starts; every check
+// of an unhealthy task fails (exit 1, or, one time in four, hangs until its timeout), every check
+// of a healthy one passes; each answer comes check_min..check_max after the check began.
+//
+// The dice come from the node's own random stream, so the same seed gives the same fates. A
+// task whose arguments include `--sim-fail` (a scenario's failing update) always crashes 100 to
+// 300 ms after it starts.
 //
 //   SimRuntime rt(env, {.start_min = 50ms, .start_max = 500ms, .crash = 0.05});
 //   rt.set_event_handler([&](const TaskEvent& e) { agent.on_task_event(e); });
@@ -32,6 +38,9 @@ struct TaskFaults {
   double hang = 0;         // probability a task ignores SIGTERM (killed after its stop grace)
   Duration stop_min = std::chrono::milliseconds(1);  // how long a well-behaved task takes to exit
   Duration stop_max = std::chrono::milliseconds(50);
+  double unhealthy = 0;    // probability a task's health checks all fail
+  Duration check_min = std::chrono::milliseconds(1);  // how long a health check takes
+  Duration check_max = std::chrono::milliseconds(20);
 };
 
 class SimRuntime final : public Runtime {
@@ -44,9 +53,12 @@ class SimRuntime final : public Runtime {
   void stop(const std::string& task_id) override;
   void remove(const std::string& task_id) override;
   Result<std::string> logs(const std::string& task_id, size_t max_bytes) const override;
+  Status check_health(const std::string& task_id, const HealthCheckSpec& check,
+                      std::function<void(const HealthCheckResult&)> done) override;
 
-  // Faults stop (the liveness phase): tasks started from now on neither fail nor crash nor hang.
-  // Turning them off also calls off the crashes already drawn for running tasks.
+  // Faults stop (the liveness phase): tasks started from now on neither fail nor crash nor hang
+  // nor are unhealthy. Turning them off also calls off the crashes already drawn for running
+  // tasks, and makes every task healthy.
   void set_faults_enabled(bool on);
   // Tasks that are running now (started and not exited), for the checkers.
   std::vector<std::string> running() const;
@@ -60,6 +72,9 @@ class SimRuntime final : public Runtime {
     bool hangs = false;
     bool removing = false;  // forget it once it has exited
     bool crash_armed = false;  // `timer` is its crash
+    bool unhealthy = false;    // its health checks fail
+    bool checking = false;     // a health check is running
+    bool made_to_fail = false;  // --sim-fail: crashes whatever the faults
     TimerId timer = 0;   // the pending start, crash or exit
     std::string log;
   };

@@ -2,7 +2,9 @@
 // say; a node's crash takes its tasks with it; faults switched off call off drawn crashes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -141,6 +143,84 @@ TEST_F(SimRuntimeTest, ACrashedNodesTasksVanishWithIt) {
   world->crash(1);
   world->restart(1);
   EXPECT_TRUE(app().runtime.running().empty());
+}
+
+// Runs one check of `id` and returns its answer (none if it never came within 2 s).
+std::optional<HealthCheckResult> check_once(World& world, SimRuntime& rt, const std::string& id,
+                                            Duration timeout = milliseconds(500)) {
+  std::optional<HealthCheckResult> got;
+  HealthCheckSpec c;
+  c.argv = {"/bin/check"};
+  c.timeout = timeout;
+  Status s = rt.check_health(id, c, [&](const HealthCheckResult& r) { got = r; });
+  EXPECT_TRUE(s.ok()) << s.to_string();
+  EXPECT_FALSE(got) << "answered on the node's timers, not inside check_health";
+  world.run_for(seconds(2));
+  return got;
+}
+
+TEST_F(SimRuntimeTest, HealthChecksPassUnlessTheTaskWasDrawnUnhealthy) {
+  start_world(faults([](TaskFaults&) {}));
+  ASSERT_TRUE(app().runtime.start(spec("t1")).ok());
+  world->run_for(seconds(1));
+  for (int i = 0; i < 5; ++i) {
+    auto r = check_once(*world, app().runtime, "t1");
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->healthy());
+  }
+  start_world(faults([](TaskFaults& f) { f.unhealthy = 1; }));
+  ASSERT_TRUE(app().runtime.start(spec("t1")).ok());
+  world->run_for(seconds(1));
+  int timeouts = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto r = check_once(*world, app().runtime, "t1");
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->healthy());
+    if (r->timed_out) ++timeouts;
+    else EXPECT_EQ(r->exit_code, 1);
+  }
+  EXPECT_GT(timeouts, 0) << "some checks of an unhealthy task hang until their timeout";
+  EXPECT_LT(timeouts, 40);
+  // The liveness phase: every task is healthy again.
+  app().runtime.set_faults_enabled(false);
+  auto r = check_once(*world, app().runtime, "t1");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->healthy());
+}
+
+TEST_F(SimRuntimeTest, AHealthCheckNeedsARunningTaskAndOneAtATime) {
+  start_world(faults([](TaskFaults& f) { f.start_min = f.start_max = milliseconds(100); }));
+  HealthCheckSpec c;
+  c.argv = {"/bin/check"};
+  const auto never = [](const HealthCheckResult&) { ADD_FAILURE() << "no answer expected"; };
+  EXPECT_EQ(app().runtime.check_health("t1", c, never).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(app().runtime.start(spec("t1")).ok());
+  EXPECT_EQ(app().runtime.check_health("t1", c, never).code(), StatusCode::kFailedPrecondition)
+      << "not started yet";
+  world->run_for(milliseconds(150));
+  EXPECT_FALSE(app().runtime.check_health("t1", HealthCheckSpec{}, never).ok()) << "nothing to run";
+  int answers = 0;
+  ASSERT_TRUE(app().runtime.check_health("t1", c, [&](const HealthCheckResult&) { ++answers; }).ok());
+  EXPECT_EQ(app().runtime.check_health("t1", c, never).code(), StatusCode::kFailedPrecondition);
+  world->run_for(milliseconds(100));
+  EXPECT_EQ(answers, 1);
+  app().runtime.stop("t1");
+  EXPECT_FALSE(app().runtime.check_health("t1", c, never).ok()) << "a stopping task is not checked";
+}
+
+TEST_F(SimRuntimeTest, HealthVerdictsAreTheSameForTheSameSeed) {
+  std::vector<std::vector<bool>> runs;
+  for (int run = 0; run < 2; ++run) {
+    start_world(faults([](TaskFaults& f) { f.unhealthy = 0.5; }));
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(app().runtime.start(spec("t" + std::to_string(i))).ok());
+    world->run_for(seconds(1));
+    std::vector<bool> healthy;
+    for (int i = 0; i < 8; ++i) healthy.push_back(check_once(*world, app().runtime, "t" + std::to_string(i))->healthy());
+    runs.push_back(healthy);
+  }
+  EXPECT_EQ(runs[0], runs[1]);
+  EXPECT_NE(std::count(runs[0].begin(), runs[0].end(), true), 0);
+  EXPECT_NE(std::count(runs[0].begin(), runs[0].end(), false), 0);
 }
 
 }  // namespace

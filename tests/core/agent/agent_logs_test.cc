@@ -38,6 +38,10 @@ class LogsRuntime final : public Runtime {
     if (it == output.end()) return Status::not_found("no task " + id);
     return it->second.substr(it->second.size() - std::min(max_bytes, it->second.size()));
   }
+  Status check_health(const std::string& id, const HealthCheckSpec&,
+                      std::function<void(const HealthCheckResult&)>) override {
+    return Status::not_found("no task " + id);
+  }
   std::map<std::string, std::string> output;
   mutable size_t asked_max = 0;
 };

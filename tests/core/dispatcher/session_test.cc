@@ -81,6 +81,14 @@ class FakeRuntime final : public Runtime {
   }
   void remove(const std::string& id) override { removed.push_back(id); }
   Result<std::string> logs(const std::string&, size_t) const override { return std::string(); }
+  // Every check passes a millisecond later.
+  Status check_health(const std::string& id, const HealthCheckSpec&,
+                      std::function<void(const HealthCheckResult&)> done) override {
+    if (!running.count(id)) return Status::failed_precondition("task " + id + " is not running");
+    checks.push_back(id);
+    timers_.after(std::chrono::milliseconds(1), [done = std::move(done)] { done(HealthCheckResult{}); });
+    return {};
+  }
   void exit(const std::string& id, int code) {
     running.erase(id);
     TaskEvent e;
@@ -91,7 +99,7 @@ class FakeRuntime final : public Runtime {
   }
 
   std::vector<TaskRunSpec> started;
-  std::vector<std::string> stops, removed;
+  std::vector<std::string> stops, removed, checks;
   std::set<std::string> running;
 
  private:
@@ -167,7 +175,8 @@ class SessionTest : public ::testing::Test {
     commit_action(std::move(a));
   }
   // A task the scheduler has placed on the worker.
-  void assign(const std::string& id, std::vector<std::string> command = {"/bin/sleep", "30"}) {
+  void assign(const std::string& id, std::vector<std::string> command = {"/bin/sleep", "30"},
+              const storepb::HealthConfig* health = nullptr) {
     storepb::StoreAction a;
     a.set_kind(storepb::StoreAction::CREATE);
     auto* t = a.mutable_task();
@@ -176,6 +185,7 @@ class SessionTest : public ::testing::Test {
     t->set_slot(1);
     t->set_node_id(ca::node_id_text(kWorker));
     for (auto& c : command) t->mutable_spec()->mutable_container()->add_command(c);
+    if (health != nullptr) *t->mutable_spec()->mutable_container()->mutable_healthcheck() = *health;
     t->set_desired_state(storepb::RUNNING);
     t->mutable_status()->set_state(storepb::ASSIGNED);
     commit_action(std::move(a));
@@ -261,6 +271,23 @@ TEST_F(SessionTest, ADesiredShutdownStopsTheTaskAndItEndsShutDown) {
   // Ended and told to stop: the dispatcher tells the agent to forget it.
   timers_.advance(std::chrono::milliseconds(200));
   EXPECT_EQ(agent_->known_tasks(), 0u);
+}
+
+TEST_F(SessionTest, ATaskWithAHealthcheckIsRunningInTheStoreOnceItsFirstCheckPasses) {
+  start_agent();
+  timers_.advance(std::chrono::milliseconds(50));
+  storepb::HealthConfig health;
+  health.add_test("CMD-SHELL");
+  health.add_test("true");
+  health.set_interval_ns(std::chrono::nanoseconds(std::chrono::seconds(1)).count());
+  assign("t1", {"/bin/sleep", "30"}, &health);
+  timers_.advance(std::chrono::milliseconds(200));
+  EXPECT_EQ(state_of("t1"), storepb::STARTING) << "its process runs, but no check has passed yet";
+  EXPECT_EQ(store_.find_task("t1")->status().pid(), 4242);
+  timers_.advance(std::chrono::seconds(1));
+  EXPECT_EQ(runtime_.checks, std::vector<std::string>{"t1"});
+  EXPECT_EQ(state_of("t1"), storepb::RUNNING);
+  EXPECT_EQ(store_.find_task("t1")->status().pid(), 4242);
 }
 
 TEST_F(SessionTest, ANodeCannotReportAnotherNodesTask) {

@@ -510,5 +510,122 @@ TEST_F(ProcessRuntimeTest, DestructorLeavesNoProcessAndNoEvents) {
   EXPECT_EQ(events.size(), seen);
 }
 
+// ---- health checks ----------------------------------------------------------------------------
+
+HealthCheckSpec check(std::vector<std::string> argv, milliseconds timeout = milliseconds(5000)) {
+  HealthCheckSpec c;
+  c.argv = std::move(argv);
+  c.timeout = timeout;
+  return c;
+}
+
+class HealthCheckTest : public ProcessRuntimeTest {
+ protected:
+  // Runs one check of `task` and waits for its answer.
+  std::optional<HealthCheckResult> run_check(const std::string& task, const HealthCheckSpec& c) {
+    std::optional<HealthCheckResult> got;
+    Status s = runtime->check_health(task, c, [&](const HealthCheckResult& r) { got = r; });
+    EXPECT_TRUE(s.ok()) << s.to_string();
+    if (!s.ok()) return std::nullopt;
+    EXPECT_FALSE(got.has_value()) << "the answer comes on the loop, not inside check_health";
+    if (!run_until([&] { return got.has_value(); })) return std::nullopt;
+    return got;
+  }
+};
+
+TEST_F(HealthCheckTest, APassingCmdIsHealthyAndRunsWithTheTasksEnvironmentAndDirectory) {
+  TempDir dir;
+  TaskRunSpec t = spec("t1", {"/bin/sleep", "30"}, {"GREETING=hi"});
+  t.dir = dir.path();
+  ASSERT_TRUE(runtime->start(t).ok());
+  ASSERT_TRUE(await("t1", Kind::kStarted));
+  auto r = run_check("t1", check({"true"}));  // found on the task's PATH
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->healthy());
+  EXPECT_EQ(r->exit_code, 0);
+  r = run_check("t1", check({"/bin/sh", "-c", "test \"$GREETING\" = hi && test \"$(pwd)\" = '" + dir.path() + "'"}));
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->healthy()) << "exit " << r->exit_code;
+  EXPECT_EQ(logs("t1"), "") << "a check's output is not the task's";
+  EXPECT_TRUE(events_of("t1").size() == 1) << "checks make no task events";
+}
+
+TEST_F(HealthCheckTest, AFailingCmdShellIsUnhealthyWithItsExitCode) {
+  ASSERT_TRUE(runtime->start(spec("t1", {"/bin/sleep", "30"})).ok());
+  ASSERT_TRUE(await("t1", Kind::kStarted));
+  auto r = run_check("t1", check({"/bin/sh", "-c", "echo nope; exit 3"}));
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->healthy());
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_EQ(r->exit_code, 3);
+  r = run_check("t1", check({"/no/such/check"}));
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->healthy());
+  EXPECT_EQ(r->exit_code, 127);
+  EXPECT_NE(r->error.find("/no/such/check"), std::string::npos) << r->error;
+  EXPECT_FALSE(find("t1", Kind::kExited)) << "a failing check does not touch the task";
+}
+
+TEST_F(HealthCheckTest, ACheckThatOutlivesItsTimeoutIsKilledWithItsGroup) {
+  ASSERT_TRUE(runtime->start(spec("t1", {"/bin/sleep", "30"})).ok());
+  ASSERT_TRUE(await("t1", Kind::kStarted));
+  const auto began = steady_clock::now();
+  auto r = run_check("t1", check({"/bin/sh", "-c", "sleep 30 & wait"}, milliseconds(300)));
+  const auto took = steady_clock::now() - began;
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_FALSE(r->healthy());
+  EXPECT_GE(took, milliseconds(300));
+  EXPECT_LT(took, milliseconds(3000));
+  EXPECT_TRUE(run_until([&] { return children_named("sh").empty(); }, milliseconds(2000)));
+  // The check's own sleep went with its group; the task's sleep runs on.
+  EXPECT_EQ(children_named("sleep").size(), 1u);
+  EXPECT_FALSE(find("t1", Kind::kExited));
+}
+
+TEST_F(HealthCheckTest, ErrorsStartNoCheck) {
+  const auto never = [](const HealthCheckResult&) { ADD_FAILURE() << "no answer expected"; };
+  EXPECT_EQ(runtime->check_health("nope", check({"/bin/true"}), never).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(runtime->start(spec("t1", {"/bin/sleep", "30"})).ok());
+  ASSERT_TRUE(await("t1", Kind::kStarted));
+  EXPECT_FALSE(runtime->check_health("t1", check({}), never).ok());
+  EXPECT_FALSE(runtime->check_health("t1", check({std::string("a\0b", 3)}), never).ok());
+  bool answered = false;
+  ASSERT_TRUE(runtime->check_health("t1", check({"/bin/sleep", "0.2"}), [&](const HealthCheckResult&) {
+    answered = true;
+  }).ok());
+  EXPECT_EQ(runtime->check_health("t1", check({"/bin/true"}), never).code(), StatusCode::kFailedPrecondition)
+      << "one check at a time";
+  EXPECT_TRUE(run_until([&] { return answered; }));
+  runtime->stop("t1");
+  EXPECT_EQ(runtime->check_health("t1", check({"/bin/true"}), never).code(), StatusCode::kFailedPrecondition)
+      << "a stopping task is not checked";
+  ASSERT_TRUE(await("t1", Kind::kExited));
+  EXPECT_EQ(runtime->check_health("t1", check({"/bin/true"}), never).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(HealthCheckTest, ACheckEndsWithItsTaskAndWithTheRuntime) {
+  ASSERT_TRUE(runtime->start(spec("t1", {"/bin/sleep", "30"})).ok());
+  ASSERT_TRUE(await("t1", Kind::kStarted));
+  std::optional<HealthCheckResult> got;
+  ASSERT_TRUE(runtime->check_health("t1", check({"/bin/sh", "-c", "sleep 30"}), [&](const HealthCheckResult& r) {
+    got = r;
+  }).ok());
+  runtime->stop("t1");
+  ASSERT_TRUE(await("t1", Kind::kExited));
+  ASSERT_TRUE(run_until([&] { return got.has_value(); }, milliseconds(2000))) << "killed with its task";
+  EXPECT_FALSE(got->healthy());
+
+  ASSERT_TRUE(runtime->start(spec("t2", {"/bin/sleep", "30"})).ok());
+  ASSERT_TRUE(await("t2", Kind::kStarted));
+  ASSERT_TRUE(runtime->check_health("t2", check({"/bin/sh", "-c", "sleep 30"}), [&](const HealthCheckResult&) {
+    ADD_FAILURE() << "no answer after the runtime is gone";
+  }).ok());
+  runtime.reset();
+  EXPECT_TRUE(children_named("sh").empty());
+  EXPECT_TRUE(children_named("sleep").empty());
+  run_for(milliseconds(100));
+}
+
 }  // namespace
 }  // namespace shoal::real
