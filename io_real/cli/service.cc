@@ -72,6 +72,28 @@ Result<int64_t> parse_duration_flag(const std::string& flag, const std::string& 
   return static_cast<int64_t>(d->count());
 }
 
+// The --restart-* flags that were given, into a RestartPolicy object (service create and update).
+Status merge_restart_flags(const std::string& condition, const std::string& delay, const std::string& max_attempts,
+                           const std::string& window, json& r) {
+  if (!condition.empty()) r["Condition"] = condition;
+  if (!delay.empty()) {
+    auto d = parse_duration_flag("--restart-delay", delay);
+    if (!d.ok()) return d.status();
+    r["Delay"] = *d;
+  }
+  if (!max_attempts.empty()) {
+    auto n = parse_count("--restart-max-attempts", max_attempts);
+    if (!n.ok()) return n.status();
+    r["MaxAttempts"] = *n;
+  }
+  if (!window.empty()) {
+    auto d = parse_duration_flag("--restart-window", window);
+    if (!d.ok()) return d.status();
+    r["Window"] = *d;
+  }
+  return Status::ok_status();
+}
+
 }  // namespace
 
 // Declared in commands.h: stack commands filter too.
@@ -423,21 +445,9 @@ Result<json> create_spec(const CreateOptions& o) {
   if (!o.restart_condition.empty() || !o.restart_delay.empty() || !o.restart_max_attempts.empty() ||
       !o.restart_window.empty()) {
     json r = json::object();
-    if (!o.restart_condition.empty()) r["Condition"] = o.restart_condition;
-    if (!o.restart_delay.empty()) {
-      auto d = parse_duration_flag("--restart-delay", o.restart_delay);
-      if (!d.ok()) return d.status();
-      r["Delay"] = *d;
-    }
-    if (!o.restart_max_attempts.empty()) {
-      auto n = parse_count("--restart-max-attempts", o.restart_max_attempts);
-      if (!n.ok()) return n.status();
-      r["MaxAttempts"] = *n;
-    }
-    if (!o.restart_window.empty()) {
-      auto d = parse_duration_flag("--restart-window", o.restart_window);
-      if (!d.ok()) return d.status();
-      r["Window"] = *d;
+    if (Status st = merge_restart_flags(o.restart_condition, o.restart_delay, o.restart_max_attempts, o.restart_window, r);
+        !st.ok()) {
+      return st;
     }
     task["RestartPolicy"] = r;
   }
@@ -615,21 +625,9 @@ Status apply_update_flags(const UpdateOptions& o, json& spec) {
       !o.restart_window.empty()) {
     json& r = task["RestartPolicy"];
     if (!r.is_object()) r = json::object();
-    if (!o.restart_condition.empty()) r["Condition"] = o.restart_condition;
-    if (!o.restart_delay.empty()) {
-      auto d = parse_duration_flag("--restart-delay", o.restart_delay);
-      if (!d.ok()) return d.status();
-      r["Delay"] = *d;
-    }
-    if (!o.restart_max_attempts.empty()) {
-      auto n = parse_count("--restart-max-attempts", o.restart_max_attempts);
-      if (!n.ok()) return n.status();
-      r["MaxAttempts"] = *n;
-    }
-    if (!o.restart_window.empty()) {
-      auto d = parse_duration_flag("--restart-window", o.restart_window);
-      if (!d.ok()) return d.status();
-      r["Window"] = *d;
+    if (Status st = merge_restart_flags(o.restart_condition, o.restart_delay, o.restart_max_attempts, o.restart_window, r);
+        !st.ok()) {
+      return st;
     }
   }
   if (o.force) task["ForceUpdate"] = int_at(task, {"ForceUpdate"}) + 1;
