@@ -10,8 +10,10 @@
 //             /services/{id}/update?version=V ("Updating service S_web (id: ...)"). An unchanged
 //             service is not touched, so deploying the same file twice changes nothing. A file
 //             without deploy.replicas keeps an existing service's replica count (a `service
-//             scale` survives a redeploy). Unless -d, waits for each created or updated service
-//             to converge as `service create` does (--timeout per service, default 60s).
+//             scale` survives a redeploy). Unless -d, waits for each created service to converge
+//             as `service create` does and for each updated one to finish its rolling update as
+//             `service update` does (a paused or rolled-back update is an error saying why;
+//             --timeout per service, default 60s).
 //   ls        GET /services; NAME SERVICES per namespace label
 //   services  GET /services?status=true&filters=label; the `service ls` table
 //   ps        the stack's services, then GET /tasks?filters={"service":[ids]} (tasks carry no
@@ -118,7 +120,11 @@ Status run_deploy(Context& ctx, const ApiClient& client, const DeployOptions& op
     }
   }
 
-  std::vector<std::pair<std::string, std::string>> changed;  // name, id
+  struct Changed {
+    std::string name, id;
+    WaitFor what;  // a created service converges; an updated one rolls (and may pause or roll back)
+  };
+  std::vector<Changed> changed;
   for (const auto& s : stack->services) {
     json desired = s.spec;
     const std::string name = str_at(desired, {"Name"});
@@ -127,7 +133,7 @@ Status run_deploy(Context& ctx, const ApiClient& client, const DeployOptions& op
       ctx.io.out << "Creating service " << name << "\n" << std::flush;
       auto r = client.post("/services/create", desired);
       if (!r.ok()) return Status::aborted("failed to create service " + name + ": " + r.status().message());
-      changed.emplace_back(name, str_at(*r, {"ID"}));
+      changed.push_back({name, str_at(*r, {"ID"}), WaitFor::kConverged});
       continue;
     }
     const json& svc = *it->second;
@@ -146,14 +152,14 @@ Status run_deploy(Context& ctx, const ApiClient& client, const DeployOptions& op
     const std::string version = std::to_string(int_at(svc, {"Version", "Index"}));
     auto r = client.post(service_path(id) + "/update?version=" + version, desired, NotFound{"service", name});
     if (!r.ok()) return Status::aborted("failed to update service " + name + ": " + r.status().message());
-    changed.emplace_back(name, id);
+    changed.push_back({name, id, WaitFor::kUpdate});
   }
 
   if (opts.detach) return Status::ok_status();
   std::string errors;
-  for (const auto& [name, id] : changed) {
+  for (const auto& [name, id, what] : changed) {
     if (!opts.quiet) ctx.io.out << "Waiting for service " << name << " to converge\n";
-    if (Status s = wait_converged(ctx, client, id, WaitOptions{opts.quiet, *timeout}); !s.ok()) {
+    if (Status s = wait_converged(ctx, client, id, WaitOptions{opts.quiet, *timeout, what}); !s.ok()) {
       errors += (errors.empty() ? "" : "\n") + s.message();
     }
   }

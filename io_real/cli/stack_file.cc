@@ -27,14 +27,14 @@ const std::set<std::string, std::less<>> kIgnoredServiceKeys = {
     "container_name", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime",
     "cpu_shares", "cpus", "cpuset", "credential_spec", "depends_on", "device_cgroup_rules", "devices", "dns",
     "dns_opt", "dns_search", "domainname", "env_file", "expose", "external_links", "extra_hosts", "group_add",
-    "healthcheck", "hostname", "init", "ipc", "isolation", "labels", "links", "logging", "mac_address",
+    "hostname", "init", "ipc", "isolation", "labels", "links", "logging", "mac_address",
     "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit", "network_mode", "networks",
     "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform", "ports", "privileged", "profiles",
     "pull_policy", "read_only", "restart", "runtime", "scale", "secrets", "security_opt", "shm_size",
     "stdin_open", "stop_signal", "storage_opt", "sysctls", "tmpfs", "tty", "ulimits", "user", "userns_mode",
     "uts", "volumes", "volumes_from"};
-const std::set<std::string, std::less<>> kServiceKeys = {"command", "deploy",            "entrypoint", "environment",
-                                                         "image",   "stop_grace_period", "working_dir"};
+const std::set<std::string, std::less<>> kServiceKeys = {"command",     "deploy", "entrypoint",        "environment",
+                                                         "healthcheck", "image",  "stop_grace_period", "working_dir"};
 const std::set<std::string, std::less<>> kIgnoredTopKeys = {"configs", "name", "networks", "secrets", "volumes"};
 
 // Absent (a key not in its mapping) or written without a value.
@@ -82,7 +82,10 @@ class Parser {
   Result<std::vector<std::string>> words(const YAML::Node& n, const std::string& path) const;
   Result<std::map<std::string, std::optional<std::string>>> key_values(const YAML::Node& n,
                                                                        const std::string& path) const;
+  Result<double> ratio(const YAML::Node& n, const std::string& path) const;
   Result<json> resources(const YAML::Node& n, const std::string& path);
+  Result<json> update_config(const YAML::Node& n, const std::string& path);
+  Result<json> healthcheck(const YAML::Node& n, const std::string& path);
   Status deploy(const YAML::Node& n, const std::string& path, json& spec);
   Result<json> service(const std::string& name, const YAML::Node& n, const std::string& path);
 
@@ -123,6 +126,19 @@ Result<int64_t> Parser::duration(const YAML::Node& n, const std::string& path) c
   if (!d.ok()) return error(n, path, d.status().message());
   if (d->count() < 0) return error(n, path, "duration \"" + *s + "\" is negative");
   return static_cast<int64_t>(d->count());
+}
+
+// A number from 0 to 1 ("0.2", "1", ".5").
+Result<double> Parser::ratio(const YAML::Node& n, const std::string& path) const {
+  auto s = scalar(n, path);
+  if (!s.ok()) return s.status();
+  const bool plain = !s->empty() && s->size() <= 32 &&
+                     std::all_of(s->begin(), s->end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
+                     std::count(s->begin(), s->end(), '.') <= 1 && *s != ".";
+  if (!plain) return error(n, path, "\"" + *s + "\" is not a number");
+  const double v = std::stod(*s);
+  if (v > 1.0) return error(n, path, "\"" + *s + "\" is not between 0 and 1");
+  return v;
 }
 
 // A string split into words as a shell would, or a list of strings.
@@ -209,7 +225,103 @@ Result<json> Parser::resources(const YAML::Node& n, const std::string& path) {
   return r;
 }
 
-// `deploy`: Mode, service Labels, and the task template's Placement, Resources, RestartPolicy.
+// update_config / rollback_config: {parallelism, delay, failure_action, monitor,
+// max_failure_ratio, order} -> Docker's UpdateConfig; an absent field keeps Docker's default (the
+// daemon fills it in), so a file that says nothing compares equal to the defaults.
+Result<json> Parser::update_config(const YAML::Node& n, const std::string& path) {
+  if (!n.IsMap()) return type_error(n, path, "a mapping");
+  if (Status s = check_keys(n, path, {"delay", "failure_action", "max_failure_ratio", "monitor", "order", "parallelism"},
+                            {}, "");
+      !s.ok()) {
+    return s;
+  }
+  json u = json::object();
+  if (const YAML::Node p = n["parallelism"]; !absent(p)) {
+    auto v = count(p, path + ".parallelism");
+    if (!v.ok()) return v.status();
+    u["Parallelism"] = *v;
+  }
+  for (const auto& [key, field] : {std::pair{"delay", "Delay"}, std::pair{"monitor", "Monitor"}}) {
+    if (const YAML::Node d = n[key]; !absent(d)) {
+      auto ns = duration(d, path + "." + key);
+      if (!ns.ok()) return ns.status();
+      u[field] = *ns;
+    }
+  }
+  if (const YAML::Node a = n["failure_action"]; !absent(a)) {
+    auto word = scalar(a, path + ".failure_action");
+    if (!word.ok()) return word.status();
+    if (!daemon::parse_failure_action(*word) || word->empty()) {
+      return error(a, path + ".failure_action", "unknown action \"" + *word + "\" (pause, continue or rollback)");
+    }
+    u["FailureAction"] = *word;
+  }
+  if (const YAML::Node r = n["max_failure_ratio"]; !absent(r)) {
+    auto v = ratio(r, path + ".max_failure_ratio");
+    if (!v.ok()) return v.status();
+    u["MaxFailureRatio"] = *v;
+  }
+  if (const YAML::Node o = n["order"]; !absent(o)) {
+    auto word = scalar(o, path + ".order");
+    if (!word.ok()) return word.status();
+    if (!daemon::parse_update_order(*word) || word->empty()) {
+      return error(o, path + ".order", "unknown order \"" + *word + "\" (stop-first or start-first)");
+    }
+    u["Order"] = *word;
+  }
+  return u;
+}
+
+// healthcheck: {test, interval, timeout, retries, start_period, disable} -> ContainerSpec's
+// Healthcheck. A string test runs in a shell (["CMD-SHELL", test]), as Compose does; a list is
+// taken as written (["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"]); `disable: true` is ["NONE"].
+Result<json> Parser::healthcheck(const YAML::Node& n, const std::string& path) {
+  if (!n.IsMap()) return type_error(n, path, "a mapping");
+  if (Status s = check_keys(n, path, {"disable", "interval", "retries", "start_period", "test", "timeout"},
+                            {"start_interval"}, "healthcheck.");
+      !s.ok()) {
+    return s;
+  }
+  json h = json::object();
+  bool disable = false;
+  if (const YAML::Node d = n["disable"]; !absent(d)) {
+    auto word = scalar(d, path + ".disable");
+    if (!word.ok()) return word.status();
+    if (*word != "true" && *word != "false") return error(d, path + ".disable", "expected true or false");
+    disable = *word == "true";
+  }
+  const YAML::Node test = n["test"];
+  if (disable) {
+    if (!absent(test)) return error(test, path + ".test", "test and disable: true cannot both be set");
+    h["Test"] = {"NONE"};
+  } else if (!absent(test)) {
+    if (test.IsScalar()) {
+      if (test.Scalar().empty()) return error(test, path + ".test", "an empty test");
+      h["Test"] = {"CMD-SHELL", test.Scalar()};
+    } else {
+      auto list = words(test, path + ".test");
+      if (!list.ok()) return list.status();
+      h["Test"] = *list;
+    }
+  }
+  for (const auto& [key, field] : {std::pair{"interval", "Interval"}, std::pair{"timeout", "Timeout"},
+                                   std::pair{"start_period", "StartPeriod"}}) {
+    if (const YAML::Node d = n[key]; !absent(d)) {
+      auto ns = duration(d, path + "." + key);
+      if (!ns.ok()) return ns.status();
+      h[field] = *ns;
+    }
+  }
+  if (const YAML::Node r = n["retries"]; !absent(r)) {
+    auto v = count(r, path + ".retries");
+    if (!v.ok()) return v.status();
+    h["Retries"] = *v;
+  }
+  return h;
+}
+
+// `deploy`: Mode, service Labels, UpdateConfig, RollbackConfig, and the task template's
+// Placement, Resources, RestartPolicy.
 Status Parser::deploy(const YAML::Node& n, const std::string& path, json& spec) {
   json& task = spec["TaskTemplate"];
   json mode = {{"Replicated", json::object()}};
@@ -218,8 +330,10 @@ Status Parser::deploy(const YAML::Node& n, const std::string& path, json& spec) 
     return Status::ok_status();
   }
   if (!n.IsMap()) return type_error(n, path, "a mapping");
-  if (Status s = check_keys(n, path, {"labels", "mode", "placement", "replicas", "resources", "restart_policy"},
-                            {"endpoint_mode", "rollback_config", "update_config"}, "deploy.");
+  if (Status s = check_keys(n, path,
+                            {"labels", "mode", "placement", "replicas", "resources", "restart_policy",
+                             "rollback_config", "update_config"},
+                            {"endpoint_mode"}, "deploy.");
       !s.ok()) {
     return s;
   }
@@ -344,6 +458,15 @@ Status Parser::deploy(const YAML::Node& n, const std::string& path, json& spec) 
     }
     task["RestartPolicy"] = restart;
   }
+
+  for (const auto& [key, field] : {std::pair{"update_config", "UpdateConfig"},
+                                   std::pair{"rollback_config", "RollbackConfig"}}) {
+    if (const YAML::Node u = n[key]; !absent(u)) {
+      auto config = update_config(u, path + "." + key);
+      if (!config.ok()) return config.status();
+      spec[field] = *config;
+    }
+  }
   return Status::ok_status();
 }
 
@@ -392,6 +515,11 @@ Result<json> Parser::service(const std::string& name, const YAML::Node& n, const
     auto ns = duration(grace, path + ".stop_grace_period");
     if (!ns.ok()) return ns.status();
     container["StopGracePeriod"] = *ns;
+  }
+  if (const YAML::Node hc = n["healthcheck"]; !absent(hc)) {
+    auto h = healthcheck(hc, path + ".healthcheck");
+    if (!h.ok()) return h.status();
+    container["Healthcheck"] = *h;
   }
   if (const YAML::Node labels = n["labels"]; labels) {
     // Container labels: checked, then ignored (a Shoal task has no labels); warned about above.

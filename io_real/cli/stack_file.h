@@ -15,6 +15,9 @@
 //     environment                a map (a null value: "KEY" alone) or a list of "KEY=value"; sorted
 //     working_dir                ContainerSpec.Dir
 //     stop_grace_period          a Go duration ("10s") -> ContainerSpec.StopGracePeriod
+//     healthcheck                test (a string runs in a shell: ["CMD-SHELL", s]; a list as
+//                                written), interval, timeout, retries, start_period, disable
+//                                (["NONE"]) -> ContainerSpec.Healthcheck
 //     deploy.mode                replicated (default) | global
 //     deploy.replicas            replicated services only
 //     deploy.labels              service labels (a map or a list of "k=v")
@@ -22,8 +25,12 @@
 //                                ([{spread: node.labels.zone}]), max_replicas_per_node
 //     deploy.resources           reservations and limits: cpus ("0.5") and memory ("50M", bytes)
 //     deploy.restart_policy      condition (none|on-failure|any), delay, max_attempts, window
+//     deploy.update_config       parallelism, delay, failure_action (pause|continue|rollback),
+//     deploy.rollback_config     monitor, max_failure_ratio, order (stop-first|start-first)
+//                                -> UpdateConfig / RollbackConfig; absent fields keep Docker's
+//                                defaults. A redeploy that changes a service rolls it by these.
 // Keys a Compose file may have but a Shoal service cannot honour (ports, networks, volumes,
-// healthcheck, a service's own `labels`, which Docker puts on containers and Shoal tasks do not
+// healthcheck.start_interval, a service's own `labels`, which Docker puts on containers and Shoal tasks do not
 // have, ...) and top-level networks/volumes/secrets/configs are ignored with one warning, as Docker
 // words it: "Ignoring unsupported options: networks, ports". Extension keys ("x-...") are ignored
 // silently. A key Compose does not know at all is an error (it is most likely a typo). There is no

@@ -82,6 +82,77 @@ services:
   EXPECT_EQ(f.services[0].spec, want) << f.services[0].spec.dump(2);
 }
 
+TEST(StackFile, UpdateAndRollbackPoliciesAndHealthChecks) {
+  const StackFile f = parse_ok(R"(
+services:
+  web:
+    command: serve
+    healthcheck:
+      test: curl -f http://localhost/ || exit 1
+      interval: 2s
+      timeout: 1s
+      retries: 3
+      start_period: 5s
+    deploy:
+      update_config:
+        parallelism: 2
+        delay: 10s
+        failure_action: rollback
+        monitor: 30s
+        max_failure_ratio: 0.25
+        order: start-first
+      rollback_config: {parallelism: 0, failure_action: continue}
+  worker:
+    command: work
+    healthcheck: {test: ["CMD", "/bin/check", "--fast"]}
+  quiet:
+    command: run
+    healthcheck: {disable: true}
+)");
+  ASSERT_EQ(f.services.size(), 3u);
+  EXPECT_TRUE(f.warnings.empty());
+  const json& web = f.services[1].spec;
+  EXPECT_EQ(web["TaskTemplate"]["ContainerSpec"]["Healthcheck"], json::parse(R"({
+    "Test": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"], "Interval": 2000000000,
+    "Timeout": 1000000000, "StartPeriod": 5000000000, "Retries": 3})"));
+  EXPECT_EQ(web["UpdateConfig"], json::parse(R"({"Parallelism": 2, "Delay": 10000000000,
+    "FailureAction": "rollback", "Monitor": 30000000000, "MaxFailureRatio": 0.25, "Order": "start-first"})"));
+  EXPECT_EQ(web["RollbackConfig"], json::parse(R"({"Parallelism": 0, "FailureAction": "continue"})"));
+  EXPECT_EQ(f.services[2].spec["TaskTemplate"]["ContainerSpec"]["Healthcheck"],
+            json::parse(R"({"Test": ["CMD", "/bin/check", "--fast"]})"));
+  EXPECT_EQ(f.services[0].spec["TaskTemplate"]["ContainerSpec"]["Healthcheck"], json::parse(R"({"Test": ["NONE"]})"));
+}
+
+TEST(StackFile, BadUpdatePoliciesAndHealthChecksNameTheField) {
+  auto service = [](const std::string& body) { return parse_error("services:\n  web:\n    command: run\n" + body); };
+  EXPECT_CONTAINS(service("    deploy: {update_config: {failure_action: retry}}\n"),
+                  "services.web.deploy.update_config.failure_action: unknown action \"retry\"");
+  EXPECT_CONTAINS(service("    deploy: {rollback_config: {order: random}}\n"),
+                  "services.web.deploy.rollback_config.order: unknown order \"random\"");
+  EXPECT_CONTAINS(service("    deploy: {update_config: {max_failure_ratio: 1.5}}\n"),
+                  "services.web.deploy.update_config.max_failure_ratio: \"1.5\" is not between 0 and 1");
+  EXPECT_CONTAINS(service("    deploy: {update_config: {max_failure_ratio: some}}\n"),
+                  "services.web.deploy.update_config.max_failure_ratio: \"some\" is not a number");
+  EXPECT_CONTAINS(service("    deploy: {update_config: {parallelism: -1}}\n"),
+                  "services.web.deploy.update_config.parallelism: \"-1\" is not a non-negative integer");
+  EXPECT_CONTAINS(service("    deploy: {update_config: {delay: soon}}\n"),
+                  "services.web.deploy.update_config.delay: invalid duration");
+  EXPECT_CONTAINS(service("    deploy: {update_config: {paralelism: 2}}\n"),
+                  "services.web.deploy.update_config: unknown option \"paralelism\"");
+  EXPECT_CONTAINS(service("    deploy: {update_config: 2}\n"), "services.web.deploy.update_config: expected a mapping");
+  EXPECT_CONTAINS(service("    healthcheck: {test: [\"CMD\", \"true\"], disable: true}\n"),
+                  "services.web.healthcheck.test: test and disable: true cannot both be set");
+  EXPECT_CONTAINS(service("    healthcheck: {retries: lots}\n"),
+                  "services.web.healthcheck.retries: \"lots\" is not a non-negative integer");
+  EXPECT_CONTAINS(service("    healthcheck: {test: true, interval: 1 minute}\n"),
+                  "services.web.healthcheck.interval: invalid duration");
+  // What the daemon refuses of a whole spec is refused here, naming the service.
+  EXPECT_CONTAINS(service("    healthcheck: {test: [\"RUN\", \"true\"]}\n"),
+                  "services.web: Healthcheck: Test must start with \"CMD\", \"CMD-SHELL\" or \"NONE\"");
+  EXPECT_CONTAINS(service("    healthcheck: {test: [\"CMD\", \"true\"], interval: 1us}\n"),
+                  "cannot be less than 1ms");
+}
+
 TEST(StackFile, MinimalServicesAreSortedAndNamespaced) {
   const StackFile f = parse_ok(R"(
 services:
@@ -148,12 +219,12 @@ services:
     labels: {a: b}
     x-note: ignored silently
     deploy:
-      update_config: {parallelism: 2}
+      endpoint_mode: vip
       resources:
         limits: {pids: 10}
   db:
     command: run
-    healthcheck: {test: ["CMD", "true"]}
+    healthcheck: {test: ["CMD", "true"], start_interval: 1s}
 networks:
   front:
 volumes:
@@ -162,8 +233,8 @@ volumes:
   ASSERT_EQ(f.services.size(), 2u);
   ASSERT_EQ(f.warnings.size(), 1u);
   EXPECT_EQ(f.warnings[0],
-            "Ignoring unsupported options: deploy.resources.limits.pids, deploy.update_config, healthcheck, labels, "
-            "networks, ports, volumes");
+            "Ignoring unsupported options: deploy.endpoint_mode, deploy.resources.limits.pids, "
+            "healthcheck.start_interval, labels, networks, ports, volumes");
   // The service's own labels are container labels in Docker; they do not become service labels.
   EXPECT_EQ(f.services[1].spec["Labels"], json::parse(R"({"com.docker.stack.namespace": "shop"})"));
 }
