@@ -73,7 +73,8 @@ std::string read_key(const Context& ctx, std::string_view prompt);
 // UpdateStatus decides: done once it is completed (or rollback_completed) and every task runs;
 // paused or rollback_paused fail with its message ("service update paused: update paused due to
 // ..."); an update the updater rolled back prints "rollback: <why>", waits for the rollback to
-// converge, then fails ("service rolled back: <why>").
+// converge, then fails ("service rolled back: <why>"). When the message names a failed task, that
+// task's error is added: "... early termination of task ID (task: unhealthy container)".
 enum class WaitFor { kConverged, kUpdate, kRollback };
 struct WaitOptions {
   bool quiet = false;

@@ -138,6 +138,23 @@ Status print_tasks(Context& ctx, const ApiClient& client, const json& filters,
 
 // ---- waiting for a service to converge (declared in commands.h: stack deploy waits too) ----
 
+// The updater's message names the task that failed ("update paused due to failure or early
+// termination of task ID"); that task's own error says why it failed, so it is added:
+// "... of task ID (task: unhealthy container)". Any other message is returned as it is.
+namespace {
+std::string with_failed_task_error(const ApiClient& client, const std::string& message) {
+  static constexpr std::string_view kMarker = "early termination of task ";
+  const size_t at = message.rfind(kMarker);
+  if (at == std::string::npos) return message;
+  const std::string id = message.substr(at + kMarker.size());
+  if (id.empty() || id.find_first_of(" /?&%") != std::string::npos) return message;
+  auto task = client.get("/tasks/" + id);
+  if (!task.ok()) return message;
+  const std::string err = str_at(*task, {"Status", "Err"});
+  return err.empty() ? message : message + " (" + err + ")";
+}
+}  // namespace
+
 Status wait_converged(Context& ctx, const ApiClient& client, const std::string& service_id, const WaitOptions& opts) {
   auto svc = client.get(service_path(service_id), NotFound{"service", service_id});
   if (!svc.ok()) return svc.status();
@@ -174,7 +191,7 @@ Status wait_converged(Context& ctx, const ApiClient& client, const std::string& 
       message = str_at(*svc, {"UpdateStatus", "Message"});
       if (state == "updating" || state == "rollback_started") saw_update = true;
       if (state == "rollback_started" && rolled_back.empty()) {
-        rolled_back = message.empty() ? "rollback started" : message;
+        rolled_back = message.empty() ? "rollback started" : with_failed_task_error(client, message);
         if (!opts.quiet) ctx.io.out << "rollback: " << rolled_back << "\n";
       }
     }
@@ -225,8 +242,10 @@ Status wait_converged(Context& ctx, const ApiClient& client, const std::string& 
       ctx.io.out << std::flush;
     }
     // docker's ServiceProgress: a paused update or rollback ends the wait with its reason.
-    if (state == "paused") return Status::aborted("service update paused: " + message);
-    if (state == "rollback_paused") return Status::aborted("service rollback paused: " + message);
+    if (state == "paused") return Status::aborted("service update paused: " + with_failed_task_error(client, message));
+    if (state == "rollback_paused") {
+      return Status::aborted("service rollback paused: " + with_failed_task_error(client, message));
+    }
     const bool update_done = !updating || state.empty() || state == "completed" || state == "rollback_completed";
     // A global service with no task yet has not been reconciled (or has no node to run on):
     // keep waiting rather than call nothing converged.

@@ -1,6 +1,7 @@
 // `shoal stack` against a real shoald on loopback: a two-service stack deploys and runs; the same
 // file deployed again changes nothing (no new service version, no task replaced); a changed file
-// scales; --prune drops what the file no longer has; bad files deploy nothing; `stack rm` removes
+// scales; a changed command rolls by the file's update_config and health check (and rolls back
+// when the new version is unhealthy); --prune drops what the file no longer has; bad files deploy nothing; `stack rm` removes
 // everything; unknown stacks and an unreachable daemon fail with one clear line.
 #include <gtest/gtest.h>
 
@@ -167,6 +168,46 @@ TEST_F(StackTest, DeployRedeployScalePruneAndRemove) {
   EXPECT_EQ(out, "NAME      SERVICES\n");
   std::printf("stack deploy, redeploy, scale, prune, rm: %.2f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+// A redeploy that changes a service rolls it by the file's update_config, with its health check;
+// a version whose health check fails rolls back as the file says, and deploy says so.
+TEST_F(StackTest, RedeployingAChangedServiceRollsItByItsUpdateConfig) {
+  auto file = [&](const std::string& args, const std::string& check) {
+    return write("web.yml",
+                 "services:\n"
+                 "  web:\n"
+                 "    command: /bin/sleep " + args + "\n"
+                 "    healthcheck: {test: \"" + check + "\", interval: 100ms, retries: 2}\n"
+                 "    deploy:\n"
+                 "      replicas: 4\n"
+                 "      restart_policy: {delay: 200ms}\n"
+                 "      update_config: {parallelism: 2, monitor: 500ms, order: start-first, failure_action: rollback}\n"
+                 "      rollback_config: {parallelism: 0, monitor: 500ms}\n");
+  };
+  auto [rc, out] = h.cli(*m, {"stack", "deploy", "-c", file("300", "true"), "--timeout", "30s", "app"});
+  ASSERT_EQ(rc, 0) << out << h.read_log(*m);
+  const json created = services("app")["app_web"];
+  EXPECT_EQ(created["Spec"]["UpdateConfig"].value("Order", ""), "start-first") << created.dump();
+  EXPECT_EQ(created["Spec"]["UpdateConfig"].value("Parallelism", 0), 2) << created.dump();
+  const std::string web = created.value("ID", "");
+
+  std::tie(rc, out) = h.cli(*m, {"stack", "deploy", "-c", file("301", "true"), "--timeout", "30s", "app"});
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("Updating service app_web"), std::string::npos) << out;
+  EXPECT_NE(out.find("verify: Service converged"), std::string::npos) << out;
+  json svc = services("app")["app_web"];
+  EXPECT_EQ(svc["UpdateStatus"].value("State", ""), "completed") << svc.dump();
+  EXPECT_EQ(svc["Spec"]["TaskTemplate"]["ContainerSpec"]["Args"], json::array({"/bin/sleep", "301"})) << svc.dump();
+  EXPECT_EQ(running(web), 4);
+
+  std::tie(rc, out) = h.cli(*m, {"stack", "deploy", "-c", file("302", "exit 1"), "--timeout", "30s", "app"});
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("service rolled back: update rolled back due to"), std::string::npos) << out;
+  svc = services("app")["app_web"];
+  EXPECT_EQ(svc["UpdateStatus"].value("State", ""), "rollback_completed") << svc.dump();
+  EXPECT_EQ(svc["Spec"]["TaskTemplate"]["ContainerSpec"]["Args"], json::array({"/bin/sleep", "301"})) << svc.dump();
+  EXPECT_EQ(running(web), 4);
 }
 
 TEST_F(StackTest, BadFilesDeployNothingAndErrorsAreOneClearLine) {

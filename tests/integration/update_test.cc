@@ -3,7 +3,8 @@
 // arguments, checked in /proc; never more tasks running than the order allows), an update to a
 // command that exits at once with failure action pause (the command fails and says why, the old
 // tasks keep running) and rollback (every slot back on the old spec), `--force` with no spec
-// change, and `service rollback`. Monitor periods are 500 ms to keep each test to a few seconds.
+// change, `service rollback`, and health checks (a failing one rolls the update back, a passing
+// one lets it complete). Monitor periods are 500 ms to keep each test to a few seconds.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -179,6 +180,30 @@ TEST_F(UpdateTest, AnUpdateToACommandThatExitsAtOnceRollsBackWhenSoConfigured) {
   EXPECT_EQ(svc["UpdateStatus"].value("State", ""), "rollback_completed") << svc.dump();
   EXPECT_FALSE(svc["Spec"]["TaskTemplate"]["ContainerSpec"].contains("Args")) << "the old spec is back";
   EXPECT_EQ(running_cmdlines("web"), all_slots("/bin/sleep 300"));
+}
+
+TEST_F(UpdateTest, AnUpdateWhoseHealthCheckFailsRollsBackAndSaysTheTaskWasUnhealthy) {
+  create("web", {"--update-failure-action", "rollback"});
+  // The new tasks start fine, but their health check fails: they never count as running, the
+  // agent fails them as unhealthy, and the updater rolls the service back.
+  auto [rc, out] = h.cli(*m, {"service", "update", "--health-cmd", "exit 1", "--health-interval", "100ms",
+                              "--health-retries", "2", "--args", "301", "web"});
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("rollback: update rolled back due to failure or early termination of task "), std::string::npos)
+      << out;
+  EXPECT_NE(out.find(" (task: unhealthy container)\n"), std::string::npos) << "the failed task says why\n" << out;
+  EXPECT_NE(out.find("service rolled back: update rolled back due to"), std::string::npos) << out;
+  const json svc = service("web");
+  EXPECT_EQ(svc["UpdateStatus"].value("State", ""), "rollback_completed") << svc.dump();
+  EXPECT_FALSE(svc["Spec"]["TaskTemplate"]["ContainerSpec"].contains("Healthcheck")) << "the old spec is back";
+  EXPECT_EQ(running_cmdlines("web"), all_slots("/bin/sleep 300"));
+
+  // A check that passes: the update completes, each new task running once its first check passed.
+  std::tie(rc, out) = h.cli(*m, {"service", "update", "--health-cmd", "true", "--health-interval", "100ms",
+                                 "--args", "302", "web"});
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(update_state("web"), "completed");
+  EXPECT_EQ(running_cmdlines("web"), all_slots("/bin/sleep 300 302"));
 }
 
 TEST_F(UpdateTest, ForceReplacesEveryTaskWithoutASpecChange) {
