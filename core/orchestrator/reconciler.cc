@@ -71,6 +71,7 @@ class Pass {
     uctx.seen_running = ctx_.seen_running;
     uctx.filled = &filled_;
     uctx.planted_ignore_parallelism = ctx_.bugs.update_ignores_parallelism;
+    uctx.planted_ignore_unhealthy = ctx_.bugs.update_ignores_unhealthy;
     uctx.new_task = [this](uint64_t slot, const std::string& node_id) {
       storepb::TaskObject t = make_task(slot, node_id, 0);
       touched_.insert(t.id());

@@ -41,6 +41,7 @@ struct PlantedBugs {
   bool keep_tasks_on_lost_nodes = false;  // a task whose node is down or drained stays put
   bool replace_without_shutdown = false;  // a lost task's successor is made, the task left live
   bool update_ignores_parallelism = false;  // the updater replaces every slot at once
+  bool update_ignores_unhealthy = false;    // the updater counts exits but not failed health checks
 };
 
 struct ReconcileContext {

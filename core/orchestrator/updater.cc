@@ -141,6 +141,7 @@ class Planner {
       if (!is_live(*t) || !is_terminal(t->status().state()) || !up_to_date(*t)) continue;
       const auto state = t->status().state();
       if (state == storepb::SHUTDOWN || state == storepb::ORPHANED) continue;  // stopped or lost, not failed
+      if (ctx_.planted_ignore_unhealthy && t->status().err().find("unhealthy") != std::string::npos) continue;
       if (std::find(status_.failed_tasks().begin(), status_.failed_tasks().end(), t->id()) !=
           status_.failed_tasks().end()) {
         continue;
@@ -212,20 +213,38 @@ class Planner {
       room = window;
     }
     const bool start_first = cfg_.order() == storepb::UpdateConfig::START_FIRST;
+    auto stop = [this](const storepb::TaskObject& t) {
+      storepb::StoreAction a;
+      a.set_kind(storepb::StoreAction::UPDATE);
+      *a.mutable_task() = t;
+      a.mutable_task()->set_desired_state(std::max(t.desired_state(), storepb::SHUTDOWN));
+      out_.actions.push_back(std::move(a));
+    };
     for (const Slot* s : old_slots) {
       if (room == 0) break;
       --room;
+      // An older live task of the slot already runs the spec wanted (a rollback while a
+      // start-first update still ran the old task beside the new one): the newer one just goes.
+      const bool older_up_to_date = std::any_of(s->history.begin(), s->history.end(), [&](const auto* t) {
+        return t != s->current && is_live(*t) && !is_terminal(t->status().state()) && up_to_date(*t);
+      });
+      if (older_up_to_date) {
+        stop(*s->current);
+        continue;
+      }
       if (start_first) {
+        // Only a running task serves the slot until the new one runs. Any other task the slot
+        // still wants running (one superseded before it ever ran, one that ended and awaits its
+        // restart) goes now, so a slot never holds more than the old task and the new one.
+        for (const auto* t : s->history) {
+          if (is_live(*t) && t->status().state() != storepb::RUNNING && !touched_.count(t->id())) stop(*t);
+        }
         storepb::StoreAction a;
         a.set_kind(storepb::StoreAction::CREATE);
         *a.mutable_task() = ctx_.new_task(s->number, svc_.spec().has_global() ? s->current->node_id() : "");
         out_.actions.push_back(std::move(a));
       } else {
-        storepb::StoreAction a;
-        a.set_kind(storepb::StoreAction::UPDATE);
-        *a.mutable_task() = *s->current;
-        a.mutable_task()->set_desired_state(std::max(s->current->desired_state(), storepb::SHUTDOWN));
-        out_.actions.push_back(std::move(a));
+        stop(*s->current);
       }
     }
   }

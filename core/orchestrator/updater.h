@@ -41,6 +41,7 @@ struct UpdateContext {
   // Slots the reconciler made a task for in this pass: replicated "<slot>", global "<node id>".
   const std::set<std::string>* filled = nullptr;
   bool planted_ignore_parallelism = false;  // test-only (reconciler.h PlantedBugs)
+  bool planted_ignore_unhealthy = false;    // test-only (reconciler.h PlantedBugs)
 };
 
 struct UpdatePass {

@@ -76,7 +76,10 @@ void ServicesChecker::scan(NodeId m, const store::Store& st) {
         svc && orchestrator::active_update_config(*svc).order() == storepb::UpdateConfig::START_FIRST;
     if (ids.size() < (start_first ? 3u : 2u)) continue;
     std::string list;
-    for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+    for (const auto& id : ids) {
+      const storepb::TaskObject* t = st.find_task(id);
+      list += (list.empty() ? "" : ", ") + (t ? describe(*t) + " spec v" + std::to_string(t->spec_version()) : id);
+    }
     report("slot/" + key.first + "/" + key.second,
            "service " + key.first + " has " + std::to_string(ids.size()) + " live tasks in " + key.second + ": " + list +
                on);

@@ -172,6 +172,16 @@ void ServicesCluster::found() {
           auto* task = spec->mutable_task();
           task->mutable_container()->add_command("/bin/" + s.name);
           task->mutable_container()->set_stop_grace_period_ns(2'000'000'000);
+          if (s.unhealthy > 0) task->mutable_container()->add_args("--sim-unhealthy-chance=" + std::to_string(s.unhealthy));
+          if (s.health) {
+            auto* h = task->mutable_container()->mutable_healthcheck();
+            h->add_test("CMD");
+            h->add_test("/bin/check");
+            h->set_interval_ns(std::chrono::nanoseconds(s.health_interval).count());
+            h->set_timeout_ns(std::chrono::nanoseconds(s.health_timeout).count());
+            h->set_retries(s.health_retries);
+            h->set_start_period_ns(std::chrono::nanoseconds(s.health_start_period).count());
+          }
           task->mutable_restart()->set_delay_ns(std::chrono::nanoseconds(s.restart_delay).count());
           for (const auto& c : s.constraints) task->mutable_placement()->add_constraints(c);
           if (!s.spread.empty()) task->mutable_placement()->add_preferences()->set_spread(s.spread);
@@ -209,10 +219,12 @@ void ServicesCluster::scale(const std::string& service, uint64_t replicas) {
       100);
 }
 
-void ServicesCluster::update(const std::string& service, bool failing) {
+void ServicesCluster::update(const std::string& service, Version kind) {
   const uint64_t version = ++versions_[service];
   std::vector<std::string> args = {"--version", std::to_string(version + 1)};
-  if (failing) args.push_back("--sim-fail");
+  if (kind == Version::kCrashes) args.push_back("--sim-fail");
+  if (kind == Version::kUnhealthy) args.push_back("--sim-unhealthy");
+  const bool failing = kind != Version::kWorks;
   // How it must end, judged in the order the updates were committed.
   auto committed = [this, service, args, failing] {
     Expected& e = expected_[service];
@@ -226,7 +238,8 @@ void ServicesCluster::update(const std::string& service, bool failing) {
   };
   if (failing) failing_.insert(service);  // from the request on: its tasks may fail before it is known to be committed
   commit(
-      "service " + service + " updated to version " + std::to_string(version + 1) + (failing ? " (failing)" : ""),
+      "service " + service + " updated to version " + std::to_string(version + 1) +
+          (kind == Version::kCrashes ? " (failing)" : kind == Version::kUnhealthy ? " (unhealthy)" : ""),
       [service, args](const store::Store& st) -> std::optional<storepb::Transaction> {
         storepb::Transaction tx;
         const storepb::ServiceObject* svc = st.find_service(service);

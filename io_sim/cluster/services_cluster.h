@@ -108,9 +108,11 @@ class ServicesCluster {
   void found();
   // Scenario actions; each is retried through whichever manager is up until it is committed.
   void scale(const std::string& service, uint64_t replicas);
-  // A new version of the service's tasks (new args), rolled out by the updater; `failing`: its
-  // tasks crash soon after they start (SimRuntime's --sim-fail), so the update must roll back.
-  void update(const std::string& service, bool failing);
+  // A new version of the service's tasks (new args), rolled out by the updater. A version that
+  // crashes (its tasks exit soon after they start: SimRuntime's --sim-fail) or is unhealthy (its
+  // health checks all fail: --sim-unhealthy) must be rolled back.
+  enum class Version { kWorks, kCrashes, kUnhealthy };
+  void update(const std::string& service, Version version);
   // Update bounds (scenario check_update_bounds): while a replicated service updates, its tasks
   // running in the runtimes stay within [replicas - parallelism, replicas (+ parallelism when
   // start-first)] — the lower bound only while its new version is not one made to fail (those

@@ -106,8 +106,12 @@ class FaultDriver {
       return c_.note(0, "fault", "partition " + shape);
     }
     if (a == "update") {
-      c_.note(0, "services", "update " + s.service + (s.failing ? " to a failing version" : ""));
-      return services_->update(s.service, s.failing);
+      using Version = ServicesCluster::Version;
+      c_.note(0, "services",
+              "update " + s.service + (s.failing ? " to a failing version" : s.unhealthy ? " to an unhealthy version" : ""));
+      return services_->update(s.service, s.failing     ? Version::kCrashes
+                                          : s.unhealthy ? Version::kUnhealthy
+                                                        : Version::kWorks);
     }
     if (a == "scale") {
       c_.note(0, "services", "scale " + s.service + " to " + std::to_string(s.replicas));
@@ -310,7 +314,7 @@ const std::vector<std::string>& planted_bug_names() {
   static const std::vector<std::string> names = {
       "vote_twice_in_term", "ack_before_sync", "commit_old_term_by_counting",
       "read_index_before_own_term_commit", "self_ack_before_persist",
-      "keep_tasks_on_lost_nodes", "replace_without_shutdown", "update_ignores_parallelism"};
+      "keep_tasks_on_lost_nodes", "replace_without_shutdown", "update_ignores_parallelism", "update_ignores_unhealthy"};
   return names;
 }
 
@@ -324,6 +328,7 @@ bool plant_bug(const std::string& name, PlantedBugSet& bugs) {
   else if (name == "keep_tasks_on_lost_nodes") bugs.orchestrator.keep_tasks_on_lost_nodes = true;
   else if (name == "replace_without_shutdown") bugs.orchestrator.replace_without_shutdown = true;
   else if (name == "update_ignores_parallelism") bugs.orchestrator.update_ignores_parallelism = true;
+  else if (name == "update_ignores_unhealthy") bugs.orchestrator.update_ignores_unhealthy = true;
   else return false;
   return true;
 }

@@ -129,10 +129,12 @@ Step step_of(const YAML::Node& n, size_t i) {
       s.amount2 = duration_of(v["up"], f + ".up");
       s.times = static_cast<int>(number_of(v["times"], f + ".times", 1, 1000));
     } else if (key == "update") {
-      if (!v.IsMap() || !v["service"]) throw Bad{f + ": expected {service: NAME, failing: false}"};
-      check_keys(v, {"service", "failing"}, f);
+      if (!v.IsMap() || !v["service"]) throw Bad{f + ": expected {service: NAME, failing: false, unhealthy: false}"};
+      check_keys(v, {"service", "failing", "unhealthy"}, f);
       s.service = v["service"].as<std::string>();
       if (v["failing"]) s.failing = v["failing"].as<bool>();
+      if (v["unhealthy"]) s.unhealthy = v["unhealthy"].as<bool>();
+      if (s.failing && s.unhealthy) throw Bad{f + ": a version either crashes (failing) or fails its health checks (unhealthy)"};
     } else if (key == "scale") {
       if (!v.IsMap() || !v["service"] || !v["replicas"]) throw Bad{f + ": expected {service: NAME, replicas: N}"};
       check_keys(v, {"service", "replicas"}, f);
@@ -157,7 +159,10 @@ std::pair<Duration, Duration> range_of(const YAML::Node& n, const std::string& f
 SimService service_of(const YAML::Node& n, size_t i) {
   const std::string where = "services[" + std::to_string(i) + "]";
   if (!n.IsMap() || !n["name"]) throw Bad{where + ": expected a map with at least a name"};
-  check_keys(n, {"name", "replicas", "mode", "constraints", "spread", "max_per_node", "restart_delay", "update"}, where);
+  check_keys(n,
+             {"name", "replicas", "mode", "constraints", "spread", "max_per_node", "restart_delay", "update", "health",
+              "unhealthy"},
+             where);
   SimService s;
   s.name = n["name"].as<std::string>();
   if (s.name.empty() || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
@@ -179,6 +184,24 @@ SimService service_of(const YAML::Node& n, size_t i) {
   if (n["spread"]) s.spread = n["spread"].as<std::string>();
   if (n["max_per_node"]) s.max_per_node = static_cast<uint64_t>(number_of(n["max_per_node"], where + ".max_per_node", 0, 10000));
   if (n["restart_delay"]) s.restart_delay = duration_of(n["restart_delay"], where + ".restart_delay");
+  if (const auto h = n["health"]) {
+    const std::string hw = where + ".health";
+    if (!h.IsMap()) throw Bad{hw + ": expected {interval: D, timeout: D, retries: N, start_period: D}"};
+    check_keys(h, {"interval", "timeout", "retries", "start_period"}, hw);
+    s.health = true;
+    if (h["interval"]) s.health_interval = duration_of(h["interval"], hw + ".interval");
+    if (h["timeout"]) s.health_timeout = duration_of(h["timeout"], hw + ".timeout");
+    if (h["retries"]) s.health_retries = static_cast<uint64_t>(number_of(h["retries"], hw + ".retries", 0, 100));
+    if (h["start_period"]) s.health_start_period = duration_of(h["start_period"], hw + ".start_period");
+    if (s.health_interval < std::chrono::milliseconds(1) || s.health_timeout < std::chrono::milliseconds(1) ||
+        s.health_start_period.count() < 0) {
+      throw Bad{hw + ": interval and timeout must be at least 1ms, start_period not negative"};
+    }
+  }
+  if (n["unhealthy"]) {
+    if (!s.health) throw Bad{where + ".unhealthy: a service without health: has no health to fail"};
+    s.unhealthy = number_of(n["unhealthy"], where + ".unhealthy", 0, 1);
+  }
   if (const auto u = n["update"]) {
     const std::string uw = where + ".update";
     if (!u.IsMap()) throw Bad{uw + ": expected {parallelism: N, delay: D, monitor: D, failure_action: A, order: O}"};
@@ -339,9 +362,16 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
           if (candidate.name == s.service) svc = &candidate;
         }
         if (!svc) throw Bad{"timeline: update: no service named '" + s.service + "'"};
-        if (s.failing && svc->update_failure_action != "rollback") {
+        if ((s.failing || s.unhealthy) && svc->update_failure_action != "rollback") {
           throw Bad{"timeline: update: a failing update of '" + s.service +
                     "' never converges unless its update.failure_action is rollback"};
+        }
+        if (s.unhealthy && !svc->health) {
+          throw Bad{"timeline: update: '" + s.service + "' has no health: check, so an unhealthy version goes unseen"};
+        }
+        if (svc->unhealthy > 0) {
+          throw Bad{"timeline: update: '" + s.service +
+                    "' has randomly unhealthy tasks (unhealthy:), which would fail any update of it"};
         }
       }
       if (s.action == "scale") {

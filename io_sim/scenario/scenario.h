@@ -36,6 +36,15 @@ struct SimService {
   Duration update_monitor = std::chrono::seconds(1);
   std::string update_failure_action = "pause";  // pause, continue or rollback
   bool update_start_first = false;
+  // Its health check (`health:`): every task runs one; interval, timeout, retries, start period.
+  bool health = false;
+  Duration health_interval = std::chrono::milliseconds(200);
+  Duration health_timeout = std::chrono::milliseconds(100);
+  uint64_t health_retries = 2;
+  Duration health_start_period{0};
+  // Probability each of its tasks is unhealthy (`unhealthy:`, needs `health`): a fault, off in
+  // the liveness phase. Its tasks run with --sim-unhealthy-chance=P.
+  double unhealthy = 0;
 };
 
 // One timeline step. `action` is one of: partition, isolate, block, unblock, heal, crash,
@@ -56,6 +65,7 @@ struct Step {
   std::string service;                      // scale, update
   uint64_t replicas = 0;                    // scale
   bool failing = false;                     // update: the new version's tasks crash soon after starting
+  bool unhealthy = false;                   // update: the new version's health checks all fail
   std::string line;                         // the step as written, for the timeline
 };
 

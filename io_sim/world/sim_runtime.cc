@@ -1,10 +1,22 @@
 #include "io_sim/world/sim_runtime.h"
 
 #include <algorithm>
-
-#include <algorithm>
+#include <cstdlib>
 
 namespace shoal::sim {
+
+namespace {
+// "--sim-unhealthy-chance=P" among a task's arguments: P, else 0.
+double flaky_health_chance(const std::vector<std::string>& argv) {
+  static constexpr std::string_view kFlag = "--sim-unhealthy-chance=";
+  for (const auto& arg : argv) {
+    if (arg.rfind(kFlag, 0) != 0) continue;
+    const double p = std::strtod(arg.c_str() + kFlag.size(), nullptr);
+    return p > 0 && p <= 1 ? p : 0;
+  }
+  return 0;
+}
+}  // namespace
 
 SimRuntime::SimRuntime(Env& env, TaskFaults faults)
     : env_(env), faults_(faults), rng_(env.rng.next_u64()) {}
@@ -26,6 +38,8 @@ Status SimRuntime::start(const TaskRunSpec& spec) {
   Task& t = tasks_[spec.task_id];
   t.spec = spec;
   t.made_to_fail = std::find(spec.argv.begin(), spec.argv.end(), "--sim-fail") != spec.argv.end();
+  t.made_unhealthy = std::find(spec.argv.begin(), spec.argv.end(), "--sim-unhealthy") != spec.argv.end();
+  const double unhealthy_chance = flaky_health_chance(spec.argv);
   const bool fails = faults_on_ && rng_.chance(faults_.fail_start);
   // A version made to fail (a scenario's failing update): it crashes soon after it starts.
   const bool made_to_fail = t.made_to_fail;
@@ -33,6 +47,8 @@ Status SimRuntime::start(const TaskRunSpec& spec) {
   t.hangs = faults_on_ && rng_.chance(faults_.hang);
   // Drawn only when asked for, so scenarios without it keep the fates their seeds always had.
   t.unhealthy = faults_on_ && faults_.unhealthy > 0 && rng_.chance(faults_.unhealthy);
+  if (faults_on_ && unhealthy_chance > 0 && rng_.chance(unhealthy_chance)) t.unhealthy = true;
+  t.unhealthy = t.unhealthy || t.made_unhealthy;
   const Duration crash_after = made_to_fail ? draw(std::chrono::milliseconds(100), std::chrono::milliseconds(300))
                                             : draw(faults_.crash_min, faults_.crash_max);
   const std::string id = spec.task_id;
@@ -163,7 +179,7 @@ void SimRuntime::set_faults_enabled(bool on) {
   faults_on_ = on;
   if (on) return;
   for (auto& [id, t] : tasks_) {
-    if (t.made_to_fail) continue;  // not a fault: what that version does
+    if (t.made_to_fail || t.made_unhealthy) continue;  // not a fault: what that version does
     if (t.crash_armed && t.timer) env_.timers.cancel(t.timer);
     if (t.crash_armed) t.timer = 0;
     t.crash_armed = false;

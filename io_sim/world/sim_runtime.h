@@ -9,8 +9,10 @@
 // of a healthy one passes; each answer comes check_min..check_max after the check began.
 //
 // The dice come from the node's own random stream, so the same seed gives the same fates. A
-// task whose arguments include `--sim-fail` (a scenario's failing update) always crashes 100 to
-// 300 ms after it starts.
+// task's arguments can set its fate too (what a scenario's service or update version does, not a
+// fault, so it outlives set_faults_enabled(false)): `--sim-fail` crashes 100 to 300 ms after it
+// starts; `--sim-unhealthy` fails every health check. `--sim-unhealthy-chance=P` is a fault: the
+// task is unhealthy with probability P (a service with flaky health).
 //
 //   SimRuntime rt(env, {.start_min = 50ms, .start_max = 500ms, .crash = 0.05});
 //   rt.set_event_handler([&](const TaskEvent& e) { agent.on_task_event(e); });
@@ -75,6 +77,7 @@ class SimRuntime final : public Runtime {
     bool unhealthy = false;    // its health checks fail
     bool checking = false;     // a health check is running
     bool made_to_fail = false;  // --sim-fail: crashes whatever the faults
+    bool made_unhealthy = false;  // --sim-unhealthy: every health check fails whatever the faults
     TimerId timer = 0;   // the pending start, crash or exit
     std::string log;
   };

@@ -16,7 +16,8 @@ using testing::checkers_catching;
 using testing::scenario_path;
 
 const char* const kServicesScenarios[] = {"services_basic", "services_leader_kill", "services_chaos",
-                                          "services_rolling_update", "services_update_worker_loss"};
+                                          "services_rolling_update", "services_update_worker_loss",
+                                          "services_unhealthy"};
 
 TEST(ServicesScenarios, CorrectCodeConvergesWithNoViolation) {
   for (const char* name : kServicesScenarios) {
@@ -43,6 +44,13 @@ TEST(ServicesScenarios, TasksLeftOnADrainedNodeAreCaught) {
 TEST(ServicesScenarios, AnUpdaterThatIgnoresParallelismIsCaught) {
   auto fired = checkers_catching("update_ignores_parallelism", "services_rolling_update", 5, /*swarm=*/false);
   EXPECT_TRUE(fired.count("update-bounds")) << "an update taking every slot down at once went unnoticed";
+}
+
+TEST(ServicesScenarios, AnUpdaterBlindToFailedHealthChecksIsCaught) {
+  // The unhealthy version's update completes instead of rolling back: the services do not end as
+  // the updates asked.
+  auto fired = checkers_catching("update_ignores_unhealthy", "services_unhealthy", 3, /*swarm=*/false);
+  EXPECT_TRUE(fired.count("convergence")) << "an unhealthy version kept by its update went unnoticed";
 }
 
 TEST(ServicesScenarios, SameSeedSameTrace) {
@@ -74,6 +82,18 @@ TEST(ServicesScenarios, BadServicesSectionsNameTheField) {
        "no replicated service named 'api'"},
       {"cluster: {nodes: 4}\ntimeline:\n  - {at: 1s, drain: 2}\n", "needs a services scenario"},
       {"cluster: {nodes: 4}\ntasks: {crash: 0.1}\n", "tasks"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web, unhealthy: 0.1}]\n", "services[0].unhealthy"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web, health: {interval: 0s}}]\n", "services[0].health"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web, health: {every: 1s}}]\n", "every"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web, update: {failure_action: rollback}}]\n"
+       "timeline:\n  - {at: 1s, update: {service: web, unhealthy: true}}\n",
+       "has no health: check"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web, health: {}, update: {failure_action: rollback}}]\n"
+       "timeline:\n  - {at: 1s, update: {service: web, unhealthy: true, failing: true}}\n",
+       "either crashes"},
+      {"cluster: {nodes: 4, managers: 1}\nservices: [{name: web, health: {}, unhealthy: 0.1}]\n"
+       "timeline:\n  - {at: 1s, update: {service: web}}\n",
+       "randomly unhealthy"},
   };
   for (const auto& c : cases) {
     auto sc = parse_scenario(c.yaml, "t");

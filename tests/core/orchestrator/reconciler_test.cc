@@ -463,6 +463,60 @@ TEST_F(UpdaterTest, StartFirstRunsTheNewTaskBesideTheOldUntilItRuns) {
   EXPECT_EQ(running_with("/bin/new"), 2u);
 }
 
+// Found by the services simulation (services_unhealthy.yaml): a start-first update superseded
+// by a newer one while a slot's new task was still starting left three live tasks in the slot.
+TEST_F(UpdaterTest, StartFirstSupersededBeforeItsNewTaskRanKeepsAtMostTwoLiveTasksInASlot) {
+  running_then_update(1, [](auto& c) { c.set_order(storepb::UpdateConfig::START_FIRST); });
+  reconcile();
+  ASSERT_EQ(live().size(), 2u) << "the old task and the new one beside it";
+  update_service([&](auto& s) {  // a newer spec before the new task runs
+    *s.mutable_previous_spec() = s.spec();
+    s.mutable_spec()->mutable_task()->mutable_container()->set_command(0, "/bin/newer");
+    s.set_spec_version(s.spec_version() + 1);
+  });
+  reconcile();
+  EXPECT_EQ(live().size(), 2u) << "the superseded new task goes; the old one serves until the newest runs";
+  EXPECT_EQ(running_with("/bin/true"), 1u);
+  for (int step = 0; step < 10 && status().state() != storepb::UpdateStatus::COMPLETED; ++step) {
+    agents_act();
+    now_ += kSecond;
+    reconcile();
+    EXPECT_LE(live().size(), 2u);
+  }
+  EXPECT_EQ(status().state(), storepb::UpdateStatus::COMPLETED);
+  EXPECT_EQ(running_with("/bin/newer"), 1u);
+}
+
+// A rollback of a start-first update whose new task never ran keeps the old task, which already
+// runs the spec rolled back to, rather than starting a copy of it.
+TEST_F(UpdaterTest, ARollbackKeepsTheOldTaskThatStillRunsBesideAStartFirstNewOne) {
+  running_then_update(1, [](auto& c) {
+    c.set_order(storepb::UpdateConfig::START_FIRST);
+    c.set_failure_action(storepb::UpdateConfig::ROLLBACK);
+  });
+  reconcile();
+  ASSERT_EQ(live().size(), 2u);
+  const std::string old_id = [&] {
+    for (const auto* t : live()) if (t->spec().container().command(0) == "/bin/true") return t->id();
+    return std::string();
+  }();
+  update_service([&](auto& s) {  // as `service rollback` does
+    std::swap(*s.mutable_spec(), *s.mutable_previous_spec());
+    s.set_spec_version(s.spec_version() + 1);
+    s.mutable_update_status()->set_state(storepb::UpdateStatus::ROLLBACK_STARTED);
+  });
+  reconcile();
+  ASSERT_EQ(live().size(), 1u) << "only the old task is left";
+  EXPECT_EQ(live().front()->id(), old_id);
+  for (int step = 0; step < 10 && status().state() != storepb::UpdateStatus::ROLLBACK_COMPLETED; ++step) {
+    agents_act();
+    now_ += kSecond;
+    reconcile();
+  }
+  EXPECT_EQ(status().state(), storepb::UpdateStatus::ROLLBACK_COMPLETED);
+  EXPECT_EQ(live().front()->id(), old_id);
+}
+
 TEST_F(UpdaterTest, ANewTaskFailingWithinTheMonitorPausesTheUpdateAndSaysWhich) {
   running_then_update(3, [](auto& c) {
     c.set_parallelism(1);
