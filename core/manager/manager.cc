@@ -55,7 +55,7 @@ Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store
   });
   membership_timer_ = env_.timers.after(opts_.membership_interval, [this] { reconcile_membership(); });
   orchestrator_ = std::make_unique<orchestrator::Orchestrator>(
-      env_, store_, [this] { return is_leader(); },
+      env_, store_, [this] { return orchestrator_may_act(); },
       [this](storepb::Transaction tx, std::function<void(Status)> done) {
         if (!is_leader()) return done(Status::not_leader("no longer the leader"));
         propose_here(std::move(tx), [done = std::move(done)](Status s, uint64_t) { done(s); });
@@ -68,6 +68,23 @@ Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store
         propose_here(std::move(tx), [done = std::move(done)](Status s, uint64_t) { done(s); });
       },
       opts_.dispatcher);
+}
+
+// Found by the services simulation: a new leader whose store had not yet applied the tasks its
+// predecessor made created them again. It acts once its own term's first entry is applied; that
+// entry's apply wakes the orchestrator.
+bool Manager::orchestrator_may_act() {
+  if (leader_caught_up()) return true;
+  if (is_leader() && !awaiting_catch_up_) {
+    awaiting_catch_up_ = true;
+    std::weak_ptr<bool> alive = alive_;
+    store_.when_applied(raft_.raft().log().last_index(), [this, alive] {
+      if (alive.expired()) return;
+      awaiting_catch_up_ = false;
+      if (orchestrator_) orchestrator_->request_pass();
+    });
+  }
+  return false;
 }
 
 Manager::~Manager() {

@@ -65,6 +65,12 @@ class Manager {
 
   NodeId leader() const { return raft_.raft().leader(); }
   bool is_leader() const { return raft_.raft().role() == raft::Role::kLeader; }
+  // The leader, and its store holds every entry of the terms before its own: the entry it applied
+  // last is of its own term. Until then its store may lack tasks an earlier leader made, and an
+  // orchestrator acting on it would make them again.
+  bool leader_caught_up() const {
+    return is_leader() && raft_.raft().log().term_or_zero(raft_.applied_index()) == raft_.raft().term();
+  }
   int64_t now_ns() const { return env_.clock.wall_now_unix_ns(); }
 
   // Issues a certificate for `node` in `role` from the cluster's root CA (leader or not: every
@@ -78,6 +84,9 @@ class Manager {
   managerpb::NodeInfoResponse node_info(NodeId node) const;
 
  private:
+  // Whether the orchestrator may act now: leader_caught_up(); when leader but not yet caught up,
+  // arranges a pass once it is.
+  bool orchestrator_may_act();
   void propose_here(storepb::Transaction tx, Done done);
   // Forwards to the leader; while none is known (an election, a node just joined) it waits for
   // one, up to forward_timeout, so a client sees a short pause rather than an error.
@@ -103,6 +112,7 @@ class Manager {
   // Worker sessions (answered only by the leader's).
   std::unique_ptr<dispatcher::Dispatcher> dispatcher_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool awaiting_catch_up_ = false;  // orchestrator_may_act() waits for this leader's first entry
 };
 
 // The store's role words ("manager"/"worker") and the CA's roles.

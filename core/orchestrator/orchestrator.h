@@ -48,8 +48,11 @@ class Orchestrator {
   uint64_t proposals() const { return proposals_; }
   uint64_t refused() const { return refused_; }
 
- private:
+  // A pass soon (right after the current event): when the host knows the world changed in a way
+  // the store's changes do not show (this leader caught up with its predecessors' entries).
   void request_pass();
+
+ private:
   void pass();
   // The reconciler's actions for every service, and the earliest time a delay ends (0: none).
   int64_t reconcile_all(storepb::Transaction& tx);

@@ -78,7 +78,10 @@ void ServicesChecker::scan(NodeId m, const store::Store& st) {
     std::string list;
     for (const auto& id : ids) {
       const storepb::TaskObject* t = st.find_task(id);
-      list += (list.empty() ? "" : ", ") + (t ? describe(*t) + " spec v" + std::to_string(t->spec_version()) : id);
+      list += (list.empty() ? "" : ", ") + (t ? describe(*t) + " spec v" + std::to_string(t->spec_version()) + " attempt " +
+                                                       std::to_string(t->attempt()) + " made at index " +
+                                                       std::to_string(t->created_index())
+                                                 : id);
     }
     report("slot/" + key.first + "/" + key.second,
            "service " + key.first + " has " + std::to_string(ids.size()) + " live tasks in " + key.second + ": " + list +

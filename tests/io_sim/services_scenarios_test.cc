@@ -31,6 +31,29 @@ TEST(ServicesScenarios, CorrectCodeConvergesWithNoViolation) {
   }
 }
 
+// Seeds that once found a bug, kept so it stays fixed.
+TEST(ServicesScenarios, SeedsThatFoundBugsStayClean) {
+  struct Found {
+    const char* scenario;
+    uint64_t seed;
+    bool swarm;
+    const char* bug;
+  };
+  const Found found[] = {
+      // A new leader whose store had not applied its predecessor's last tasks made them again.
+      {"services_rolling_update", 401, true, "three live tasks in a start-first slot"},
+      // A start-first update superseded while its new task was starting kept all three.
+      {"services_unhealthy", 26, true, "three live tasks in a start-first slot"},
+  };
+  for (const Found& f : found) {
+    auto sc = load_scenario(scenario_path(f.scenario));
+    ASSERT_TRUE(sc.ok()) << f.scenario;
+    RunResult r = run_scenario(*sc, {.seed = f.seed, .swarm = f.swarm, .keep_trace = false, .bugs = {}});
+    EXPECT_TRUE(r.violations.empty()) << f.scenario << " seed " << f.seed << " (" << f.bug
+                                      << "): " << r.violations.front().what;
+  }
+}
+
 TEST(ServicesScenarios, ASuccessorMadeBeforeItsPredecessorStopsIsCaught) {
   auto fired = checkers_catching("replace_without_shutdown", "services_leader_kill", 10, /*swarm=*/true);
   EXPECT_TRUE(fired.count("orchestration")) << "two live tasks in one slot went unnoticed";
