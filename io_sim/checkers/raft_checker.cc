@@ -23,9 +23,12 @@ void RaftChecker::on_soft_state(NodeId node, uint64_t term, raft::Role role,
     add("election-safety", "term " + std::to_string(term) + " has two leaders: n" +
                                std::to_string(it->second) + " and n" + std::to_string(node));
   }
-  // Leader completeness: every entry applied anywhere must be in the new leader's log.
+  // Leader completeness: every entry committed in an earlier term must be in the new leader's
+  // log. (A leader of an earlier term may take office late in real time: its votes were granted
+  // before the entry's commit, and it steps down as soon as it hears of the later term.)
   const auto& log = raft.log();
   for (auto a = applied_.lower_bound(log.first_index()); a != applied_.end(); ++a) {
+    if (a->second.committed_by_term >= term) continue;
     const auto t = log.term(a->first);
     if (!t || *t != a->second.term) {
       add("leader-completeness",
@@ -52,10 +55,10 @@ void RaftChecker::on_hard_state_synced(NodeId node, const raft::raftpb::HardStat
   d.vote = hs.vote();
 }
 
-void RaftChecker::on_apply(NodeId node, const raft::raftpb::Entry& e) {
+void RaftChecker::on_apply(NodeId node, const raft::raftpb::Entry& e, uint64_t node_term) {
   auto it = applied_.find(e.index());
   if (it == applied_.end()) {
-    applied_.emplace(e.index(), Applied{e.term(), e.data(), node});
+    applied_.emplace(e.index(), Applied{e.term(), e.data(), node, std::max<uint64_t>(e.term(), node_term)});
     return;
   }
   if (it->second.term == e.term() && it->second.data == e.data()) return;

@@ -37,7 +37,9 @@ class RaftChecker {
 
   void on_soft_state(NodeId node, uint64_t term, raft::Role role, const raft::Raft& raft);
   void on_hard_state_synced(NodeId node, const raft::raftpb::HardState& hs);
-  void on_apply(NodeId node, const raft::raftpb::Entry& entry);
+  // `node_term`: the applying node's current term (0: unknown). The entry was committed in a term
+  // no later than that, so leaders of later terms must hold it (leader completeness).
+  void on_apply(NodeId node, const raft::raftpb::Entry& entry, uint64_t node_term = 0);
   void on_write_acked(uint64_t index, const std::string& data);
   // A read begins: returns the index it must not be older than.
   uint64_t on_read_start() const { return max_acked_index_; }
@@ -56,6 +58,10 @@ class RaftChecker {
     uint64_t term;
     std::string data;
     NodeId first_node;
+    // An upper bound on the term it was committed in: the applying node's term (or the entry's
+    // own, when that is all that is known). A leader of an earlier or equal term (one elected
+    // late, its votes gathered before this commit) need not hold it.
+    uint64_t committed_by_term;
   };
   struct Durable {
     uint64_t term = 0;

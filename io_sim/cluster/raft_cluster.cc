@@ -59,7 +59,10 @@ raft::RaftNodeEvents RaftCluster::events_for(NodeId id) {
   ev.on_hard_state_synced = [this, id](const raft::raftpb::HardState& hs) {
     checker_.on_hard_state_synced(id, hs);
   };
-  ev.on_apply = [this, id](const raft::raftpb::Entry& e) { checker_.on_apply(id, e); };
+  ev.on_apply = [this, id](const raft::raftpb::Entry& e) {
+    RaftMember* h = host(id);
+    checker_.on_apply(id, e, h ? h->node().raft().term() : 0);
+  };
   ev.on_snapshot_restored = [this, id](const raft::raftpb::SnapshotMetadata& md) {
     note(id, "snapshot", "n" + std::to_string(id) + " installed a snapshot at index " +
                              std::to_string(md.index()));
