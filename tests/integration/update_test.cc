@@ -153,12 +153,18 @@ TEST_F(UpdateTest, AnUpdateToACommandThatExitsAtOncePausesAndSaysWhy) {
   const json svc = service("web");
   EXPECT_EQ(svc["UpdateStatus"].value("State", ""), "paused") << svc.dump();
   EXPECT_EQ(svc["UpdateStatus"].value("Message", "").rfind("update paused due to", 0), 0u) << svc.dump();
-  // Parallelism 1, stop-first: one slot was replaced (and fails); the other two still run the old
-  // tasks, and the pause leaves them be.
+  // Parallelism 1, stop-first: the update paused before it reached every slot, and the pause
+  // leaves the old tasks be. (Usually one slot was replaced; a new task counts as running for the
+  // few milliseconds before its exit is seen, and as Docker's updater does, the next slot starts
+  // once a new task runs, so a second slot may have been replaced before the failure was seen.)
   std::this_thread::sleep_for(1s);
   int old_running = 0;
   for (const auto& id : running_ids("web")) old_running += before.count(id);
-  EXPECT_EQ(old_running, 2) << tasks("web").dump();
+  EXPECT_GE(old_running, 1) << tasks("web").dump();
+  std::this_thread::sleep_for(1s);
+  int still_old = 0;
+  for (const auto& id : running_ids("web")) still_old += before.count(id);
+  EXPECT_EQ(still_old, old_running) << "a paused update replaces nothing more\n" << tasks("web").dump();
   EXPECT_EQ(update_state("web"), "paused");
 
   // A new update (back to a command that works) restarts the paused one and completes.
