@@ -406,6 +406,8 @@ void Agent::set_state(const std::string& id, storepb::TaskState state, std::stri
   st.set_message(std::move(message));
   st.set_err(std::move(err));
   st.set_exit_code(exit_code);
+  // Each report carries the task's pid once it has one (a report may hold only a later state).
+  if (pid == 0) pid = it->second.pid;
   if (pid != 0) st.set_pid(pid);
   if (!report_timer_) {
     std::weak_ptr<bool> alive = alive_;
@@ -421,12 +423,12 @@ void Agent::flush_reports() {
   if (reporting_ || unreported_.empty() || session_id_.empty()) return;
   dispatcherpb::StatusReport req;
   req.set_session_id(session_id_);
-  std::map<std::string, storepb::TaskState> sent;
+  std::map<std::string, std::string> sent;  // task id -> the status sent, serialized
   for (const auto& [id, st] : unreported_) {
     auto* u = req.add_updates();
     u->set_task_id(id);
     *u->mutable_status() = st;
-    sent[id] = st.state();
+    sent[id] = st.SerializeAsString();
   }
   reporting_ = true;
   std::weak_ptr<bool> alive = alive_;
@@ -435,9 +437,11 @@ void Agent::flush_reports() {
               if (alive.expired() || !*alive.lock()) return;
               reporting_ = false;
               if (!s.ok()) return;  // kept; the next heartbeat sends them again
-              for (const auto& [id, state] : sent) {
+              // A status changed while the report travelled (a later state, or the same state
+              // now with its pid) is still to be sent.
+              for (const auto& [id, status] : sent) {
                 auto it = unreported_.find(id);
-                if (it != unreported_.end() && it->second.state() == state) unreported_.erase(it);
+                if (it != unreported_.end() && it->second.SerializeAsString() == status) unreported_.erase(it);
               }
               if (!unreported_.empty()) flush_reports();
             });

@@ -66,7 +66,10 @@ struct AgentOptions {
   Duration call_timeout = std::chrono::milliseconds(500);
   Duration poll_timeout = std::chrono::seconds(15);  // longer than the dispatcher's long poll
   Duration retry = std::chrono::milliseconds(100);
-  Duration report_every = std::chrono::milliseconds(50);
+  // How long status changes gather before a report is sent when none is in flight. While one
+  // is in flight, changes gather until it is answered and go in the next. Zero: right after the
+  // event that changed them (a rolling update waits on each report: see bench/rolling_update.sh).
+  Duration report_every{0};
 };
 
 class Agent {
