@@ -219,14 +219,29 @@ void ServicesCluster::scale(const std::string& service, uint64_t replicas) {
       100);
 }
 
+namespace {
+// The N of a spec's "--version N" arguments (1: none, the service as founded).
+uint64_t version_in(const storepb::ServiceSpec& spec) {
+  const auto& args = spec.task().container().args();
+  for (int i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--version") return std::strtoull(args[i + 1].c_str(), nullptr, 10);
+  }
+  return 1;
+}
+}  // namespace
+
 void ServicesCluster::update(const std::string& service, Version kind) {
   const uint64_t version = ++versions_[service];
   std::vector<std::string> args = {"--version", std::to_string(version + 1)};
   if (kind == Version::kCrashes) args.push_back("--sim-fail");
   if (kind == Version::kUnhealthy) args.push_back("--sim-unhealthy");
   const bool failing = kind != Version::kWorks;
+  // Whether the attempt that committed made (or found) this version the service's; not when a
+  // newer version came first (see below).
+  auto applied = std::make_shared<bool>(false);
   // How it must end, judged in the order the updates were committed.
-  auto committed = [this, service, args, failing] {
+  auto committed = [this, service, args, failing, applied] {
+    if (!*applied) return;
     Expected& e = expected_[service];
     if (failing) {
       failing_.insert(service);
@@ -240,10 +255,21 @@ void ServicesCluster::update(const std::string& service, Version kind) {
   commit(
       "service " + service + " updated to version " + std::to_string(version + 1) +
           (kind == Version::kCrashes ? " (failing)" : kind == Version::kUnhealthy ? " (unhealthy)" : ""),
-      [service, args](const store::Store& st) -> std::optional<storepb::Transaction> {
+      [service, args, applied, mine = version + 1](const store::Store& st) -> std::optional<storepb::Transaction> {
         storepb::Transaction tx;
         const storepb::ServiceObject* svc = st.find_service(service);
         if (!svc) return std::nullopt;
+        // Updates take effect in the order they were asked for, each once. This one may have
+        // committed already, unbeknown to us (its leader died before answering), or a newer one
+        // may have come first (this one's retries outlasted it): either way there is nothing to
+        // send. Sent again it would make a version its own previous spec, or put a failing
+        // version after a failing one, and roll back to what cannot run.
+        const uint64_t newest = std::max(version_in(svc->spec()), version_in(svc->previous_spec()));
+        if (newest >= mine) {
+          *applied = newest == mine;
+          return tx;
+        }
+        *applied = true;
         auto* a = tx.add_actions();
         a->set_kind(storepb::StoreAction::UPDATE);
         storepb::ServiceObject next = *svc;
