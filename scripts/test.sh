@@ -52,5 +52,5 @@ build/bin/shoalsim sweep scenarios/*.yaml --seeds "$SEEDS"
 echo "== sweep: the services scenarios, ${SHOAL_CI_SERVICES_SEEDS:-600} seeds"
 build/bin/shoalsim sweep scenarios/services_*.yaml --seeds "${SHOAL_CI_SERVICES_SEEDS:-600}"
 
-echo "== fuzz: every libFuzzer target, ${SHOAL_CI_FUZZ_SECONDS:-30} s each"
-bash fuzz/run.sh "${SHOAL_CI_FUZZ_SECONDS:-30}"
+echo "== fuzz: every libFuzzer target, ${SHOAL_CI_FUZZ_SECONDS:-20} s each"
+bash fuzz/run.sh "${SHOAL_CI_FUZZ_SECONDS:-20}"
