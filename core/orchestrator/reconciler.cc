@@ -12,17 +12,6 @@ namespace {
 
 using Tasks = std::vector<const storepb::TaskObject*>;
 
-// Oldest first: a slot's tasks in the order they were made (raft order; wall clocks of
-// different leaders can disagree).
-void sort_by_age(Tasks& tasks) {
-  std::sort(tasks.begin(), tasks.end(), [](const auto* a, const auto* b) {
-    if (a->created_index() != b->created_index()) return a->created_index() < b->created_index();
-    if (a->created_at_ns() != b->created_at_ns()) return a->created_at_ns() < b->created_at_ns();
-    if (a->attempt() != b->attempt()) return a->attempt() < b->attempt();
-    return a->id() < b->id();
-  });
-}
-
 bool is_live(const storepb::TaskObject& t) { return t.desired_state() <= storepb::RUNNING; }
 
 bool meets_constraints(const storepb::TaskSpec& spec, const storepb::NodeObject& node) {

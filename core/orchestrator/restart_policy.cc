@@ -1,5 +1,7 @@
 #include "core/orchestrator/restart_policy.h"
 
+#include <algorithm>
+
 namespace shoal::orchestrator {
 
 namespace {
@@ -46,6 +48,15 @@ RestartDecision decide_restart(const storepb::RestartPolicy& policy, const store
   const int64_t at = ended_ns + policy.delay_ns();
   if (at <= now_ns) return {RestartDecision::kNow, now_ns};
   return {RestartDecision::kLater, at};
+}
+
+void sort_by_age(std::vector<const storepb::TaskObject*>& tasks) {
+  std::sort(tasks.begin(), tasks.end(), [](const auto* a, const auto* b) {
+    if (a->created_index() != b->created_index()) return a->created_index() < b->created_index();
+    if (a->created_at_ns() != b->created_at_ns()) return a->created_at_ns() < b->created_at_ns();
+    if (a->attempt() != b->attempt()) return a->attempt() < b->attempt();
+    return a->id() < b->id();
+  });
 }
 
 }  // namespace shoal::orchestrator

@@ -35,6 +35,10 @@ RestartDecision decide_restart(const storepb::RestartPolicy& policy, const store
                                const std::vector<const storepb::TaskObject*>& slot_history, int64_t now_ns,
                                int64_t seen_ended_ns = 0);
 
+// Oldest first: a slot's tasks in the order they were made (raft order: the wall clocks of
+// different leaders can disagree), then by creation time, attempt and id.
+void sort_by_age(std::vector<const storepb::TaskObject*>& tasks);
+
 // True for states a task never leaves: it has stopped, one way or another.
 inline bool is_terminal(storepb::TaskState s) { return s > storepb::RUNNING; }
 

@@ -85,11 +85,7 @@ class Planner {
       s.history.push_back(t);
     }
     for (auto& [key, s] : slots_) {
-      std::sort(s.history.begin(), s.history.end(), [](const auto* a, const auto* b) {
-        if (a->created_index() != b->created_index()) return a->created_index() < b->created_index();
-        if (a->created_at_ns() != b->created_at_ns()) return a->created_at_ns() < b->created_at_ns();
-        return a->id() < b->id();
-      });
+      sort_by_age(s.history);
       for (const auto* t : s.history) {
         if (is_live(*t)) s.current = t;
       }
