@@ -286,10 +286,10 @@ void Agent::on_runtime_event(const TaskEvent& e) {
       if (t.health && t.state <= storepb::RUNNING) {
         // Docker's way: STARTING until the first check passes.
         t.health->started_at = env_.clock.monotonic_now();
-        set_state(e.task_id, storepb::STARTING, "starting", "", 0, e.pid);
+        set_state(e.task_id, storepb::STARTING, "starting");
         schedule_check(e.task_id);
       } else {
-        set_state(e.task_id, storepb::RUNNING, "started", "", 0, e.pid);
+        set_state(e.task_id, storepb::RUNNING, "started");
       }
       // Told to stop while it was starting.
       if (t.assigned.desired_state() > storepb::RUNNING) drive(e.task_id);
@@ -380,13 +380,13 @@ void Agent::on_check(const std::string& id, uint64_t number, const HealthCheckRe
     h.failing_streak = 0;
     if (!h.passed_once) {
       h.passed_once = true;
-      set_state(id, storepb::RUNNING, "started", "", 0, t.pid);
+      set_state(id, storepb::RUNNING, "started");
     }
   } else if (h.passed_once || h.check_began - h.started_at >= h.start_period) {
     // Docker counts no failure while the task has never been healthy and is in its start period.
     if (++h.failing_streak >= h.retries) {
       stop_checks(t);
-      set_state(id, storepb::FAILED, kUnhealthy, kUnhealthy, 0, t.pid);
+      set_state(id, storepb::FAILED, kUnhealthy, kUnhealthy);
       t.stop_asked = true;
       runtime_.stop(id);
       return;
@@ -396,7 +396,7 @@ void Agent::on_check(const std::string& id, uint64_t number, const HealthCheckRe
 }
 
 void Agent::set_state(const std::string& id, storepb::TaskState state, std::string message, std::string err,
-                      int exit_code, int64_t pid) {
+                      int exit_code) {
   auto it = tasks_.find(id);
   if (it == tasks_.end() || state < it->second.state) return;
   it->second.state = state;
@@ -407,8 +407,7 @@ void Agent::set_state(const std::string& id, storepb::TaskState state, std::stri
   st.set_err(std::move(err));
   st.set_exit_code(exit_code);
   // Each report carries the task's pid once it has one (a report may hold only a later state).
-  if (pid == 0) pid = it->second.pid;
-  if (pid != 0) st.set_pid(pid);
+  if (it->second.pid != 0) st.set_pid(it->second.pid);
   if (!report_timer_) {
     std::weak_ptr<bool> alive = alive_;
     report_timer_ = env_.timers.after(opts_.report_every, [this, alive] {

@@ -125,7 +125,7 @@ class Agent {
   void on_check(const std::string& id, uint64_t number, const HealthCheckResult& r);
   void stop_checks(Task& t);
   void set_state(const std::string& id, storepb::TaskState state, std::string message, std::string err = "",
-                 int exit_code = 0, int64_t pid = 0);
+                 int exit_code = 0);
   void flush_reports();
   void lose_session();
   void next_manager();
