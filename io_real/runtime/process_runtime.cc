@@ -190,6 +190,19 @@ struct ChildFailure {
   int err = 0;
 };
 
+// Blocks until the child execs (EOF: the pipe is close-on-exec) or reports why it could not:
+// true, with `out` filled, when it reported a failure.
+bool read_child_failure(int report_fd, ChildFailure& out) {
+  size_t got = 0;
+  while (got < sizeof out) {
+    const ssize_t n = ::read(report_fd, reinterpret_cast<char*>(&out) + got, sizeof out - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return got == sizeof out;
+}
+
 [[noreturn]] void child_fail(int report_fd, int stage, int err) {
   const ChildFailure failure{stage, err};
   ssize_t n;
@@ -431,17 +444,10 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     err_w.reset();
     report_w.reset();
 
-    // Blocks until the child execs (EOF: the pipe was close-on-exec) or reports why it could not.
     ChildFailure failure;
-    size_t got = 0;
-    while (got < sizeof failure) {
-      const ssize_t n = ::read(report_r.get(), reinterpret_cast<char*>(&failure) + got, sizeof failure - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
+    const bool child_failed = read_child_failure(report_r.get(), failure);
     report_r.reset();
-    if (got == sizeof failure) {
+    if (child_failed) {
       reap(pid, ProcessRuntime::kReapLimit);  // it is in _exit already
       fail_to_start(task, describe(failure, spec, plan),
                     failure.stage == ChildFailure::kExec && failure.err == ENOENT ? kExitNotFound
@@ -740,15 +746,9 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     null_out.reset();
     report_w.reset();
     ChildFailure failure;
-    size_t got = 0;
-    while (got < sizeof failure) {
-      const ssize_t n = ::read(report_r.get(), reinterpret_cast<char*>(&failure) + got, sizeof failure - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
+    const bool child_failed = read_child_failure(report_r.get(), failure);
     report_r.reset();
-    if (got == sizeof failure) {
+    if (child_failed) {
       reap(pid, ProcessRuntime::kReapLimit);
       failed.exit_code = failure.stage == ChildFailure::kExec && failure.err == ENOENT ? kExitNotFound : kExitCannotRun;
       failed.error = "health check: " + describe(failure, spec, plan);
