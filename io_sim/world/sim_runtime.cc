@@ -42,14 +42,13 @@ Status SimRuntime::start(const TaskRunSpec& spec) {
   const double unhealthy_chance = flaky_health_chance(spec.argv);
   const bool fails = faults_on_ && rng_.chance(faults_.fail_start);
   // A version made to fail (a scenario's failing update): it crashes soon after it starts.
-  const bool made_to_fail = t.made_to_fail;
-  const bool crashes = made_to_fail || (faults_on_ && rng_.chance(faults_.crash));
+  const bool crashes = t.made_to_fail || (faults_on_ && rng_.chance(faults_.crash));
   t.hangs = faults_on_ && rng_.chance(faults_.hang);
   // Drawn only when asked for, so scenarios without it keep the fates their seeds always had.
-  t.unhealthy = faults_on_ && faults_.unhealthy > 0 && rng_.chance(faults_.unhealthy);
+  t.unhealthy = t.made_unhealthy;
+  if (faults_on_ && faults_.unhealthy > 0 && rng_.chance(faults_.unhealthy)) t.unhealthy = true;
   if (faults_on_ && unhealthy_chance > 0 && rng_.chance(unhealthy_chance)) t.unhealthy = true;
-  t.unhealthy = t.unhealthy || t.made_unhealthy;
-  const Duration crash_after = made_to_fail ? draw(std::chrono::milliseconds(100), std::chrono::milliseconds(300))
+  const Duration crash_after = t.made_to_fail ? draw(std::chrono::milliseconds(100), std::chrono::milliseconds(300))
                                             : draw(faults_.crash_min, faults_.crash_max);
   const std::string id = spec.task_id;
   t.timer = env_.timers.after(draw(faults_.start_min, faults_.start_max), [this, id, fails, crashes, crash_after] {
