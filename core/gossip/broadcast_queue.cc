@@ -13,13 +13,13 @@ void BroadcastQueue::erase(uint64_t id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   order_.erase(key_of(id, it->second));
-  auto m = by_member_.find(it->second.about);
-  if (m != by_member_.end() && m->second == id) by_member_.erase(m);
+  auto m = by_key_.find(it->second.about);
+  if (m != by_key_.end() && m->second == id) by_key_.erase(m);
   entries_.erase(it);
 }
 
-void BroadcastQueue::queue(NodeId about, gossippb::Part part) {
-  if (auto old = by_member_.find(about); old != by_member_.end()) erase(old->second);
+void BroadcastQueue::queue(BroadcastKey about, gossippb::Part part) {
+  if (auto old = by_key_.find(about); old != by_key_.end()) erase(old->second);
   const uint64_t id = next_id_++;
   Entry e;
   e.about = about;
@@ -27,7 +27,7 @@ void BroadcastQueue::queue(NodeId about, gossippb::Part part) {
   e.part = std::move(part);
   order_.insert(key_of(id, e));
   entries_.emplace(id, std::move(e));
-  by_member_[about] = id;
+  by_key_[std::move(about)] = id;
   while (entries_.size() > max_) {
     // The last in take() order: most transmitted, oldest.
     const Key worst = *order_.rbegin();
@@ -53,8 +53,8 @@ std::vector<gossippb::Part> BroadcastQueue::take(size_t budget, int limit, size_
     order_.erase(key_of(id, e));
     ++e.transmits;
     if (e.transmits >= limit) {
-      auto m = by_member_.find(e.about);
-      if (m != by_member_.end() && m->second == id) by_member_.erase(m);
+      auto m = by_key_.find(e.about);
+      if (m != by_key_.end() && m->second == id) by_key_.erase(m);
       entries_.erase(id);
     } else {
       order_.insert(key_of(id, e));
@@ -63,9 +63,9 @@ std::vector<gossippb::Part> BroadcastQueue::take(size_t budget, int limit, size_
   return out;
 }
 
-int BroadcastQueue::transmits(NodeId about) const {
-  auto m = by_member_.find(about);
-  if (m == by_member_.end()) return -1;
+int BroadcastQueue::transmits(const BroadcastKey& about) const {
+  auto m = by_key_.find(about);
+  if (m == by_key_.end()) return -1;
   return entries_.at(m->second).transmits;
 }
 

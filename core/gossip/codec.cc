@@ -6,6 +6,17 @@ namespace {
 
 Status bad(const char* reason) { return Status::invalid_argument(reason); }
 
+Status check_entry(const gossippb::TableEntry& e, const Config& config) {
+  if (e.owner() == 0) return bad("zero-node");
+  if (e.table().empty() || e.key().empty() || e.ltime() == 0) return bad("bad-entry");
+  if (e.deleted() && !e.value().empty()) return bad("bad-entry");
+  if (e.table().size() + e.key().size() > config.max_entry_name_bytes ||
+      e.value().size() > config.max_entry_value_bytes) {
+    return bad("entry-too-big");
+  }
+  return {};
+}
+
 Status check_part(const gossippb::Part& p, const Config& config) {
   switch (p.kind_case()) {
     case gossippb::Part::kPing:
@@ -27,6 +38,8 @@ Status check_part(const gossippb::Part& p, const Config& config) {
     case gossippb::Part::kDead:
       if (p.dead().node() == 0 || p.dead().from() == 0) return bad("zero-node");
       return {};
+    case gossippb::Part::kEntry:
+      return check_entry(p.entry(), config);
     case gossippb::Part::KIND_NOT_SET:
       break;
   }
@@ -58,6 +71,11 @@ Result<gossippb::Envelope> decode(std::string_view bytes, const Config& config) 
         if (st.node() == 0) return bad("zero-node");
         if (st.meta().size() > config.max_meta_bytes) return bad("meta-too-big");
         if (!gossippb::MemberState_IsValid(st.state())) return bad("bad-state");
+      }
+      const auto& entries = env.push_pull().entries();
+      if (static_cast<size_t>(entries.size()) > config.max_table_entries) return bad("too-many-entries");
+      for (const auto& e : entries) {
+        if (Status s = check_entry(e, config); !s.ok()) return s;
       }
       return env;
     }

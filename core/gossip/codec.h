@@ -3,7 +3,8 @@
 // decode() accepts a datagram only if it is at most the push-pull size limit, parses as an
 // Envelope, carries kWireVersion and a body, and every message in it is well formed (no part
 // without a kind, no member id 0, meta within its limit, no more parts or states than allowed,
-// a compound no larger than a UDP payload). Anything else is an error whose message names the
+// a compound no larger than a UDP payload, table entries with an owner, a
+// table, a key, a Lamport time and sizes within their limits). Anything else is an error whose message names the
 // reason (a short, stable word, used as a counter key); the caller drops the datagram.
 //
 //   auto env = decode(bytes, config);
@@ -28,7 +29,8 @@ Result<gossippb::Envelope> decode(std::string_view bytes, const Config& config);
 // Reasons decode() gives (counter keys).
 inline constexpr const char* kDecodeReasons[] = {
     "too-big", "unparsable", "version", "no-body", "too-many-parts", "empty-part",
-    "zero-node", "meta-too-big", "too-many-states", "bad-state",
+    "zero-node", "meta-too-big", "too-many-states", "bad-state", "bad-entry", "entry-too-big",
+    "too-many-entries",
 };
 
 }  // namespace shoal::gossip

@@ -74,6 +74,12 @@ struct Config {
   Duration join_retry = std::chrono::seconds(1);  // resend the join push-pull until one answers
   int join_max_attempts = 10;
 
+  // --- the replicated table (table.h)
+  // A deleted entry is kept as a tombstone this long, so an older copy still travelling cannot
+  // bring it back; entries of a dead or departed owner are forgotten as long after its death.
+  Duration tombstone_ttl = std::chrono::minutes(5);
+  Duration table_reap_interval = std::chrono::seconds(10);
+
   // --- limits
   size_t max_packet_bytes = 1400;         // one packet (UDP-sized), including broadcasts
   size_t max_push_pull_bytes = 8 << 20;   // one full-state message
@@ -82,6 +88,9 @@ struct Config {
   size_t max_members = 100'000;           // members known, any state
   size_t max_broadcasts = 8192;           // queued broadcasts (oldest, most-sent dropped first)
   size_t max_relayed_probes = 1024;       // indirect probes served at once
+  size_t max_table_entries = 100'000;     // table entries held or carried in one push-pull
+  size_t max_entry_name_bytes = 256;      // an entry's table name plus key
+  size_t max_entry_value_bytes = 1024;
 
   PlantedBugs bugs;
 };

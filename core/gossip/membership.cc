@@ -468,6 +468,9 @@ void Membership::handle_part(NodeId from, const gossippb::Part& p) {
     case gossippb::Part::kAlive: return on_alive(p.alive());
     case gossippb::Part::kSuspect: return on_suspect(p.suspect(), from);
     case gossippb::Part::kDead: return on_dead(p.dead(), from);
+    case gossippb::Part::kEntry:
+      if (delegate_) delegate_->on_entry(from, p.entry());
+      return;
     case gossippb::Part::KIND_NOT_SET: return;  // decode() refuses these
   }
 }
@@ -533,7 +536,10 @@ void Membership::handle_nack(uint64_t seq) {
 }
 
 void Membership::handle_push_pull(NodeId from, const gossippb::PushPull& m) {
-  if (!config_.bugs.push_pull_ignores_remote || m.join()) merge(m);
+  if (!config_.bugs.push_pull_ignores_remote || m.join()) {
+    merge(m);
+    if (delegate_) delegate_->merge_remote_state(from, m);
+  }
   if (m.reply()) {
     // Only the answer to our join counts as joining (a periodic exchange among members that
     // joined us must not stop our retries: they may be an island of their own).
@@ -626,6 +632,7 @@ void Membership::on_alive(const gossippb::Alive& a) {
     add_to_probe_list(a.node());
     broadcast(a.node(), alive_part(fresh.info));
     if (events_.on_join) events_.on_join(fresh.info);
+    if (delegate_) delegate_->on_member_change(fresh.info);
     return;
   }
   if (a.incarnation() <= m->info.incarnation) return;
@@ -641,6 +648,7 @@ void Membership::on_alive(const gossippb::Alive& a) {
   broadcast(a.node(), alive_part(m->info));
   if (is_gone(old)) {
     if (events_.on_join) events_.on_join(m->info);
+    if (delegate_) delegate_->on_member_change(m->info);
   } else if (meta_changed) {
     if (events_.on_update) events_.on_update(m->info);
   }
@@ -722,6 +730,7 @@ void Membership::on_dead(const gossippb::Dead& d, NodeId sender) {
   m->info.incarnation = d.incarnation();
   set_state(*m, d.from() == d.node() ? State::kLeft : State::kDead);
   if (events_.on_leave) events_.on_leave(m->info);
+  if (delegate_) delegate_->on_member_change(m->info);
 }
 
 void Membership::correct_stale_claim(const Member& m, NodeId sender) {
@@ -763,6 +772,15 @@ void Membership::refute(uint64_t claimed_incarnation, std::initializer_list<Node
 
 void Membership::broadcast(NodeId about, gossippb::Part part) { broadcasts_.queue(about, std::move(part)); }
 
+void Membership::broadcast_entry(const gossippb::TableEntry& entry) {
+  gossippb::Part part;
+  *part.mutable_entry() = entry;
+  std::string name = entry.table();
+  name.push_back('\0');
+  name += entry.key();
+  broadcasts_.queue(BroadcastKey{0, std::move(name)}, std::move(part));
+}
+
 void Membership::send_packet(NodeId to, std::vector<gossippb::Part> parts) {
   size_t used = kEnvelopeOverhead;
   for (const auto& p : parts) used += p.ByteSizeLong() + kPartOverhead;
@@ -796,6 +814,7 @@ void Membership::send_push_pull(NodeId to, bool join, bool reply) {
     st->set_state(to_wire(m.info.state));
     st->set_meta(m.info.meta);
   }
+  if (delegate_) delegate_->local_state(*pp);
   std::string bytes = env.SerializeAsString();
   if (bytes.size() > config_.max_push_pull_bytes) {
     ++stats_.limit_hits;

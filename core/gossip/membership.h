@@ -86,6 +86,21 @@ struct Events {
   std::function<void(const MemberInfo&)> on_leave = {};   // -> dead or left
 };
 
+// Data that rides on the gossip (memberlist's Delegate): the replicated table (table.h). Called
+// on the loop.
+class Delegate {
+ public:
+  virtual ~Delegate() = default;
+  // A table entry piggybacked on a packet from `from` (the codec has checked it).
+  virtual void on_entry(NodeId from, const gossippb::TableEntry& entry) = 0;
+  // Adds this member's state to a push-pull it sends (bulk sync).
+  virtual void local_state(gossippb::PushPull& out) = 0;
+  // A push-pull from `from`, once its member states are merged.
+  virtual void merge_remote_state(NodeId from, const gossippb::PushPull& in) = 0;
+  // Another member joined (or came back) or left (dead or gone), after Events heard of it.
+  virtual void on_member_change(const MemberInfo& member) = 0;
+};
+
 struct Stats {
   uint64_t packets_sent = 0;
   uint64_t push_pulls_sent = 0;
@@ -120,6 +135,11 @@ class Membership {
   void leave();
   // New meta for self: incarnation bump and an alive broadcast (meta over its limit is refused).
   Status set_meta(std::string meta);
+
+  // The delegate (nullptr: none) outlives the Membership or is unset first.
+  void set_delegate(Delegate* delegate) { delegate_ = delegate; }
+  // Disseminates a table entry by piggybacking, replacing any queued one for the same key.
+  void broadcast_entry(const gossippb::TableEntry& entry);
 
   // A datagram from `from` (the transport's verified sender).
   void receive(NodeId from, std::string_view bytes);
@@ -221,6 +241,7 @@ class Membership {
   Env& env_;
   Config config_;
   Events events_;
+  Delegate* delegate_ = nullptr;
   Awareness awareness_;
   BroadcastQueue broadcasts_;
   Stats stats_;
