@@ -28,6 +28,7 @@ struct PlantedBugs {
   bool never_refute = false;          // a suspected or declared-dead member does not refute
   bool suspicion_never_expires = false;  // a suspicion never turns into a death
   bool push_pull_ignores_remote = false;  // merging a push-pull (other than a join) does nothing
+  bool table_keeps_dead_owners = false;   // a dead member's table entries stay visible
 };
 
 struct Config {

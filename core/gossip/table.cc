@@ -75,6 +75,7 @@ void Table::write_own(const Key& key, std::string value, bool deleted) {
 bool Table::owner_live(NodeId owner) const {
   if (owner == membership_.id()) return true;
   const MemberInfo* m = membership_.member(owner);
+  if (membership_.config().bugs.table_keeps_dead_owners && m != nullptr) return true;
   return m != nullptr && (m->state == State::kAlive || m->state == State::kSuspect);
 }
 

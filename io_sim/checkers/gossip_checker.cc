@@ -115,4 +115,57 @@ std::string GossipChecker::agreement_error(
   return {};
 }
 
+void GossipChecker::entry_written(NodeId writer, const gossip::TableChange& entry, SimTime t,
+                                  const std::vector<NodeId>& up_observers) {
+  EntrySpread s{entry.table, entry.key, entry.value, t, std::nullopt, {}};
+  for (NodeId id : up_observers) {
+    if (id != writer) s.waiting.insert(id);
+  }
+  if (s.waiting.empty()) s.all = t;
+  spreads_.push_back(std::move(s));
+}
+
+void GossipChecker::table_change(NodeId observer, const gossip::TableChange& change, SimTime t) {
+  if (change.kind != gossip::TableChange::Kind::kPut) return;
+  for (auto& s : spreads_) {
+    if (s.all || s.table != change.table || s.key != change.key || s.value != change.value) continue;
+    if (s.waiting.erase(observer) && s.waiting.empty()) s.all = t;
+  }
+}
+
+std::string GossipChecker::table_agreement_error(const std::vector<NodeId>& up,
+                                                 const std::function<TableView(NodeId)>& table) const {
+  // What every live member should show: each live member's own entries, by its own account.
+  std::map<NodeId, TableView> views;
+  TableView expected;
+  for (NodeId id : up) {
+    views[id] = table(id);
+    for (const auto& [k, v] : views[id]) {
+      if (v.first == id) expected.emplace(k, v);
+    }
+  }
+  for (NodeId id : up) {
+    const TableView& got = views[id];
+    for (const auto& [k, v] : expected) {
+      auto it = got.find(k);
+      if (it == got.end()) {
+        return "node " + std::to_string(id) + " misses " + k.first + "/" + k.second + " of node " +
+               std::to_string(v.first);
+      }
+      if (it->second != v) {
+        return "node " + std::to_string(id) + " shows " + k.first + "/" + k.second + " = '" + it->second.second +
+               "' of node " + std::to_string(it->second.first) + ", its owner '" + v.second + "' of node " +
+               std::to_string(v.first);
+      }
+    }
+    for (const auto& [k, v] : got) {
+      if (!expected.count(k)) {
+        return "node " + std::to_string(id) + " shows " + k.first + "/" + k.second + " of node " +
+               std::to_string(v.first) + ", which no live member owns";
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace shoal::sim

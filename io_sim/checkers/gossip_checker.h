@@ -9,6 +9,10 @@
 //               set_false_deaths_allowed(false) each one is also a violation.
 //   agreement   agreement_error(): every up member sees every other up member alive or suspect,
 //               and no crashed node so; the cluster checks it after the faults healed.
+//   table       table_agreement_error(): every up member's replicated table (core/gossip/table.h)
+//               shows exactly the entries the up members own, by their own account, so a crashed
+//               or departed node's records are gone everywhere. entry_written() and
+//               table_change() measure the time until every live member sees a new record.
 //
 // Fed by the cluster (crashes, restarts, leaves) and by every member's subscriber events.
 // Single-threaded, like the World. O(1) per event except crash bookkeeping (O(nodes) once per
@@ -17,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "core/gossip/membership.h"
+#include "core/gossip/table.h"
 #include "io_sim/world/sim_time.h"
 
 namespace shoal::sim {
@@ -40,6 +46,13 @@ struct CrashDetection {
   std::optional<SimTime> first;  // first live member to declare it dead
   std::optional<SimTime> all;    // when the last live member did
   size_t pending = 0;            // live members that have not yet
+};
+
+struct EntrySpread {
+  std::string table, key, value;
+  SimTime written_at{0};
+  std::optional<SimTime> all;  // when the last live member saw it
+  std::set<NodeId> waiting;    // live members that have not yet
 };
 
 class GossipChecker {
@@ -63,6 +76,16 @@ class GossipChecker {
                               const std::function<const gossip::MemberInfo*(NodeId, NodeId)>& view) const;
   void report(SimTime t, std::string checker, std::string what);
 
+  // --- the replicated table
+  using TableView = std::map<std::pair<std::string, std::string>, std::pair<NodeId, std::string>>;
+  // A record written at `t`; the members in `up_observers` (other than the writer) are awaited.
+  void entry_written(NodeId writer, const gossip::TableChange& entry, SimTime t, const std::vector<NodeId>& up_observers);
+  void table_change(NodeId observer, const gossip::TableChange& change, SimTime t);
+  const std::vector<EntrySpread>& entry_spreads() const { return spreads_; }
+  // table(id): the member's visible entries (Table::visible()).
+  std::string table_agreement_error(const std::vector<NodeId>& up,
+                                    const std::function<TableView(NodeId)>& table) const;
+
   void set_false_deaths_allowed(bool allowed) { false_deaths_allowed_ = allowed; }
   const std::vector<CrashDetection>& crashes() const { return crashes_; }
   uint64_t false_deaths() const { return false_deaths_.size(); }  // distinct (node, incarnation)
@@ -85,6 +108,7 @@ class GossipChecker {
   uint64_t false_death_events_ = 0;
   bool false_deaths_allowed_ = true;
   std::vector<GossipViolation> violations_;
+  std::vector<EntrySpread> spreads_;
 };
 
 }  // namespace shoal::sim

@@ -45,6 +45,41 @@ Totals totals(World& w) {
   return t;
 }
 
+// Endpoint records: each written on a random live node and awaited everywhere; then the first
+// writer crashes and the tables must drop its records.
+void measure_records(GossipCluster& cluster, const GossipBenchOptions& options, GossipBenchResult& r) {
+  World& w = cluster.world();
+  Rng rng = w.derive_rng("bench-records");
+  NodeId first_writer = 0;
+  for (int i = 0; i < options.records; ++i) {
+    auto up = cluster.up_nodes();
+    const NodeId writer = up[static_cast<size_t>(rng.uniform(0, up.size() - 1))];
+    if (i == 0) first_writer = writer;
+    const std::string address = "198.18." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
+    if (!cluster.put(writer, "endpoints", "task-" + std::to_string(i), address).ok()) continue;
+    const size_t index = cluster.checker().entry_spreads().size() - 1;
+    const SimTime written = w.now();
+    while (!cluster.checker().entry_spreads()[index].all && w.now() - written < options.record_timeout) {
+      w.run_for(std::chrono::milliseconds(10));
+    }
+    const EntrySpread& s = cluster.checker().entry_spreads()[index];
+    if (s.all) {
+      r.record_all_s.push_back(to_seconds(*s.all - s.written_at));
+    } else {
+      ++r.records_unspread;
+    }
+  }
+  if (first_writer == 0 || cluster.up_nodes().size() <= 2) return;
+  cluster.crash(first_writer);
+  const size_t index = cluster.checker().crashes().size() - 1;
+  const SimTime crashed_at = w.now();
+  while (!cluster.checker().crashes()[index].all && w.now() - crashed_at < options.detect_timeout) {
+    w.run_for(std::chrono::milliseconds(100));
+  }
+  r.table_error = cluster.table_agreement_error();
+  r.table_agreement = r.table_error.empty();
+}
+
 }  // namespace
 
 GossipBenchResult bench_gossip(const GossipBenchOptions& options) {
@@ -96,6 +131,7 @@ GossipBenchResult bench_gossip(const GossipBenchOptions& options) {
     r.msgs_per_node_s = static_cast<double>(after.msgs - before.msgs) / node_seconds;
     r.bytes_per_node_s = static_cast<double>(after.bytes - before.bytes) / node_seconds;
   }
+  measure_records(cluster, options, r);
   for (NodeId id : cluster.up_nodes()) {
     if (gossip::Membership* m = cluster.member(id)) {
       r.bad_messages += m->stats().bad_messages;
@@ -140,6 +176,11 @@ void print_gossip_bench(const GossipBenchOptions& o, const GossipBenchResult& r,
       << "false_deaths_per_node_hour: " << (r.node_hours > 0 ? static_cast<double>(r.false_deaths) / r.node_hours : 0.0) << "\n"
       << "msgs_per_node_s: " << r.msgs_per_node_s << "\n"
       << "bytes_per_node_s: " << r.bytes_per_node_s << "\n"
+      << "records: " << r.record_all_s.size() + static_cast<size_t>(r.records_unspread) << "\n"
+      << "records_unspread: " << r.records_unspread << "\n"
+      << "record_all_p50_s: " << quantile(r.record_all_s, 0.5) << "\n"
+      << "record_all_p99_s: " << quantile(r.record_all_s, 0.99) << "\n"
+      << "table_agreement: " << (r.table_agreement ? "yes" : "no: " + r.table_error) << "\n"
       << "bad_messages: " << r.bad_messages << "\n"
       << "health_score_max_at_end: " << r.max_health_score << "\n"
       << "sim_seconds: " << r.sim_seconds << "\n"

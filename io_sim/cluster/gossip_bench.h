@@ -6,7 +6,10 @@
 // victim dead (or detect_timeout), then crash_gap, then the next. Measured over that observation
 // period: the time until every live member knows of each crash (p50, p99, max) and until the
 // first does, false deaths of live nodes (distinct node and incarnation) per node-hour, and
-// messages and bytes sent per live node per second.
+// messages and bytes sent per live node per second. Then `records` endpoint records are written
+// one at a time on random live nodes (gossip::Table): the time until every live member sees each
+// (p50, p99). Last, the writer of the first record crashes: once every member knows, the tables
+// must agree again without its records (table_agreement).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +30,8 @@ struct GossipBenchOptions {
   Duration crash_gap = std::chrono::seconds(2);
   Duration detect_timeout = std::chrono::seconds(180);
   Duration warmup_limit = std::chrono::seconds(600);
+  int records = 20;
+  Duration record_timeout = std::chrono::seconds(60);
 };
 
 struct GossipBenchResult {
@@ -43,6 +48,10 @@ struct GossipBenchResult {
   double bytes_per_node_s = 0;
   uint64_t bad_messages = 0;
   uint64_t max_health_score = 0;
+  std::vector<double> record_all_s;  // one per record seen everywhere
+  int records_unspread = 0;          // records not seen everywhere within record_timeout
+  bool table_agreement = false;      // after the crash of a record's writer
+  std::string table_error;
   double sim_seconds = 0;
   double wall_seconds = 0;
   uint64_t events = 0;

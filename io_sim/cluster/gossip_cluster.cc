@@ -3,7 +3,7 @@
 namespace shoal::sim {
 
 GossipApp::GossipApp(NodeId id, Env& env, const gossip::Config& config, gossip::Events events)
-    : membership_(env, config, std::move(events)) {
+    : membership_(env, config, std::move(events)), table_(env, membership_) {
   (void)id;
   env.transport.set_handler([this](const PeerIdentity& from, std::string_view payload) {
     membership_.receive(from.node_id, payload);
@@ -33,7 +33,24 @@ std::unique_ptr<NodeApp> GossipCluster::make_app(NodeId id, Env& env) {
   events.on_leave = [this, id](const gossip::MemberInfo& subject) {
     checker_.member_dead(id, subject, world_->is_up(subject.id), world_->now());
   };
-  return std::make_unique<GossipApp>(id, env, c, std::move(events));
+  auto app = std::make_unique<GossipApp>(id, env, c, std::move(events));
+  app->table().subscribe(
+      [this, id](const gossip::TableChange& change) { checker_.table_change(id, change, world_->now()); });
+  return app;
+}
+
+gossip::Table* GossipCluster::table(NodeId id) {
+  auto* app = dynamic_cast<GossipApp*>(world_->app(id));
+  return app ? &app->table() : nullptr;
+}
+
+Status GossipCluster::put(NodeId id, const std::string& table_name, const std::string& key, const std::string& value) {
+  gossip::Table* t = table(id);
+  if (t == nullptr) return Status::unavailable("node " + std::to_string(id) + " is down");
+  if (Status s = t->put(table_name, key, value); !s.ok()) return s;
+  checker_.entry_written(id, gossip::TableChange{gossip::TableChange::Kind::kPut, table_name, key, value, id},
+                         world_->now(), up_nodes());
+  return {};
 }
 
 gossip::Membership* GossipCluster::member(NodeId id) {
@@ -74,7 +91,7 @@ bool GossipCluster::converged() {
     gossip::Membership* m = member(id);
     if (m == nullptr || m->num_alive() != up.size()) return false;
   }
-  return agreement_error().empty();
+  return agreement_error().empty() && table_agreement_error().empty();
 }
 
 bool GossipCluster::run_until_converged(Duration limit) {
@@ -91,7 +108,7 @@ bool GossipCluster::run_until_converged(Duration limit) {
         break;
       }
     }
-    if (counts && agreement_error().empty()) return true;
+    if (counts && agreement_error().empty() && table_agreement_error().empty()) return true;
   }
   return false;
 }
@@ -122,6 +139,13 @@ std::string GossipCluster::agreement_error() {
   return checker_.agreement_error(up_nodes(), down_nodes(), [this](NodeId obs, NodeId x) {
     gossip::Membership* m = member(obs);
     return m ? m->member(x) : nullptr;
+  });
+}
+
+std::string GossipCluster::table_agreement_error() {
+  return checker_.table_agreement_error(up_nodes(), [this](NodeId id) {
+    gossip::Table* t = table(id);
+    return t ? t->visible() : GossipChecker::TableView{};
   });
 }
 

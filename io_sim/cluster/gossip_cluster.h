@@ -1,10 +1,10 @@
-// GossipCluster: N simulated nodes, each running a gossip::Membership in the World, wired to a
-// GossipChecker. The basis of the gossip tests and of `shoalsim bench-gossip`.
+// GossipCluster: N simulated nodes, each running a gossip::Membership and the table riding on it
+// (gossip::Table) in the World, wired to a GossipChecker. The basis of the gossip tests and of `shoalsim bench-gossip`.
 //
 // Node 1 starts the cluster; node i > 1 joins through a random node among 1..i-1 at
 // (i - 1) * join_spacing. A restarted node joins again through a random up node. Every
-// member's leave events go to the checker with the simulated time; crash(), restart() and
-// leave() tell the checker too.
+// member's leave events and table changes go to the checker with the simulated time; crash(),
+// restart(), leave() and put() tell the checker too. A restarted node starts with an empty table.
 //
 //   GossipCluster c({.nodes = 20, .seed = 7, .loss = 0.01});
 //   c.run_until_converged(60s);
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/gossip/membership.h"
+#include "core/gossip/table.h"
 #include "io_sim/checkers/gossip_checker.h"
 #include "io_sim/world/world.h"
 
@@ -33,14 +34,16 @@ struct GossipClusterOptions {
   bool keep_trace = false;
 };
 
-// A node's program: one Membership on the node's Env.
+// A node's program: one Membership and its Table on the node's Env.
 class GossipApp : public NodeApp {
  public:
   GossipApp(NodeId id, Env& env, const gossip::Config& config, gossip::Events events);
   gossip::Membership& membership() { return membership_; }
+  gossip::Table& table() { return table_; }
 
  private:
   gossip::Membership membership_;
+  gossip::Table table_;
 };
 
 class GossipCluster {
@@ -53,7 +56,12 @@ class GossipCluster {
   // The node's membership, nullptr while it is down.
   gossip::Membership* member(NodeId id);
 
-  // Every node that is up sees every other up node alive or suspect.
+  // The node's table, nullptr while it is down.
+  gossip::Table* table(NodeId id);
+  // A record written on node `id` (which must be up), awaited by the checker on every up node.
+  Status put(NodeId id, const std::string& table, const std::string& key, const std::string& value);
+
+  // Every node that is up sees every other up node alive or suspect, and the same table.
   bool converged();
   // Runs until converged() (checked every 100 ms) or `limit` passed; true if converged.
   bool run_until_converged(Duration limit);
@@ -64,6 +72,7 @@ class GossipCluster {
   std::vector<NodeId> up_nodes() const;
   std::vector<NodeId> down_nodes() const;
   std::string agreement_error();
+  std::string table_agreement_error();
 
  private:
   std::unique_ptr<NodeApp> make_app(NodeId id, Env& env);

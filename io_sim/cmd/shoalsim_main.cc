@@ -202,6 +202,7 @@ int main(int argc, char** argv) {
   bench_gossip->add_option("--loss", gossip_opt.loss, "drop probability of every link")->capture_default_str()->check(CLI::Range(0.0, 0.9));
   bench_gossip->add_option("--seed", gossip_opt.seed, "the run's seed")->capture_default_str();
   bench_gossip->add_option("--crashes", gossip_opt.crashes, "nodes crashed, one at a time")->capture_default_str()->check(CLI::Range(1, 10'000));
+  bench_gossip->add_option("--records", gossip_opt.records, "endpoint records written, one at a time")->capture_default_str()->check(CLI::Range(0, 100'000));
   bench_gossip->add_option("--profile", gossip_opt.profile, "settings: shoal or memberlist-lan")->capture_default_str()->check(CLI::IsMember({"shoal", "memberlist-lan"}));
 
   CLI11_PARSE(app, argc, argv);
