@@ -87,7 +87,7 @@ GossipBenchResult bench_gossip(const GossipBenchOptions& options) {
   GossipBenchResult r;
   gossip_profile(options.profile, r.config);
   GossipCluster cluster({.nodes = options.nodes, .seed = options.seed, .loss = options.loss,
-                         .config = r.config});
+                         .config = r.config, .keys = {}});
   World& w = cluster.world();
   r.converged = cluster.run_until_converged(options.warmup_limit);
   r.warmup_s = to_seconds(w.now());

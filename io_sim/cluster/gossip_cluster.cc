@@ -2,10 +2,16 @@
 
 namespace shoal::sim {
 
-GossipApp::GossipApp(NodeId id, Env& env, const gossip::Config& config, gossip::Events events)
-    : membership_(env, config, std::move(events)), table_(env, membership_) {
-  (void)id;
-  env.transport.set_handler([this](const PeerIdentity& from, std::string_view payload) {
+GossipApp::GossipApp(NodeId id, Env& env, const gossip::Config& config, gossip::Events events,
+                     std::vector<AeadKey> keys, uint64_t crypto_seed)
+    : crypto_(keys.empty() ? nullptr : std::make_unique<SimCrypto>(crypto_seed)),
+      sealed_(keys.empty() ? nullptr
+                           : std::make_unique<gossip::SealedTransport>(env.clock, *crypto_, env.transport, id,
+                                                                       gossip::Keyring(std::move(keys)))),
+      env_{env.clock, env.timers, env.rng, sealed_ ? static_cast<Transport&>(*sealed_) : env.transport, env.disk},
+      membership_(env_, config, std::move(events)),
+      table_(env_, membership_) {
+  env_.transport.set_handler([this](const PeerIdentity& from, std::string_view payload) {
     membership_.receive(from.node_id, payload);
   });
 }
@@ -16,6 +22,7 @@ GossipCluster::GossipCluster(GossipClusterOptions options)
   wo.nodes = options_.nodes;
   wo.seed = options_.seed;
   wo.link.drop = options_.loss;
+  wo.link.duplicate = options_.duplicate;
   wo.keep_trace = options_.keep_trace;
   world_ = std::make_unique<World>(wo, [this](NodeId id, Env& env) { return make_app(id, env); });
   rng_ = world_->derive_rng("gossip-cluster");
@@ -33,7 +40,10 @@ std::unique_ptr<NodeApp> GossipCluster::make_app(NodeId id, Env& env) {
   events.on_leave = [this, id](const gossip::MemberInfo& subject) {
     checker_.member_dead(id, subject, world_->is_up(subject.id), world_->now());
   };
-  auto app = std::make_unique<GossipApp>(id, env, c, std::move(events));
+  std::vector<AeadKey> keys = options_.keys ? options_.keys(id) : std::vector<AeadKey>{};
+  auto app = std::make_unique<GossipApp>(id, env, c, std::move(events), std::move(keys),
+                                         // a fresh nonce stream per start: restarts never reuse one
+                                         mix64(options_.seed ^ mix64(id) ^ static_cast<uint64_t>(world_->now().count())));
   app->table().subscribe(
       [this, id](const gossip::TableChange& change) { checker_.table_change(id, change, world_->now()); });
   return app;
@@ -42,6 +52,11 @@ std::unique_ptr<NodeApp> GossipCluster::make_app(NodeId id, Env& env) {
 gossip::Table* GossipCluster::table(NodeId id) {
   auto* app = dynamic_cast<GossipApp*>(world_->app(id));
   return app ? &app->table() : nullptr;
+}
+
+gossip::SealedTransport* GossipCluster::sealed(NodeId id) {
+  auto* app = dynamic_cast<GossipApp*>(world_->app(id));
+  return app ? app->sealed() : nullptr;
 }
 
 Status GossipCluster::put(NodeId id, const std::string& table_name, const std::string& key, const std::string& value) {

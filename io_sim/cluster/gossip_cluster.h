@@ -14,13 +14,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/gossip/membership.h"
+#include "core/gossip/sealed_transport.h"
 #include "core/gossip/table.h"
 #include "io_sim/checkers/gossip_checker.h"
+#include "io_sim/world/sim_crypto.h"
 #include "io_sim/world/world.h"
 
 namespace shoal::sim {
@@ -29,19 +32,28 @@ struct GossipClusterOptions {
   size_t nodes = 5;
   uint64_t seed = 1;
   double loss = 0.0;  // drop probability of every link
+  double duplicate = 0.0;  // probability every link delivers a message twice
   gossip::Config config = {};  // id is set per node
   Duration join_spacing = std::chrono::milliseconds(10);
   bool keep_trace = false;
+  // Sealed gossip (core/gossip/sealed_transport.h): the keys each node starts with, primary
+  // first. Unset: datagrams travel in the clear.
+  std::function<std::vector<AeadKey>(NodeId)> keys;
 };
 
-// A node's program: one Membership and its Table on the node's Env.
+// A node's program: one Membership and its Table on the node's Env, sealed when it has keys.
 class GossipApp : public NodeApp {
  public:
-  GossipApp(NodeId id, Env& env, const gossip::Config& config, gossip::Events events);
+  GossipApp(NodeId id, Env& env, const gossip::Config& config, gossip::Events events, std::vector<AeadKey> keys,
+            uint64_t crypto_seed);
   gossip::Membership& membership() { return membership_; }
   gossip::Table& table() { return table_; }
+  gossip::SealedTransport* sealed() { return sealed_.get(); }
 
  private:
+  std::unique_ptr<SimCrypto> crypto_;
+  std::unique_ptr<gossip::SealedTransport> sealed_;
+  Env env_;  // the node's, with sealed_ as its transport when sealed
   gossip::Membership membership_;
   gossip::Table table_;
 };
@@ -58,6 +70,8 @@ class GossipCluster {
 
   // The node's table, nullptr while it is down.
   gossip::Table* table(NodeId id);
+  // The node's sealing layer, nullptr while it is down or when gossip is not sealed.
+  gossip::SealedTransport* sealed(NodeId id);
   // A record written on node `id` (which must be up), awaited by the checker on every up node.
   Status put(NodeId id, const std::string& table, const std::string& key, const std::string& value);
 
