@@ -43,7 +43,7 @@ trap cleanup EXIT
 
 PORT=$((20000 + RANDOM % 20000))
 SOCK=$TMP/shoal.sock
-"$SHOALD" --data-dir "$TMP/data" --listen-addr "127.0.0.1:$PORT" --socket "$SOCK" --hostname bench init \
+"$SHOALD" --data-dir "$TMP/data" --listen-addr "127.0.0.1:$PORT" --gossip-addr 127.0.0.1:0 --socket "$SOCK" --hostname bench init \
   >"$TMP/shoald.log" 2>&1 &
 PID=$!
 shoal() { "$SHOAL" -H "unix://$SOCK" "$@"; }

@@ -114,7 +114,7 @@ for i in 0 1 2; do
 done
 start_shoal() {  # start_shoal I [init | join TOKEN] ; restart when no mode is given
   local i=$1 mode=${2:-}
-  local args=(--data-dir "${SHOAL_DIR[$i]}" --listen-addr "127.0.0.1:${SHOAL_PORT[$i]}" --socket "${SHOAL_SOCK[$i]}"
+  local args=(--data-dir "${SHOAL_DIR[$i]}" --listen-addr "127.0.0.1:${SHOAL_PORT[$i]}" --gossip-addr 127.0.0.1:0 --socket "${SHOAL_SOCK[$i]}"
               --hostname "shoal$i" --raft-tick-ms "$SHOAL_TICK_MS")
   case $mode in
     init) args+=(init) ;;

@@ -26,7 +26,7 @@ port() {
 }
 start() {  # name, then shoald's subcommand and its arguments
   local name=$1; shift
-  "$bin/shoald" --data-dir "$dir/$name" --listen-addr "127.0.0.1:${ports[$name]}" --socket "$dir/$name.sock" \
+  "$bin/shoald" --data-dir "$dir/$name" --listen-addr "127.0.0.1:${ports[$name]}" --gossip-addr 127.0.0.1:0 --socket "$dir/$name.sock" \
     --hostname "$name" "$@" >"$dir/$name.log" 2>&1 &
   pids+=($!)
   pid[$name]=$!

@@ -29,4 +29,10 @@ Status Keyring::remove(const AeadKey& key) {
   return {};
 }
 
+Status Keyring::replace(const std::vector<AeadKey>& keys) {
+  if (keys.empty()) return Status::invalid_argument("a gossip keyring needs at least one key");
+  keys_ = keys;
+  return {};
+}
+
 }  // namespace shoal::gossip

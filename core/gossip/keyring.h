@@ -33,6 +33,8 @@ class Keyring {
   Status use(const AeadKey& key);
   // Stops accepting `key` (failed_precondition for the primary; not_found if not installed).
   Status remove(const AeadKey& key);
+  // The three steps at once: exactly `keys`, keys[0] the primary (invalid_argument if empty).
+  Status replace(const std::vector<AeadKey>& keys);
 
  private:
   std::vector<AeadKey> keys_;

@@ -1,5 +1,7 @@
 #include "core/manager/manager.h"
 
+#include "core/manager/gossip_keys.h"
+
 #include "core/ca/certificate_authority.h"
 #include "core/ca/node_identity.h"
 
@@ -197,8 +199,10 @@ managerpb::NodeInfoResponse Manager::node_info(NodeId node) const {
     auto* m = info.add_managers();
     m->set_node_id(*id);
     m->set_addr(n.addr());
+    m->set_gossip_addr(n.description().gossip_addr());
   }
   if (c) {
+    *info.mutable_gossip_keys() = c->gossip_keys();
     info.add_trusted_roots_pem(c->root_ca_cert_pem());
     if (c->has_rotation()) info.add_trusted_roots_pem(c->rotation().new_cert_pem());
     info.set_signing_root_pem(c->has_rotation() ? c->rotation().new_cert_pem() : c->root_ca_cert_pem());
@@ -291,7 +295,7 @@ void Manager::handle_renew(const PeerIdentity* from, std::string body, Rpc::Repl
 void Manager::reconcile_membership() {
   membership_timer_ = env_.timers.after(opts_.membership_interval, [this] { reconcile_membership(); });
   if (!is_leader()) return;
-  drive_root_rotation();
+  if (!drive_gossip_keys()) drive_root_rotation();
   if (raft_.raft().pending_conf_index() > raft_.applied_index()) return;
   const auto& r = raft_.raft();
   // A leader being demoted hands leadership to another voter first; the next leader removes it.
@@ -330,6 +334,22 @@ void Manager::reconcile_membership() {
       return;
     }
   }
+}
+
+bool Manager::drive_gossip_keys() {
+  const auto* c = store_.cluster();
+  if (!c || gossip_keys_in_flight_ || !leader_caught_up()) return false;
+  auto next = rotate_gossip_keys(*c, now_ns(), opts_.gossip_key_rotation, crypto_);
+  if (!next) return false;
+  storepb::Transaction tx;
+  auto* a = tx.add_actions();
+  a->set_kind(storepb::StoreAction::UPDATE);
+  *a->mutable_cluster() = std::move(*next);
+  gossip_keys_in_flight_ = true;
+  submit(std::move(tx), [this, alive = std::weak_ptr<bool>(alive_)](Status, uint64_t) {
+    if (!alive.expired()) gossip_keys_in_flight_ = false;
+  });
+  return true;
 }
 
 void Manager::drive_root_rotation() {

@@ -46,6 +46,8 @@ struct ManagerOptions {
   Duration forward_timeout = std::chrono::seconds(5);
   // How often the leader compares Raft's members with the store's manager nodes.
   Duration membership_interval = std::chrono::milliseconds(500);
+  // How often the leader adds a new gossip key and drops the oldest (swarmkit: 12 hours).
+  Duration gossip_key_rotation = std::chrono::hours(12);
   orchestrator::OrchestratorOptions orchestrator;
   dispatcher::DispatcherOptions dispatcher;
 };
@@ -96,6 +98,8 @@ class Manager {
   void handle_renew(const PeerIdentity* from, std::string body, Rpc::Reply reply);
   void reconcile_membership();
   void drive_root_rotation();
+  // Makes or rotates the cluster's gossip keys when due (gossip_keys.h); true if it proposed.
+  bool drive_gossip_keys();
   void record_certificate(NodeId node, std::string role, std::string cert, int attempts,
                           std::function<void(Status)> done);
   NodeId fresh_node_id();
@@ -112,6 +116,7 @@ class Manager {
   // Worker sessions (answered only by the leader's).
   std::unique_ptr<dispatcher::Dispatcher> dispatcher_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool gossip_keys_in_flight_ = false;
   bool awaiting_catch_up_ = false;  // orchestrator_may_act() waits for this leader's first entry
 };
 

@@ -44,14 +44,19 @@ std::string manager_status_text(const nlohmann::json& node) {
 }
 
 std::string node_table(const std::vector<nlohmann::json>& nodes, std::string_view self_id) {
+  // The gossip view, when the daemon answering has one (a Shoal field), beside the managers'.
+  const bool gossip = std::any_of(nodes.begin(), nodes.end(), [](const auto& n) { return at(n, {"Gossip"}).is_object(); });
   std::vector<Row> rows;
   for (const auto& n : nodes) {
     const std::string id = str_at(n, {"ID"});
     rows.push_back({id + (!self_id.empty() && id == self_id ? " *" : ""), str_at(n, {"Description", "Hostname"}),
                     pretty_word(str_at(n, {"Status", "State"})), pretty_word(str_at(n, {"Spec", "Availability"})),
                     manager_status_text(n), str_at(n, {"Description", "Engine", "EngineVersion"})});
+    if (gossip) rows.back().push_back(pretty_word(str_at(n, {"Gossip", "State"})));
   }
-  return format_table({"ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"}, rows);
+  std::vector<std::string> header = {"ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"};
+  if (gossip) header.push_back("GOSSIP");
+  return format_table(header, rows);
 }
 
 std::string node_pretty(const nlohmann::json& n) {

@@ -19,7 +19,7 @@ void sort_nodes(std::vector<nlohmann::json>& nodes);
 // MANAGER STATUS: "Leader", "Reachable", "Unreachable", or "" for a worker.
 std::string manager_status_text(const nlohmann::json& node);
 // The node ls table: ID (" *" marks `self_id`), HOSTNAME, STATUS, AVAILABILITY, MANAGER STATUS,
-// ENGINE VERSION.
+// ENGINE VERSION, and GOSSIP (the answering node's gossip view) when any node has one.
 std::string node_table(const std::vector<nlohmann::json>& nodes, std::string_view self_id);
 // node inspect --pretty of one node, without a trailing newline.
 std::string node_pretty(const nlohmann::json& node);

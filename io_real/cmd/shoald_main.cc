@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", opts.data_dir, "where this node keeps its state")->capture_default_str();
   app.add_option("--listen-addr", opts.listen_addr, "cluster port: HOST:PORT")->capture_default_str();
   app.add_option("--advertise-addr", opts.advertise_addr, "address other nodes reach this one at (default: listen)");
+  app.add_option("--gossip-addr", opts.gossip_listen_addr, "gossip port, UDP and TCP: HOST:PORT")->capture_default_str();
+  app.add_option("--gossip-advertise-addr", opts.gossip_advertise_addr,
+                 "address other nodes reach this one's gossip at (default: advertise host, gossip port)");
   app.add_option("--socket", opts.socket_path, "the client API's unix socket")->capture_default_str();
   app.add_option("--hostname", opts.hostname, "name shown in `shoal node ls` (default: the machine's)");
   app.add_flag("--force-new-cluster", opts.force_new_cluster, "restart this manager as the only member, keeping its data (after lost quorum)");

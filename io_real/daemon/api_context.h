@@ -13,6 +13,8 @@
 
 namespace shoal::daemon {
 
+class GossipNode;
+
 struct ApiContext {
   Crypto* crypto = nullptr;
   const NodeRecord* record = nullptr;  // null while locked
@@ -29,6 +31,9 @@ struct ApiContext {
   // Asks the agent of `node` for a task's output (agent.logs over the Rpc seam); `done` runs
   // once, on the daemon's loop. Null on nodes that are not managers.
   std::function<void(const storepb::NodeObject& node, const agentpb::LogsRequest& req, Rpc::Reply done)> task_logs;
+  // This node's gossip (null in tests): its membership view and table, for GET /gossip and the
+  // Gossip field of GET /nodes.
+  GossipNode* gossip = nullptr;
   // Commits a store transaction; null: manager->submit (the daemon leaves it null).
   std::function<void(storepb::Transaction, manager::Manager::Done)> submit;
 };

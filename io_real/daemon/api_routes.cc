@@ -7,6 +7,7 @@
 #include "core/ca/node_identity.h"
 #include "io_real/api/base64.h"
 #include "io_real/daemon/docker_json.h"
+#include "io_real/daemon/gossip_node.h"
 #include "io_real/daemon/route_helpers.h"
 #include "io_real/daemon/service_routes.h"
 
@@ -92,7 +93,39 @@ void add_object_routes(api::Router& router, ApiContext& ctx, const std::string& 
 json node_view(ApiContext& ctx, const storepb::NodeObject& n) {
   auto nid = ca::parse_node_id(n.id());
   const bool reachable = nid.ok() && (!ctx.reachable || ctx.reachable(*nid));
-  return node_json(n, ctx.manager ? ctx.manager->leader() : 0, reachable);
+  json j = node_json(n, ctx.manager ? ctx.manager->leader() : 0, reachable);
+  // Beside the managers' view, the answering node's gossip view (a Shoal field; Docker has none).
+  const gossip::Membership* m = ctx.gossip ? ctx.gossip->membership() : nullptr;
+  if (nid.ok() && m != nullptr) {
+    const gossip::MemberInfo* info = m->member(*nid);
+    j["Gossip"] = {{"State", info ? gossip::state_name(info->state) : "unknown"},
+                   {"Addr", n.description().gossip_addr()}};
+  }
+  return j;
+}
+
+// GET /gossip (Shoal's own): this node's gossip view — every member it knows and its table.
+json gossip_view(ApiContext& ctx) {
+  json members = json::array();
+  json tables = json::object();
+  const gossip::Membership* m = ctx.gossip ? ctx.gossip->membership() : nullptr;
+  if (m != nullptr) {
+    for (const auto& info : m->members()) {
+      members.push_back({{"ID", ca::node_id_text(info.id)}, {"State", gossip::state_name(info.state)},
+                         {"Incarnation", info.incarnation}, {"Addr", info.meta}});
+    }
+    for (const auto& [key, value] : ctx.gossip->table()->visible()) {
+      tables[key.first][key.second] = {{"Value", value.second}, {"Owner", ca::node_id_text(value.first)}};
+    }
+  }
+  json dropped = json::object();
+  if (const gossip::SealStats* st = ctx.gossip ? ctx.gossip->seal_stats() : nullptr) {
+    for (const auto& [why, n] : st->dropped_by_reason) dropped[why] = n;
+  }
+  if (m != nullptr) {
+    for (const auto& [why, n] : m->stats().bad_by_reason) dropped[why] = n;
+  }
+  return {{"Started", m != nullptr}, {"Members", members}, {"Tables", tables}, {"Dropped", dropped}};
 }
 
 json info_json(ApiContext& ctx) {
@@ -162,6 +195,9 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
                                      {"Os", "linux"},
                                      {"Arch", "amd64"},
                                      {"Components", json::array({{{"Name", "Shoal"}, {"Version", "0.3.0"}}})}}));
+  });
+  router.add("GET", "/gossip", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
+    respond(api::json_response(200, gossip_view(ctx)));
   });
   router.add("GET", "/info", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
     respond(api::json_response(200, info_json(ctx)));

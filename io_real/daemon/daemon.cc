@@ -38,6 +38,7 @@
 #include "io_real/net/endpoint.h"
 #include "io_real/runtime/process_runtime.h"
 #include "io_real/storage/rocksdb_disk.h"
+#include "io_real/daemon/gossip_node.h"
 
 namespace shoal::daemon {
 namespace {
@@ -79,6 +80,9 @@ struct Daemon::Impl {
   // Every node runs tasks: its agent keeps a session with the leader's dispatcher and runs what
   // it is given as child processes. Declared after the manager, so destroyed before it.
   std::unique_ptr<Env> agent_env;
+  // Every node gossips (issue 5): who is alive, and the replicated table.
+  std::unique_ptr<Env> gossip_env;
+  std::unique_ptr<GossipNode> gossip;
   std::unique_ptr<real::ProcessRuntime> runtime;
   std::unique_ptr<agent::Agent> agent;
   api::Router router;
@@ -389,6 +393,7 @@ struct Daemon::Impl {
       if (mid != record.node_id) endpoint->set_peer_address(mid, addr);
     }
     rpc = std::make_unique<EndpointRpc>(io, *endpoint, self_identity());
+    if (Status s = start_gossip(); !s.ok()) return s;
     if (record.role == "manager") {
       if (Status s = start_manager(std::move(bootstrap_voters)); !s.ok()) return s;
     }
@@ -399,6 +404,18 @@ struct Daemon::Impl {
     spdlog::info("node {} ({}) of cluster {} listening on {}", ca::node_id_text(record.node_id), record.role,
                  record.cluster_id, record.listen_addr);
     return {};
+  }
+
+  Status start_gossip() {
+    gossip_env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk});
+    GossipNodeOptions go;
+    go.self = record.node_id;
+    go.hostname = opts.hostname;
+    go.listen_addr = opts.gossip_listen_addr;
+    go.advertise_addr = opts.gossip_advertise_addr;
+    go.advertise_host = record.advertise_addr.substr(0, record.advertise_addr.rfind(':'));
+    gossip = std::make_unique<GossipNode>(io, *gossip_env, crypto, go);
+    return gossip->start();
   }
 
   PeerIdentity self_identity() const {
@@ -413,6 +430,7 @@ struct Daemon::Impl {
     agent::AgentOptions ao;
     ao.hostname = opts.hostname;
     ao.description = describe_this_machine(opts.engine_labels);
+    if (gossip) ao.description.set_gossip_addr(gossip->advertise_addr());
     agent = std::make_unique<agent::Agent>(*agent_env, *rpc, *runtime, [this] {
       std::vector<NodeId> ids;
       if (manager) ids.push_back(record.node_id);
@@ -503,7 +521,8 @@ struct Daemon::Impl {
   void poll_node_info() {
     timers.cancel(info_timer);
     info_timer = timers.after(std::chrono::seconds(2), [this] { poll_node_info(); });
-    if (manager || record.managers.empty()) return;
+    if (manager) return check_node_info();
+    if (record.managers.empty()) return;
     const NodeId to = record.managers[rng.uniform(0, record.managers.size() - 1)].first;
     rpc->call(to, "node.info", "", std::chrono::seconds(2), [this](Status s, std::string body) {
       managerpb::NodeInfoResponse info;
@@ -512,6 +531,7 @@ struct Daemon::Impl {
   }
 
   void apply_node_info(const managerpb::NodeInfoResponse& info) {
+    if (gossip) gossip->update(info);
     if (info.managers_size() > 0) {
       record.managers.clear();
       for (const auto& m : info.managers()) {
@@ -655,6 +675,7 @@ struct Daemon::Impl {
       }
       rpc->call(*id, agent::kLogsMethod, req.SerializeAsString(), std::chrono::seconds(3), std::move(done));
     };
+    api_ctx.gossip = gossip.get();
     add_api_routes(router, api_ctx);
     http = std::make_unique<api::HttpServer>(io, [this](api::HttpRequest req, api::Responder respond) {
       router.dispatch(std::move(req), std::move(respond));
@@ -667,6 +688,7 @@ struct Daemon::Impl {
     stopping = true;
     spdlog::info("shutting down");
     if (http) http->stop();
+    if (gossip) gossip->leave();  // its dead-with-leave goes out in the moment below
     if (endpoint) endpoint->stop();
     // A moment for answers already being written (the reply to `swarm leave`) to go out.
     timers.after(std::chrono::milliseconds(200), [this] { io.stop(); });
@@ -691,6 +713,8 @@ struct Daemon::Impl {
     io.restart();
     io.run();
     agent.reset();
+    api_ctx.gossip = nullptr;
+    gossip.reset();
     runtime.reset();  // kills and reaps every task still running
     manager.reset();
     raft.reset();

@@ -26,6 +26,10 @@ struct DaemonOptions {
   std::string listen_addr = "0.0.0.0:2377";
   std::string advertise_addr;  // defaults to listen_addr
   std::string socket_path = "/var/run/shoal.sock";
+  // Gossip (UDP and TCP): where it listens, and the address others reach it at (empty: the
+  // advertise address's host with the bound gossip port).
+  std::string gossip_listen_addr = "0.0.0.0:7946";
+  std::string gossip_advertise_addr;
   std::string hostname;        // defaults to the machine's
   std::map<std::string, std::string> engine_labels;  // --label KEY=VALUE: engine.labels.KEY
   std::string join_token;

@@ -66,6 +66,7 @@ NodeProc& ClusterHarness::add(const std::string& name) {
   n->data_dir = dir_ + "/" + name;
   n->socket = dir_ + "/" + name + ".sock";
   n->addr = "127.0.0.1:" + std::to_string(free_port());
+  n->gossip_addr = "127.0.0.1:" + std::to_string(free_port());
   n->log = dir_ + "/" + name + ".log";
   nodes_.push_back(std::move(n));
   return *nodes_.back();
@@ -73,7 +74,8 @@ NodeProc& ClusterHarness::add(const std::string& name) {
 
 void ClusterHarness::spawn(NodeProc& n, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {std::string(SHOAL_BIN_DIR) + "/shoald", "--data-dir", n.data_dir,
-                                   "--listen-addr", n.addr, "--socket", n.socket, "--hostname", n.name};
+                                   "--listen-addr", n.addr, "--gossip-addr", n.gossip_addr, "--socket", n.socket,
+                                   "--hostname", n.name};
   argv.insert(argv.end(), args.begin(), args.end());
   const pid_t pid = ::fork();
   if (pid == 0) {

@@ -18,7 +18,8 @@ struct NodeProc {
   std::string name;
   std::string data_dir;
   std::string socket;
-  std::string addr;  // 127.0.0.1:PORT
+  std::string addr;         // 127.0.0.1:PORT
+  std::string gossip_addr;  // 127.0.0.1:PORT, UDP and TCP, kept across restarts
   std::string log;   // its stdout + stderr
   int pid = -1;
 };

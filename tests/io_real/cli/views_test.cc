@@ -38,6 +38,17 @@ TEST(NodeTable, LooksLikeDockerNodeLs) {
             "00000000000000b2     worker10   Ready     Active                          shoal-0.3\n");
 }
 
+TEST(NodeTable, ShowsTheGossipViewWhenTheDaemonHasOne) {
+  std::vector<json> nodes = {node("00000000000000a1", "manager1", "ready", "manager", true),
+                             node("00000000000000c3", "worker2", "down", "worker")};
+  nodes[0]["Gossip"] = {{"State", "alive"}, {"Addr", "127.0.0.1:7946"}};
+  nodes[1]["Gossip"] = {{"State", "dead"}, {"Addr", "127.0.0.1:7947"}};
+  EXPECT_EQ(node_table(nodes, ""),
+            "ID                 HOSTNAME   STATUS    AVAILABILITY   MANAGER STATUS   ENGINE VERSION   GOSSIP\n"
+            "00000000000000a1   manager1   Ready     Active         Leader           shoal-0.3        Alive\n"
+            "00000000000000c3   worker2    Down      Active                          shoal-0.3        Dead\n");
+}
+
 TEST(NodeTable, ToleratesMissingFields) {
   EXPECT_EQ(node_table({json::object(), json{{"ID", 5}}}, ""),
             "ID        HOSTNAME   STATUS    AVAILABILITY   MANAGER STATUS   ENGINE VERSION\n\n\n");
