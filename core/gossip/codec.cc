@@ -8,7 +8,7 @@ Status bad(const char* reason) { return Status::invalid_argument(reason); }
 
 Status check_entry(const gossippb::TableEntry& e, const Config& config) {
   if (e.owner() == 0) return bad("zero-node");
-  if (e.table().empty() || e.key().empty() || e.ltime() == 0) return bad("bad-entry");
+  if (e.table().empty() || e.key().empty() || e.ltime() == 0 || e.ltime() > kMaxLamportTime) return bad("bad-entry");
   if (e.deleted() && !e.value().empty()) return bad("bad-entry");
   if (e.table().size() + e.key().size() > config.max_entry_name_bytes ||
       e.value().size() > config.max_entry_value_bytes) {
@@ -74,6 +74,7 @@ Result<gossippb::Envelope> decode(std::string_view bytes, const Config& config) 
       }
       const auto& entries = env.push_pull().entries();
       if (static_cast<size_t>(entries.size()) > config.max_table_entries) return bad("too-many-entries");
+      if (env.push_pull().table_ltime() > kMaxLamportTime) return bad("bad-entry");
       for (const auto& e : entries) {
         if (Status s = check_entry(e, config); !s.ok()) return s;
       }

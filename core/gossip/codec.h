@@ -21,6 +21,9 @@
 namespace shoal::gossip {
 
 inline constexpr uint32_t kWireVersion = 1;
+// The largest Lamport time an entry (or a push-pull's table clock) may carry: far beyond any
+// real count of writes, and far enough below 2^64 that the clock can never wrap.
+inline constexpr uint64_t kMaxLamportTime = uint64_t{1} << 62;
 // The largest UDP payload; a compound larger than this cannot be a packet.
 inline constexpr size_t kMaxUdpPayload = 65507;
 

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "core/env/probe.h"
+#include "core/gossip/codec.h"
 
 namespace shoal::gossip {
 
@@ -42,6 +43,7 @@ Status Table::put(const std::string& table, const std::string& key, std::string 
   if (!entries_.count(k) && entries_.size() >= c.max_table_entries) {
     return Status::busy("the table holds its maximum of " + std::to_string(c.max_table_entries) + " entries");
   }
+  if (clock_ >= kMaxLamportTime) return Status::failed_precondition("the table's Lamport clock is exhausted");
   write_own(k, std::move(value), /*deleted=*/false);
   return {};
 }
@@ -59,7 +61,7 @@ Status Table::remove(const std::string& table, const std::string& key) {
   return {};
 }
 
-void Table::write_own(const Key& key, std::string value, bool deleted) {
+void Table::write_own(const Key& key, std::string value, bool deleted, bool keep) {
   Entry e;
   e.owner = membership_.id();
   e.ltime = ++clock_;
@@ -67,7 +69,7 @@ void Table::write_own(const Key& key, std::string value, bool deleted) {
   e.deleted = deleted;
   e.written = env_.clock.monotonic_now();
   membership_.broadcast_entry(to_wire(key, e));
-  store(key, std::move(e));
+  if (keep) store(key, std::move(e));
 }
 
 // --- reads -----------------------------------------------------------------------------------
@@ -134,11 +136,16 @@ bool Table::apply(const gossippb::TableEntry& w) {
   if (w.owner() == membership_.id()) {
     // A version of our own entry we never wrote in this life: ours is the truth. Keep our value
     // (a tombstone if we hold none of our own), written over it with a newer time.
+    if (clock_ >= kMaxLamportTime) return false;  // cannot write anything newer
     ++stats_.refutations;
     SHOAL_PROBE("gossip.table_refute");
     const bool ours = it != entries_.end() && it->second.owner == membership_.id();
     if (ours) {
       write_own(key, it->second.value, it->second.deleted);
+    } else if (it == entries_.end() && entries_.size() >= membership_.config().max_table_entries) {
+      // No room to keep the tombstone: send it anyway, so the copy dies elsewhere.
+      ++stats_.limit_hits;
+      write_own(key, "", /*deleted=*/true, /*keep=*/false);
     } else {
       write_own(key, "", /*deleted=*/true);
     }

@@ -108,8 +108,9 @@ class Table final : public Delegate {
   bool visible(const Entry& e) const { return !e.deleted && owner_live(e.owner); }
   // Takes a remote version if it wins; true if it did.
   bool apply(const gossippb::TableEntry& e);
-  // Writes (key, entry) as this member's own newest version and disseminates it.
-  void write_own(const Key& key, std::string value, bool deleted);
+  // Writes (key, entry) as this member's own newest version and disseminates it; keep = false
+  // only disseminates it (a full table).
+  void write_own(const Key& key, std::string value, bool deleted, bool keep = true);
   void store(const Key& key, Entry e);
   void notify(const Key& key, const Entry* before, const Entry& after, bool was_visible);
   void emit(TableChange::Kind kind, const Key& key, const Entry& e);

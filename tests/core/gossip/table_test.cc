@@ -636,12 +636,12 @@ TEST_F(TableTest, AMembershipDropsDatagramsWithMalformedEntriesAndTheTableIsUnch
   EXPECT_EQ(heard(), Strings{});
 }
 
-// --- bugs found (disabled until table.cc is fixed) ---------------------------------------------
+// --- bugs found by these tests, now fixed ----------------------------------------------------
 
-// A refutation writes a tombstone without checking max_table_entries: a full table grows past
-// its limit, and every push-pull this member sends then carries more entries than a peer's codec
-// accepts ("too-many-entries"), so its bulk sync is refused everywhere.
-TEST_F(TableTest, DISABLED_BugARefutationOnAFullTableKeepsItWithinMaxTableEntries) {
+// A refutation wrote a tombstone without checking max_table_entries: a full table grew past its
+// limit, and every push-pull this member sent then carried more entries than a peer's codec
+// accepts ("too-many-entries"). Now the tombstone is sent but not kept.
+TEST_F(TableTest, ARefutationOnAFullTableKeepsItWithinMaxTableEntries) {
   Config c;
   c.max_table_entries = 2;
   start(c);
@@ -656,15 +656,18 @@ TEST_F(TableTest, DISABLED_BugARefutationOnAFullTableKeepsItWithinMaxTableEntrie
   EXPECT_TRUE(r.ok()) << r.status().message();
 }
 
-// The Lamport clock witnesses any remote ltime, and the codec accepts any non-zero one: after an
-// entry at UINT64_MAX, the next local write wraps the clock to 0 and is written at ltime 0, which
-// check_invariants() flags and every peer's codec refuses ("bad-entry"), dropping the whole packet
-// it rides on (pings and acks included).
-TEST_F(TableTest, DISABLED_BugARemoteLtimeAtTheTopOfItsRangeWrapsTheLamportClock) {
-  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+// The Lamport clock witnessed any remote ltime, and the codec accepted any non-zero one: after an
+// entry at UINT64_MAX, the next local write wrapped the clock to 0 and was written at ltime 0,
+// which every peer's codec refuses ("bad-entry"), dropping the whole packet it rides on (pings
+// and acks included). Now the codec refuses times over kMaxLamportTime, and a clock at that
+// bound refuses further writes instead of wrapping.
+TEST_F(TableTest, ARemoteLtimeAtTheTopOfItsRangeCannotWrapTheLamportClock) {
+  deliver({entry("t", "w", 2, std::numeric_limits<uint64_t>::max(), "v")});
+  EXPECT_EQ(table().lamport_time(), 0u);  // refused by the codec
+  constexpr uint64_t kMax = kMaxLamportTime;
   deliver({entry("t", "x", 2, kMax, "v")});
   ASSERT_EQ(table().lamport_time(), kMax);
-  table().put("t", "y", "mine").ignore();  // refused or not, the clock must not go back
+  EXPECT_EQ(table().put("t", "y", "mine").code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(table().lamport_time(), kMax);
   EXPECT_EQ(table().check_invariants(), "");
   gossippb::PushPull pp;
