@@ -1,7 +1,8 @@
 // Gossip datagrams from another node (issue 5): arbitrary bytes through the codec, then into a
 // live member. A datagram the codec refuses must be counted as bad and change nothing; one it
 // accepts must re-encode to bytes it accepts again; and no datagram, however crafted, may make
-// the member lose itself, think itself not alive, or break its own invariants (SHOAL_CHECK).
+// the member lose itself, think itself not alive, or break its own invariants (SHOAL_CHECK); nor
+// may the replicated table riding on it (table entries, push-pull bulk sync) break its own.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@
 #include "core/env/check.h"
 #include "core/gossip/codec.h"
 #include "core/gossip/membership.h"
+#include "core/gossip/table.h"
 #include "tests/core/manual_env.h"
 
 using namespace shoal;
@@ -42,15 +44,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   test::NoDisk disk;
   Env env{clock, timers, rng, transport, disk};
   gossip::Membership member(env, config);
+  gossip::Table table(env, member);
+  (void)table.put("endpoints", "own", "198.18.0.1");
   member.join({2, 3});
   timers.advance(std::chrono::milliseconds(10));
   const auto members_before = member.members().size();
   const uint64_t bad_before = member.stats().bad_messages;
+  const auto table_before = table.visible();
 
   member.receive(from, bytes);
   if (!decoded.ok()) {
     SHOAL_CHECK(member.stats().bad_messages == bad_before + 1, "a refused datagram is counted");
     SHOAL_CHECK(member.members().size() == members_before, "a refused datagram changes no membership");
+    SHOAL_CHECK(table.visible() == table_before, "a refused datagram changes no table entry");
   }
   timers.advance(std::chrono::seconds(5));  // probes, suspicions and gossip run on what it learnt
 
@@ -59,5 +65,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (m.id == config.id) self_alive = m.state == gossip::State::kAlive;
   }
   SHOAL_CHECK(self_alive, "a member stays alive in its own view whatever it is told");
+  SHOAL_CHECK(table.check_invariants().empty(), "the table keeps its invariants whatever it is told");
   return 0;
 }
