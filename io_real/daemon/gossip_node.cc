@@ -36,6 +36,8 @@ struct GossipNode::Impl {
     gossip::Config config;
     config.id = opts.self;
     config.meta = advertise;
+    // A full packet, once sealed, still fits one UDP datagram (larger ones go over TCP).
+    config.max_packet_bytes = net::GossipSocketOptions{}.max_udp_payload - gossip::SealedTransport::kOverhead;
     gossip::Events events;
     // A member's meta is where it listens: learnt from the gossip itself.
     events.on_join = [this](const gossip::MemberInfo& m) {

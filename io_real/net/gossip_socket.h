@@ -11,7 +11,7 @@
 //
 // Faults. A send to a node with no address, or one that fails (unreachable, refused, a full
 // socket buffer), is dropped and counted: gossip copes with loss. An incoming TCP message longer
-// than max_stream_payload, a connection that sends nothing for stream_timeout, or one beyond
+// than max_stream_payload, one not wholly received within stream_timeout, or one beyond
 // max_inbound_streams at once is closed and counted; nothing of it reaches the handler. Outgoing
 // TCP sends beyond max_outbound_streams at once are dropped and counted.
 //
@@ -57,7 +57,8 @@ struct GossipSocketStats {
   std::atomic<uint64_t> streams_sent{0};
   std::atomic<uint64_t> streams_received{0};
   std::atomic<uint64_t> dropped_no_address{0};
-  std::atomic<uint64_t> send_failures{0};     // UDP send errors, TCP connect/write failures or timeouts
+  // UDP send errors, TCP connect/write failures or timeouts, streams over max_outbound_streams.
+  std::atomic<uint64_t> send_failures{0};
   std::atomic<uint64_t> refused_streams{0};   // too long, too slow, too many
 };
 
