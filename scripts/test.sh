@@ -52,5 +52,8 @@ build/bin/shoalsim sweep scenarios/*.yaml --seeds "$SEEDS"
 echo "== sweep: the services scenarios, ${SHOAL_CI_SERVICES_SEEDS:-600} seeds"
 build/bin/shoalsim sweep scenarios/services_*.yaml --seeds "${SHOAL_CI_SERVICES_SEEDS:-600}"
 
+echo "== sweep: gossip, random faults and table writes, ${SHOAL_CI_GOSSIP_SEEDS:-1000} seeds of 8 nodes"
+build/bin/shoalsim sweep-gossip --seeds "${SHOAL_CI_GOSSIP_SEEDS:-1000}"
+
 echo "== fuzz: every libFuzzer target, ${SHOAL_CI_FUZZ_SECONDS:-20} s each"
 bash fuzz/run.sh "${SHOAL_CI_FUZZ_SECONDS:-20}"

@@ -59,7 +59,8 @@ class GossipChecker {
  public:
   explicit GossipChecker(size_t nodes);
 
-  // --- from the cluster. `knows_dead(observer)`: the observer already holds the victim dead.
+  // --- from the cluster. `knows_dead(observer)`: the observer need not declare the victim dead
+  // (it holds it dead or gone already, or never knew it).
   void node_crashed(NodeId victim, SimTime t, const std::vector<NodeId>& up_observers,
                     const std::function<bool(NodeId)>& knows_dead);
   void node_restarted(NodeId id);

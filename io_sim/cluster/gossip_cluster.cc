@@ -130,10 +130,13 @@ bool GossipCluster::run_until_converged(Duration limit) {
 
 void GossipCluster::crash(NodeId id) {
   if (!world_->crash(id)) return;
+  // Awaited: the members that hold the victim alive or suspect. One that never knew it (it
+  // restarted during a partition, say) has nothing to declare; the agreement check still sees
+  // that no member holds a crashed node alive in the end.
   checker_.node_crashed(id, world_->now(), up_nodes(), [this, id](NodeId obs) {
     gossip::Membership* m = member(obs);
     const gossip::MemberInfo* info = m ? m->member(id) : nullptr;
-    return info != nullptr && (info->state == gossip::State::kDead || info->state == gossip::State::kLeft);
+    return info == nullptr || info->state == gossip::State::kDead || info->state == gossip::State::kLeft;
   });
 }
 

@@ -3,6 +3,7 @@
 //   shoalsim run SCENARIO [--seed N] [--swarm] [--timeline] [--trace-out FILE] [--check-determinism]
 //   shoalsim sweep SCENARIO... --seeds N [--from S] [--no-swarm]
 //   both take --plant BUG to switch on a planted bug (tests prove the checkers with these).
+//   shoalsim sweep-gossip --seeds N [--from S] [--nodes K] [--loss P] [--steps T] [--plant BUG] [--verbose]
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 
 #include "core/env/probe.h"
 #include "io_sim/cluster/gossip_bench.h"
+#include "io_sim/cluster/gossip_chaos.h"
 #include "io_sim/cluster/scheduler_bench.h"
 #include "io_sim/scenario/runner.h"
 
@@ -21,6 +23,33 @@ namespace {
 
 using namespace shoal;
 using namespace shoal::sim;
+
+// `shoalsim sweep-gossip`: a random schedule of faults and writes per seed (gossip_chaos.h).
+int gossip_sweep_command(GossipChaosOptions o, uint64_t seeds, uint64_t from, bool verbose, bool stop,
+                         const std::string& plant) {
+  uint64_t failed = 0, false_deaths = 0, records = 0;
+  for (uint64_t seed = from; seed < from + seeds; ++seed) {
+    o.seed = seed;
+    const GossipChaosResult r = run_gossip_chaos(o);
+    false_deaths += r.false_deaths;
+    records += r.records_written;
+    if (verbose) {
+      std::cout << "seed " << seed << " (loss " << r.loss << ", trace " << r.trace_hash << "):\n";
+      for (const auto& step : r.schedule) std::cout << "  " << step << "\n";
+    }
+    if (r.violations.empty()) continue;
+    ++failed;
+    std::cout << "seed " << seed << ": FAILED\n";
+    for (const auto& v : r.violations) std::cout << "  " << v << "\n";
+    std::cout << "  replay: build/bin/shoalsim sweep-gossip --seeds 1 --from " << seed << " --nodes " << o.nodes
+              << " --steps " << o.steps << (o.loss >= 0 ? " --loss " + std::to_string(o.loss) : "")
+              << (plant.empty() ? "" : " --plant " + plant) << " --verbose\n";
+    if (stop) break;
+  }
+  std::cout << "gossip sweep: " << seeds << " seeds from " << from << ", " << o.nodes << " nodes, " << failed
+            << " failed; " << records << " records written, " << false_deaths << " false deaths\n";
+  return failed == 0 ? 0 : 1;
+}
 
 void print_violations(const RunResult& r, const std::string& indent) {
   for (const auto& v : r.violations) {
@@ -205,7 +234,28 @@ int main(int argc, char** argv) {
   bench_gossip->add_option("--records", gossip_opt.records, "endpoint records written, one at a time")->capture_default_str()->check(CLI::Range(0, 100'000));
   bench_gossip->add_option("--profile", gossip_opt.profile, "settings: shoal or memberlist-lan")->capture_default_str()->check(CLI::IsMember({"shoal", "memberlist-lan"}));
 
+  auto* sweep_gossip = app.add_subcommand("sweep-gossip", "random faults and table writes per seed over a gossip cluster, then a heal: it must agree");
+  sim::GossipChaosOptions chaos;
+  uint64_t chaos_seeds = 100, chaos_from = 1;
+  bool chaos_verbose = false, chaos_stop = false;
+  std::string chaos_plant;
+  sweep_gossip->add_option("--seeds", chaos_seeds, "number of seeds")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
+  sweep_gossip->add_option("--from", chaos_from, "first seed")->capture_default_str();
+  sweep_gossip->add_option("--nodes", chaos.nodes, "simulated nodes")->capture_default_str()->check(CLI::Range(size_t{3}, size_t{1'000}));
+  sweep_gossip->add_option("--loss", chaos.loss, "drop probability of every link (default: drawn per seed among 0, 0.01, 0.1)")->check(CLI::Range(0.0, 0.5));
+  sweep_gossip->add_option("--steps", chaos.steps, "faults and writes per seed")->capture_default_str()->check(CLI::Range(0, 1'000));
+  sweep_gossip->add_option("--plant", chaos_plant, "switch on a planted gossip bug")->check(CLI::IsMember({"table_keeps_dead_owners", "push_pull_ignores_remote", "suspicion_never_expires", "never_refute"}));
+  sweep_gossip->add_flag("--verbose", chaos_verbose, "print every seed's schedule");
+  sweep_gossip->add_flag("--stop-on-failure", chaos_stop, "stop at the first failing seed");
+
   CLI11_PARSE(app, argc, argv);
+  if (sweep_gossip->parsed()) {
+    chaos.bugs.table_keeps_dead_owners = chaos_plant == "table_keeps_dead_owners";
+    chaos.bugs.push_pull_ignores_remote = chaos_plant == "push_pull_ignores_remote";
+    chaos.bugs.suspicion_never_expires = chaos_plant == "suspicion_never_expires";
+    chaos.bugs.never_refute = chaos_plant == "never_refute";
+    return gossip_sweep_command(chaos, chaos_seeds, chaos_from, chaos_verbose, chaos_stop, chaos_plant);
+  }
   if (bench_gossip->parsed()) {
     const sim::GossipBenchResult r = sim::bench_gossip(gossip_opt);
     sim::print_gossip_bench(gossip_opt, r, std::cout);
