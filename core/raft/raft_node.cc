@@ -407,6 +407,14 @@ void RaftNode::fail_pending(Status why) {
   auto quorum_reads = std::move(reads_waiting_quorum_);
   reads_waiting_quorum_.clear();
   for (auto& [ctx, done] : quorum_reads) done(why, 0);
+  // Proposals too, as etcd answers "leader changed": an entry this node appended as leader may
+  // be replaced, and if the log never again reaches its index (a leader that appended while cut
+  // off, then a quiet cluster) its callback would wait for ever, and with it whatever waits on it
+  // (the dispatcher's one write per node in flight left a restarted node down for good). The
+  // entry may still commit; the caller learns only that it does not know.
+  auto proposals = std::move(proposals_);
+  proposals_.clear();
+  for (auto& [index, p] : proposals) p.done(Status::aborted("outcome unknown: this node lost leadership"), 0);
 }
 
 void RaftNode::maybe_snapshot() {

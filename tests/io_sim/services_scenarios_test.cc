@@ -44,6 +44,9 @@ TEST(ServicesScenarios, SeedsThatFoundBugsStayClean) {
       {"services_rolling_update", 401, true, "three live tasks in a start-first slot"},
       // A start-first update superseded while its new task was starting kept all three.
       {"services_unhealthy", 26, true, "three live tasks in a start-first slot"},
+      // A leader cut off while a node write was in flight never heard that write's fate, so its
+      // dispatcher (one write per node at a time) never marked the restarted node ready again.
+      {"services_rolling_update", 520, true, "a restarted worker stays down"},
   };
   for (const Found& f : found) {
     auto sc = load_scenario(scenario_path(f.scenario));
