@@ -23,12 +23,19 @@ class ProbeRegistry {
   std::map<std::string, uint64_t> counts_;
 };
 
-// Every probe in core/, so a sweep can name those it never reached.
+// Every probe in core/ outside gossip, so a sweep can name those it never reached.
 inline constexpr const char* kAllProbes[] = {
     "raft.snapshot_installed", "raft.restart_from_snapshot", "raft.snapshot_after_crash",
     "raft.transfer_campaign",  "raft.learner_promoted",      "raft.read_index_served",
     "raft.conflict_truncated", "raft.vote_ignored_in_lease", "raft.check_quorum_stepdown",
     "raft.conf_change_applied", "raft.log_compacted",
+};
+
+// Every probe in core/gossip/, reported by `shoalsim sweep-gossip`.
+inline constexpr const char* kGossipProbes[] = {
+    "gossip.buddy_suspect",         "gossip.suspicion_confirmed", "gossip.suspicion_superseded",
+    "gossip.refuted",               "gossip.stale_claim_corrected", "gossip.stranger_sync",
+    "gossip.reconnect",             "gossip.table_refute",
 };
 
 }  // namespace shoal

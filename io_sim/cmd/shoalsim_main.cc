@@ -28,6 +28,7 @@ using namespace shoal::sim;
 int gossip_sweep_command(GossipChaosOptions o, uint64_t seeds, uint64_t from, bool verbose, bool stop,
                          const std::string& plant) {
   uint64_t failed = 0, false_deaths = 0, records = 0;
+  ProbeRegistry::instance().reset();
   for (uint64_t seed = from; seed < from + seeds; ++seed) {
     o.seed = seed;
     const GossipChaosResult r = run_gossip_chaos(o);
@@ -46,6 +47,18 @@ int gossip_sweep_command(GossipChaosOptions o, uint64_t seeds, uint64_t from, bo
               << (plant.empty() ? "" : " --plant " + plant) << " --verbose\n";
     if (stop) break;
   }
+  const auto& counts = ProbeRegistry::instance().counts();
+  std::string reached, missed;
+  for (const char* p : kGossipProbes) {
+    auto it = counts.find(p);
+    if (it == counts.end()) {
+      missed += std::string(" ") + p;
+    } else {
+      reached += " " + it->first + "=" + std::to_string(it->second);
+    }
+  }
+  std::cout << "coverage probes reached:" << reached << "\n";
+  if (!missed.empty()) std::cout << "coverage probes NOT reached:" << missed << "\n";
   std::cout << "gossip sweep: " << seeds << " seeds from " << from << ", " << o.nodes << " nodes, " << failed
             << " failed; " << records << " records written, " << false_deaths << " false deaths\n";
   return failed == 0 ? 0 : 1;
