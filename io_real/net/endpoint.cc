@@ -40,6 +40,7 @@
 #include "core/ca/node_identity.h"
 #include "core/env/check.h"
 #include "core/wire/frame.h"
+#include "io_real/net/log_limiter.h"
 
 namespace shoal::net {
 
@@ -241,33 +242,6 @@ Result<Contexts> make_contexts(const TlsIdentity& id, const EndpointOptions& opt
   }
 }
 
-// At most kPerSecond lines of one kind per second; the rest are counted and summarised, so a
-// flood of bad connections cannot flood the log.
-class LogLimiter {
- public:
-  static constexpr int kPerSecond = 20;
-  bool allow() {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - window_ >= std::chrono::seconds(1)) {
-      if (suppressed_ > 0) spdlog::warn("net: {} similar log lines suppressed in the last second", suppressed_);
-      window_ = now;
-      count_ = 0;
-      suppressed_ = 0;
-    }
-    if (count_ < kPerSecond) {
-      ++count_;
-      return true;
-    }
-    ++suppressed_;
-    return false;
-  }
-
- private:
-  std::chrono::steady_clock::time_point window_{};
-  int count_ = 0;
-  uint64_t suppressed_ = 0;
-};
-
 }  // namespace
 
 // ---- Connection -------------------------------------------------------------------------------
@@ -459,7 +433,7 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   std::set<std::shared_ptr<Connection>> address_conns_;
   std::map<std::string, Method> methods_;
   std::map<uint64_t, PendingCall> calls_;
-  LogLimiter warn_limit_;
+  LogLimiter warn_limit_{"net", spdlog::level::warn};
 
   std::atomic<uint64_t> frames_in_{0}, frames_out_{0}, bad_frames_{0}, refused_handshakes_{0},
       refused_frames_{0}, dropped_queue_full_{0}, connects_{0}, call_timeouts_{0};

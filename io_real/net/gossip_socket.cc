@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "core/ca/node_identity.h"
+#include "io_real/net/log_limiter.h"
 
 namespace shoal::net {
 
@@ -121,37 +122,6 @@ std::optional<udp::endpoint> for_family(const asio::ip::address& ip, uint16_t po
   }
   return udp::endpoint(ip, port);
 }
-
-// At most kPerSecond lines of one kind per second; the rest are counted and summarised (at the
-// lines' own level), so a flood of bad streams cannot flood the log. (As in endpoint.cc.)
-class LogLimiter {
- public:
-  static constexpr int kPerSecond = 20;
-  explicit LogLimiter(spdlog::level::level_enum level) : level_(level) {}
-  bool allow() {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - window_ >= std::chrono::seconds(1)) {
-      if (suppressed_ > 0) {
-        spdlog::log(level_, "gossip: {} similar log lines suppressed in the last second", suppressed_);
-      }
-      window_ = now;
-      count_ = 0;
-      suppressed_ = 0;
-    }
-    if (count_ < kPerSecond) {
-      ++count_;
-      return true;
-    }
-    ++suppressed_;
-    return false;
-  }
-
- private:
-  spdlog::level::level_enum level_;
-  std::chrono::steady_clock::time_point window_{};
-  int count_ = 0;
-  uint64_t suppressed_ = 0;
-};
 
 // Where a node listens: what was given, and the address it names.
 struct Address {
@@ -243,8 +213,8 @@ class GossipSocketImpl : public std::enable_shared_from_this<GossipSocketImpl> {
   std::set<std::shared_ptr<InboundStream>> inbound_;
   std::set<std::shared_ptr<OutboundStream>> outbound_;
 
-  LogLimiter warn_limit_{spdlog::level::warn};
-  LogLimiter debug_limit_{spdlog::level::debug};
+  LogLimiter warn_limit_{"gossip", spdlog::level::warn};
+  LogLimiter debug_limit_{"gossip", spdlog::level::debug};
   GossipSocketStats stats_;
 };
 
