@@ -5,23 +5,17 @@
 
 #include "io_sim/cluster/gossip_bench.h"
 #include "io_sim/cluster/gossip_cluster.h"
+#include "tests/io_sim/gossip_test_util.h"
 
 namespace shoal::sim {
 namespace {
 
 using std::chrono::seconds;
 
-GossipClusterOptions opts(size_t nodes, uint64_t seed, double loss = 0.0, gossip::Config config = {}) {
-  GossipClusterOptions o;
-  o.nodes = nodes;
-  o.seed = seed;
-  o.loss = loss;
-  o.config = config;
-  return o;
-}
+using testing::gossip_opts;
 
 TEST(GossipCluster, NodesJoinThroughAnyMemberAndConverge) {
-  GossipCluster c(opts(12, 3));
+  GossipCluster c(gossip_opts(12, 3));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   for (NodeId id = 1; id <= 12; ++id) {
     EXPECT_EQ(c.member(id)->num_alive(), 12u);
@@ -30,7 +24,7 @@ TEST(GossipCluster, NodesJoinThroughAnyMemberAndConverge) {
 }
 
 TEST(GossipCluster, ACrashIsDeclaredDeadByEveryLiveMember) {
-  GossipCluster c(opts(12, 4, 0.01));
+  GossipCluster c(gossip_opts(12, 4, 0.01));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   c.crash(5);
   c.world().run_for(seconds(15));
@@ -43,7 +37,7 @@ TEST(GossipCluster, ACrashIsDeclaredDeadByEveryLiveMember) {
 }
 
 TEST(GossipCluster, AShortlyIsolatedNodeRefutesAndIsNotDeclaredDead) {
-  GossipCluster c(opts(10, 5));
+  GossipCluster c(gossip_opts(10, 5));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   c.checker().set_false_deaths_allowed(false);
   // Cut off for less than the suspicion timeout: others suspect it, then it refutes.
@@ -59,7 +53,7 @@ TEST(GossipCluster, AShortlyIsolatedNodeRefutesAndIsNotDeclaredDead) {
 }
 
 TEST(GossipCluster, AGracefulLeaveIsLeftEverywhereAndNotAFalseDeath) {
-  GossipCluster c(opts(8, 6));
+  GossipCluster c(gossip_opts(8, 6));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   c.checker().set_false_deaths_allowed(false);
   c.leave(3);
@@ -72,7 +66,7 @@ TEST(GossipCluster, AGracefulLeaveIsLeftEverywhereAndNotAFalseDeath) {
 }
 
 TEST(GossipCluster, ARestartedNodeRejoinsAboveItsDeadIncarnation) {
-  GossipCluster c(opts(8, 7));
+  GossipCluster c(gossip_opts(8, 7));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   c.crash(6);
   c.world().run_for(seconds(10));
@@ -82,7 +76,7 @@ TEST(GossipCluster, ARestartedNodeRejoinsAboveItsDeadIncarnation) {
 }
 
 TEST(GossipCluster, ALongPartitionHealsIntoOneView) {
-  GossipCluster c(opts(10, 8));
+  GossipCluster c(gossip_opts(10, 8));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   c.world().partition({{1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}});
   c.world().run_for(seconds(60));  // both sides declare the other dead, past gossip-to-the-dead
@@ -93,7 +87,7 @@ TEST(GossipCluster, ALongPartitionHealsIntoOneView) {
 
 TEST(GossipCluster, SameSeedSameTraceHash) {
   auto run = [](uint64_t seed) {
-    GossipCluster c(opts(10, seed, 0.05));
+    GossipCluster c(gossip_opts(10, seed, 0.05));
     c.world().run_for(seconds(5));
     c.crash(3);
     c.world().run_for(seconds(10));
@@ -109,7 +103,7 @@ TEST(GossipChecker, DetectionFailsWhenSuspicionsNeverExpire) {
   for (bool planted : {false, true}) {
     gossip::Config cfg;
     cfg.bugs.suspicion_never_expires = planted;
-    GossipCluster c(opts(10, 9, 0.0, cfg));
+    GossipCluster c(gossip_opts(10, 9, 0.0, cfg));
     ASSERT_TRUE(c.run_until_converged(seconds(10)));
     c.crash(2);
     c.world().run_for(seconds(30));
@@ -125,7 +119,7 @@ TEST(GossipChecker, FalseDeathsAppearWhenSuspectedNodesNeverRefute) {
   for (bool planted : {false, true}) {
     gossip::Config cfg;
     cfg.bugs.never_refute = planted;
-    GossipCluster c(opts(20, 10, 0.10, cfg));
+    GossipCluster c(gossip_opts(20, 10, 0.10, cfg));
     c.checker().set_false_deaths_allowed(false);
     // (With the bug, a false death during the join is permanent: no convergence to wait for.)
     EXPECT_EQ(c.run_until_converged(seconds(30)), !planted);
@@ -145,7 +139,7 @@ TEST(GossipChecker, AgreementFailsWhenPushPullIgnoresTheRemoteState) {
   for (bool planted : {false, true}) {
     gossip::Config cfg;
     cfg.bugs.push_pull_ignores_remote = planted;
-    GossipCluster c(opts(10, 8, 0.0, cfg));
+    GossipCluster c(gossip_opts(10, 8, 0.0, cfg));
     ASSERT_TRUE(c.run_until_converged(seconds(10)));
     c.world().partition({{1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}});
     c.world().run_for(seconds(60));

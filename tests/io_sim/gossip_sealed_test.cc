@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "io_sim/cluster/gossip_cluster.h"
+#include "tests/io_sim/gossip_test_util.h"
 
 namespace shoal::sim {
 namespace {
@@ -18,10 +19,7 @@ AeadKey key(uint8_t fill) {
 }
 
 GossipClusterOptions sealed_opts(size_t nodes, uint64_t seed, std::function<std::vector<AeadKey>(NodeId)> keys) {
-  GossipClusterOptions o;
-  o.nodes = nodes;
-  o.seed = seed;
-  o.loss = 0.01;
+  GossipClusterOptions o = testing::gossip_opts(nodes, seed, 0.01);
   o.keys = std::move(keys);
   return o;
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "io_sim/cluster/gossip_cluster.h"
+#include "tests/io_sim/gossip_test_util.h"
 
 namespace shoal::sim {
 namespace {
@@ -16,21 +17,14 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-GossipClusterOptions opts(size_t nodes, uint64_t seed, double loss = 0.0, gossip::Config config = {}) {
-  GossipClusterOptions o;
-  o.nodes = nodes;
-  o.seed = seed;
-  o.loss = loss;
-  o.config = config;
-  return o;
-}
+using testing::gossip_opts;
 
 std::optional<std::string> seen_by(GossipCluster& c, NodeId id, const std::string& key) {
   return c.table(id)->get("endpoints", key);
 }
 
 TEST(GossipTable, ARecordReachesEveryLiveMember) {
-  GossipCluster c(opts(12, 21, 0.01));
+  GossipCluster c(gossip_opts(12, 21, 0.01));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   ASSERT_TRUE(c.put(3, "endpoints", "task-1", "198.18.0.7").ok());
   c.world().run_for(seconds(5));
@@ -41,7 +35,7 @@ TEST(GossipTable, ARecordReachesEveryLiveMember) {
 }
 
 TEST(GossipTable, TheLaterWriteOfAKeyWinsEverywhere) {
-  GossipCluster c(opts(8, 22));
+  GossipCluster c(gossip_opts(8, 22));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   ASSERT_TRUE(c.put(2, "endpoints", "vip", "198.18.0.2").ok());
   c.world().run_for(seconds(3));
@@ -55,7 +49,7 @@ TEST(GossipTable, TheLaterWriteOfAKeyWinsEverywhere) {
 }
 
 TEST(GossipTable, ACrashedWritersRecordsDisappearEverywhere) {
-  GossipCluster c(opts(10, 23, 0.01));
+  GossipCluster c(gossip_opts(10, 23, 0.01));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   ASSERT_TRUE(c.put(4, "endpoints", "task-4", "198.18.0.4").ok());
   ASSERT_TRUE(c.put(6, "endpoints", "task-6", "198.18.0.6").ok());
@@ -70,7 +64,7 @@ TEST(GossipTable, ACrashedWritersRecordsDisappearEverywhere) {
 }
 
 TEST(GossipTable, ARestartedNodesOldRecordsAreRefutedAndItsNewOnesSpread) {
-  GossipCluster c(opts(8, 24));
+  GossipCluster c(gossip_opts(8, 24));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   ASSERT_TRUE(c.put(4, "endpoints", "old", "198.18.0.40").ok());
   c.world().run_for(seconds(3));
@@ -88,7 +82,7 @@ TEST(GossipTable, ARestartedNodesOldRecordsAreRefutedAndItsNewOnesSpread) {
 }
 
 TEST(GossipTable, APartitionHealsIntoOneTable) {
-  GossipCluster c(opts(10, 25));
+  GossipCluster c(gossip_opts(10, 25));
   ASSERT_TRUE(c.run_until_converged(seconds(10)));
   c.world().partition({{1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}});
   ASSERT_TRUE(c.put(2, "endpoints", "left", "198.18.0.2").ok());
@@ -110,7 +104,7 @@ RC_GTEST_PROP(GossipTableProperty, AnyFaultScheduleThatHealsEndsInAgreement, ())
   const uint64_t seed = *rc::gen::inRange<uint64_t>(1, 1'000'000);
   const size_t n = *rc::gen::inRange<size_t>(3, 9);
   const double loss = *rc::gen::element(0.0, 0.01, 0.1);
-  GossipCluster c(opts(n, seed, loss));
+  GossipCluster c(gossip_opts(n, seed, loss));
   RC_ASSERT(c.run_until_converged(seconds(30)));
   const int steps = *rc::gen::inRange(1, 12);
   for (int i = 0; i < steps; ++i) {
@@ -146,7 +140,7 @@ TEST(GossipTableChecker, AgreementFailsWhenDeadOwnersRecordsStayVisible) {
   for (bool planted : {false, true}) {
     gossip::Config cfg;
     cfg.bugs.table_keeps_dead_owners = planted;
-    GossipCluster c(opts(8, 26, 0.0, cfg));
+    GossipCluster c(gossip_opts(8, 26, 0.0, cfg));
     ASSERT_TRUE(c.run_until_converged(seconds(10)));
     ASSERT_TRUE(c.put(3, "endpoints", "task-3", "198.18.0.3").ok());
     c.world().run_for(seconds(3));
