@@ -26,6 +26,7 @@
 #include "io_real/crypto/openssl_crypto.h"
 #include "io_real/net/endpoint.h"
 #include "tests/io_real/net/test_pki.h"
+#include "tests/io_real/net/io_test_util.h"
 
 namespace shoal::net {
 namespace {
@@ -42,44 +43,9 @@ constexpr NodeId kW1 = 0x4444;
 constexpr std::string_view kManager = "swarm-manager";
 constexpr std::string_view kWorker = "swarm-worker";
 
-// Runs `io` in short slices until `done()` holds or `limit` (wall time) passes; returns done().
-bool run_until(asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    io.restart();
-    io.run_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
-
-// Runs `io` for a while, to show that something does not happen.
-void run_for(asio::io_context& io, std::chrono::milliseconds d) {
-  run_until(io, [] { return false; }, d);
-}
-
-// Keeps the log lines of a test so it can check that a reason was logged.
-class LogCapture {
- public:
-  LogCapture() : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(2000)), previous_(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>(
-        "test", spdlog::sinks_init_list{sink_, std::make_shared<spdlog::sinks::stderr_sink_mt>()});
-    logger->set_level(spdlog::level::info);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  bool contains(std::string_view text) const {
-    for (const auto& line : sink_->last_formatted()) {
-      if (line.find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-
- private:
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
+using testing::LogCapture;
+using testing::run_for;
+using testing::run_until;
 
 // Raft messages an endpoint received.
 struct Inbox {
