@@ -44,7 +44,7 @@ bool allowed(RpcAccess access, const PeerIdentity* from) {
 }  // namespace
 
 SimRpc::SimRpc(Env& env, ChannelMux& mux, NodeId self, RoleOf role_of)
-    : env_(env), mux_(mux), self_(self), role_of_(std::move(role_of)) {
+    : env_(env), mux_(mux), self_(self), role_of_(std::move(role_of)), next_id_(env.rng.next_u64()) {
   mux_.set_rpc_handler([this](const PeerIdentity& from, std::string_view payload) { on_frame(from, payload); });
 }
 
@@ -60,6 +60,7 @@ void SimRpc::serve(std::string method, RpcAccess access, Handler handler) {
 void SimRpc::call(NodeId to, std::string method, std::string body, Duration timeout, Reply done) {
   const uint64_t id = next_id_++;
   Pending& p = pending_[id];
+  p.to = to;
   p.done = std::move(done);
   p.timer = env_.timers.after(timeout, [this, id, method] {
     finish(id, Status::deadline_exceeded(method + ": no answer in time"), "");
@@ -88,6 +89,8 @@ void SimRpc::on_frame(const PeerIdentity& from_net, std::string_view payload) {
   if (!frame.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return;  // dropped, as a bad frame
   if (frame.has_response()) {
     const auto& r = frame.response();
+    auto it = pending_.find(r.id());
+    if (it == pending_.end() || it->second.to != from_net.node_id) return;  // not an answer to a call of ours
     return finish(r.id(), Status(static_cast<StatusCode>(r.code()), r.message()), r.body());
   }
   if (!frame.has_request()) return;

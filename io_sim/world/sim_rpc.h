@@ -9,7 +9,11 @@
 // identities do not carry roles). A call to the node itself runs on a later turn of its loop.
 //
 // Everything lives and dies with the node's app: after a crash, calls in flight never answer
-// (their timers are gone too), exactly as a process that died.
+// (their timers are gone too), exactly as a process that died. A peer may still answer one of
+// them after the restart, and the World delivers that answer to the new life (it was sent to
+// the node's current incarnation), where a real process would never see it (it went to a
+// connection that died with the old one); so call numbers start at a random point each life, and
+// an answer counts only from the node that was called.
 //
 //   ChannelMux mux(env.transport);
 //   SimRpc rpc(env, mux, self, [](NodeId id) { return id <= 3 ? "swarm-manager" : "swarm-worker"; });
@@ -76,6 +80,7 @@ class SimRpc final : public Rpc {
     Handler handler;
   };
   struct Pending {
+    NodeId to = 0;  // an answer counts only from the node called
     Reply done;
     TimerId timer = 0;
   };
@@ -91,7 +96,9 @@ class SimRpc final : public Rpc {
   RoleOf role_of_;
   std::map<std::string, Served> served_;
   std::map<uint64_t, Pending> pending_;
-  uint64_t next_id_ = 1;
+  // Drawn from the node's stream, not 1: a late answer to a previous life's call must not
+  // complete this life's call of the same number (see the top of this file).
+  uint64_t next_id_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -19,6 +19,9 @@ class RpcApp final : public NodeApp {
  public:
   RpcApp(NodeId id, Env& env)
       : mux(env.transport), rpc(env, mux, id, [](NodeId n) { return n <= 2 ? "swarm-manager" : "swarm-worker"; }) {
+    rpc.serve("slow", RpcAccess::kAnyNode, [&env](const PeerIdentity*, std::string, Rpc::Reply reply) {
+      env.timers.after(milliseconds(300), [reply] { reply({}, "late"); });
+    });
     rpc.serve("echo", RpcAccess::kAnyNode, [](const PeerIdentity* from, std::string body, Rpc::Reply reply) {
       reply({}, body + " from n" + std::to_string(from->node_id));
     });
@@ -95,6 +98,21 @@ TEST_F(SimRpcTest, ACallToACrashedNodeTimesOutAndOneToItselfRunsLocally) {
   ASSERT_TRUE(self.has_value());
   EXPECT_TRUE(self->status.ok());
   EXPECT_EQ(self->body, "hi from n1");
+}
+
+// Seed 932 of services_chaos: a leader answered a restarted agent's previous life's long poll
+// after the restart, the World delivered the answer to the new life, and it completed the new
+// life's status report of the same call number: the report was never applied.
+TEST_F(SimRpcTest, AnAnswerToAPreviousLifesCallCompletesNothingAfterARestart) {
+  std::optional<Answer> old_life;
+  app(1).rpc.call(2, "slow", "hi", milliseconds(1000), [&](Status s, std::string b) { old_life = Answer{s, b}; });
+  world.run_for(milliseconds(100));
+  world.crash(1);
+  world.restart(1);
+  auto fresh = call(1, 2, "never", milliseconds(600));  // node 2 answers the old call meanwhile
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(fresh->status.code(), StatusCode::kDeadlineExceeded) << fresh->body;
+  EXPECT_FALSE(old_life.has_value());  // its life is gone
 }
 
 TEST_F(SimRpcTest, RaftsChannelAndRpcsShareTheTransportWithoutMixing) {
