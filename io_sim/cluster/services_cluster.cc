@@ -240,14 +240,20 @@ void ServicesCluster::update(const std::string& service, Version kind) {
   // newer version came first (see below).
   auto applied = std::make_shared<bool>(false);
   // How it must end, judged in the order the updates were committed.
-  auto committed = [this, service, args, failing, applied] {
+  auto committed = [this, service, args, failing, applied, mine = version + 1] {
     if (!*applied) return;
     Expected& e = expected_[service];
+    if (!failing && mine > e.good_version) {
+      e.good_version = mine;
+      e.args = args;  // a failing version's rollback comes back to it
+    }
+    if (mine <= e.version) return;  // a newer version decides how the update ends
+    e.version = mine;
     if (failing) {
       failing_.insert(service);
       e.state = storepb::UpdateStatus::ROLLBACK_COMPLETED;  // args stay those of the last good version
     } else {
-      e = Expected{args, storepb::UpdateStatus::COMPLETED};
+      e.state = storepb::UpdateStatus::COMPLETED;
       failing_.erase(service);
     }
   };
@@ -264,9 +270,12 @@ void ServicesCluster::update(const std::string& service, Version kind) {
         // may have come first (this one's retries outlasted it): either way there is nothing to
         // send. Sent again it would make a version its own previous spec, or put a failing
         // version after a failing one, and roll back to what cannot run.
-        const uint64_t newest = std::max(version_in(svc->spec()), version_in(svc->previous_spec()));
-        if (newest >= mine) {
-          *applied = newest == mine;
+        const uint64_t current = version_in(svc->spec()), previous = version_in(svc->previous_spec());
+        if (std::max(current, previous) >= mine) {
+          // Committed if it is still there, as the spec or under a newer one (seed 95 of
+          // services_unhealthy: it committed, a failing newer one followed before this retry
+          // looked, and that one's rollback returned to it).
+          *applied = current == mine || previous == mine;
           return tx;
         }
         *applied = true;

@@ -139,9 +139,13 @@ class ServicesCluster {
   using MakeTx = std::function<std::optional<storepb::Transaction>(const store::Store&)>;
   void commit(std::string what, MakeTx make, int attempts, std::function<void()> committed = {});
 
+  // Judged by version number, not by the order the harness hears of commits: a retried update
+  // may learn that it committed after a newer one's commit was already heard of.
   struct Expected {
-    std::vector<std::string> args;  // every live task's args at the end
-    storepb::UpdateStatus::State state = storepb::UpdateStatus::NONE;
+    std::vector<std::string> args;  // every live task's args at the end: the newest good version's
+    storepb::UpdateStatus::State state = storepb::UpdateStatus::NONE;  // the newest version's outcome
+    uint64_t version = 1;       // the newest version known committed
+    uint64_t good_version = 1;  // the newest good version known committed
   };
 
   ServicesOptions options_;
