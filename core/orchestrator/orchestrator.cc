@@ -64,8 +64,9 @@ void Orchestrator::pass() {
   tx.set_now_ns(env_.clock.wall_now_unix_ns());
   const int64_t wake = reconcile_all(tx);
   if (wake > 0) wake_at(wake);
-  // Placing tasks waits until the reconciler is content, so the scheduler sees committed tasks.
-  if (tx.actions_size() == 0) schedule_pending(tx);
+  // In the same transaction: a task made now is placed in the commit that makes it (one commit
+  // less between a slot's old task stopping and its new one starting).
+  schedule_pending(tx);
   if (tx.actions_size() == 0) return;
 
   in_flight_ = true;
@@ -116,21 +117,46 @@ int64_t Orchestrator::reconcile_all(storepb::Transaction& tx) {
 }
 
 void Orchestrator::schedule_pending(storepb::Transaction& tx) {
-  const scheduler::SchedulePlan plan = scheduler::schedule(store_.nodes(), store_.tasks());
-  for (const auto& a : plan.assigned) {
-    storepb::StoreAction action;
-    action.set_kind(storepb::StoreAction::UPDATE);
-    storepb::TaskObject* t = action.mutable_task();
-    *t = *store_.find_task(a.task_id);
-    t->set_node_id(a.node_id);
-    auto* st = t->mutable_status();
+  // Tasks the reconciler's actions touch are left for the next pass (a second UPDATE of one task
+  // in a transaction is refused: its version moved); the ones it creates are placed in their
+  // CREATE actions.
+  std::set<std::string> touched;
+  std::vector<const storepb::TaskObject*> fresh;
+  std::map<std::string, storepb::TaskObject*> created;
+  for (auto& a : *tx.mutable_actions()) {
+    if (a.has_task_status()) touched.insert(a.task_status().task_id());
+    if (!a.has_task()) continue;
+    touched.insert(a.task().id());
+    if (a.kind() == storepb::StoreAction::CREATE) {
+      fresh.push_back(&a.task());
+      created[a.task().id()] = a.mutable_task();
+    }
+  }
+  const scheduler::SchedulePlan plan = scheduler::schedule(store_.nodes(), store_.tasks(), fresh, touched);
+  auto mark_assigned = [&tx](storepb::TaskObject& t, const std::string& node_id) {
+    t.set_node_id(node_id);
+    auto* st = t.mutable_status();
     st->set_state(storepb::ASSIGNED);
     st->set_timestamp_ns(tx.now_ns());
     st->set_message("scheduled");
     st->clear_err();
+  };
+  for (const auto& a : plan.assigned) {
+    if (auto it = created.find(a.task_id); it != created.end()) {
+      mark_assigned(*it->second, a.node_id);
+      continue;
+    }
+    storepb::StoreAction action;
+    action.set_kind(storepb::StoreAction::UPDATE);
+    *action.mutable_task() = *store_.find_task(a.task_id);
+    mark_assigned(*action.mutable_task(), a.node_id);
     *tx.add_actions() = std::move(action);
   }
   for (const auto& u : plan.unplaced) {
+    if (auto it = created.find(u.task_id); it != created.end()) {
+      it->second->mutable_status()->set_err(u.reason);
+      continue;
+    }
     const storepb::TaskObject* t = store_.find_task(u.task_id);
     if (t->status().err() == u.reason) continue;  // already says so: no write
     storepb::StoreAction action;

@@ -1,8 +1,9 @@
 // Orchestrator: the leader's loop that keeps the cluster's actual state moving toward the
 // desired one. On every change to a node, service or task (and on a slow tick, and when a
 // restart delay ends) it runs a pass: the reconciler (reconciler.h) for every service and for
-// the tasks of removed services; once that has nothing left to do, the scheduler
-// (core/scheduler) for the pending tasks. A pass proposes at most one transaction and the next
+// the tasks of removed services, then the scheduler (core/scheduler) for the pending tasks the
+// reconciler left alone and the ones it made in this pass (placed in the same commit). A pass
+// proposes at most one transaction and the next
 // pass waits until it is applied, so a pass always reads what the previous one wrote (no task is
 // made twice). Only the leader acts; every manager runs one, and it wakes up when its manager
 // becomes the leader, reading the store as it stands — a new leader carries on from the

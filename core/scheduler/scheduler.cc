@@ -325,9 +325,18 @@ class Pass {
 
 SchedulePlan schedule(const std::map<std::string, storepb::NodeObject>& nodes,
                       const std::map<std::string, storepb::TaskObject>& tasks) {
+  return schedule(nodes, tasks, {}, {});
+}
+
+SchedulePlan schedule(const std::map<std::string, storepb::NodeObject>& nodes,
+                      const std::map<std::string, storepb::TaskObject>& tasks,
+                      const std::vector<const storepb::TaskObject*>& fresh, const std::set<std::string>& skip) {
   Pass pass(nodes, tasks);
   for (const auto& [task_id, task] : tasks) {
-    if (pending_for_scheduler(task)) pass.schedule(task);
+    if (pending_for_scheduler(task) && !skip.count(task_id)) pass.schedule(task);
+  }
+  for (const TaskObject* task : fresh) {
+    if (pending_for_scheduler(*task)) pass.schedule(*task);
   }
   return pass.take();
 }

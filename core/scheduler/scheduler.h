@@ -21,6 +21,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,5 +46,13 @@ struct SchedulePlan {
 
 SchedulePlan schedule(const std::map<std::string, storepb::NodeObject>& nodes,
                       const std::map<std::string, storepb::TaskObject>& tasks);
+
+// The same, for a caller that is writing a transaction of its own at the time (the orchestrator's
+// pass): the store's pending tasks except those in `skip` (the transaction changes them already,
+// so they wait for the next pass), then `fresh`, pending tasks the transaction creates (not in the
+// store yet), in the order given. Lets a new task be placed in the commit that makes it.
+SchedulePlan schedule(const std::map<std::string, storepb::NodeObject>& nodes,
+                      const std::map<std::string, storepb::TaskObject>& tasks,
+                      const std::vector<const storepb::TaskObject*>& fresh, const std::set<std::string>& skip);
 
 }  // namespace shoal::scheduler

@@ -122,6 +122,45 @@ TEST_F(OrchestratorTest, AServiceIsSpreadOverTheNodesWithinMilliseconds) {
   EXPECT_EQ(orchestrator_.proposals(), proposals) << "a converged cluster writes nothing";
 }
 
+TEST_F(OrchestratorTest, ATaskIsPlacedInTheCommitThatMakesIt) {
+  add_node("n1");
+  create_service(3);
+  timers_.advance(std::chrono::milliseconds(1));  // the first pass's transaction commits
+  EXPECT_EQ(orchestrator_.proposals(), 1u);
+  ASSERT_EQ(store_.tasks().size(), 3u);
+  for (const auto& [id, t] : store_.tasks()) {
+    EXPECT_EQ(t.node_id(), "n1");
+    EXPECT_EQ(t.status().state(), storepb::ASSIGNED);
+  }
+}
+
+// A pending task the reconciler changes in a pass is left to the next pass by the scheduler: two
+// updates of one task in a transaction would have it refused whole.
+TEST_F(OrchestratorTest, APendingTaskTheReconcilerStopsIsNotAlsoPlacedInTheSamePass) {
+  add_node("n1", 100);
+  create_service(2, 1 << 20);
+  timers_.advance(std::chrono::milliseconds(10));
+  ASSERT_EQ(store_.tasks().size(), 2u);
+  // Scaled to 1 and a node with room, in one step: slot 2's task goes, slot 1's is placed.
+  storepb::StoreAction scale;
+  scale.set_kind(storepb::StoreAction::UPDATE);
+  *scale.mutable_service() = *store_.find_service("svc");
+  scale.mutable_service()->mutable_spec()->mutable_replicated()->set_replicas(1);
+  commit_action(std::move(scale));
+  add_node("n2");
+  timers_.advance(std::chrono::milliseconds(10));
+  EXPECT_EQ(orchestrator_.refused(), 0u);
+  for (const auto& [id, t] : store_.tasks()) {
+    if (t.slot() == 1) {
+      EXPECT_EQ(t.node_id(), "n2");
+      EXPECT_EQ(t.status().state(), storepb::ASSIGNED);
+    } else {
+      EXPECT_GT(t.desired_state(), storepb::RUNNING);
+      EXPECT_TRUE(t.node_id().empty());
+    }
+  }
+}
+
 TEST_F(OrchestratorTest, ATaskThatFitsNowhereStaysPendingWithAReason) {
   add_node("n1", 100);
   create_service(1, 1 << 20);
