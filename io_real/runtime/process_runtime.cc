@@ -2,11 +2,13 @@
 //   helpers  file descriptors, spec checks, the task's environment and PATH candidates
 //   child    the code between fork and execve (async-signal-safe calls only)
 //   Task     one child: its output pipes, pidfd, timers and log
-//   Impl     the task map and the flow start -> kStarted -> end -> drain -> kExited
+//   Impl     the task map and the flow start -> (spawn thread) -> kStarted -> end -> drain -> kExited
 //
 // Lifetime: ProcessRuntime owns Impl through a shared_ptr; every asynchronous handler holds the
 // Task it serves (shared_ptr, so its read buffers outlive the operation) and reaches Impl through
-// a weak_ptr, doing nothing once Impl is gone or shut down. Everything runs on one thread.
+// a weak_ptr, doing nothing once Impl is gone or shut down. Everything runs on the loop's thread
+// except spawn_blocking(), on the spawn thread, which touches only its job and, under
+// spawned_mu, the outcomes it hands over; shut_down() joins it before anything else goes.
 #include <utility>  // before Asio (Boost 1.74 with GCC 12 in C++20)
 
 #include "io_real/runtime/process_runtime.h"
@@ -30,11 +32,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
 
+#include "io_real/runtime/spawn_thread.h"
 #include "io_real/runtime/tail_buffer.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -317,6 +321,7 @@ bool reap(pid_t pid, Duration limit) {
 // ---- Task -------------------------------------------------------------------------------------
 
 enum class TaskState {
+  kSpawning,  // its child is being started on the spawn thread
   kRunning,   // the process has not been reaped
   kDraining,  // reaped; waiting for end of file on its output pipes
   kEnded,     // kExited posted
@@ -361,7 +366,8 @@ struct Task {
   const std::vector<std::string> env;  // for its health checks
   const std::string dir;
   pid_t pid = 0;
-  TaskState state = TaskState::kRunning;
+  TaskState state = TaskState::kSpawning;
+  Fd out_r, err_r;  // the output pipes' read ends, while spawning
   bool stop_requested = false;
   bool remove_requested = false;
   int exit_code = 0;
@@ -420,43 +426,111 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     }
     auto task = std::make_shared<Task>(io, spec, log_limit);
     tasks.emplace(spec.task_id, task);
-    const ChildPlan plan = make_plan(spec);
     const std::string cannot_start = "cannot start '" + spec.argv[0] + "': ";
 
-    Fd out_r, out_w, err_r, err_w, report_r, report_w;
-    if (!make_pipe(out_r, out_w) || !make_pipe(err_r, err_w) || !make_pipe(report_r, report_w)) {
+    auto job = std::make_shared<SpawnJob>();
+    job->spec = spec;
+    if (!make_pipe(task->out_r, job->out_w) || !make_pipe(task->err_r, job->err_w) ||
+        !make_pipe(job->report_r, job->report_w)) {
       fail_to_start(task, cannot_start + "pipe: " + errno_text(errno), kExitCannotRun);
       return Status::ok_status();
     }
+    // The wait for the exec happens on the spawn thread; the loop hears the outcome in
+    // take_spawned().
+    spawner.submit([this, job, weak = weak_from_this()] {
+      Spawned outcome = spawn_blocking(*job);
+      {
+        std::lock_guard<std::mutex> lock(spawned_mu);
+        spawned.push_back(std::move(outcome));
+      }
+      asio::post(io, [weak] {
+        auto self = weak.lock();
+        if (self && !self->closed) self->take_spawned();
+      });
+    });
+    return Status::ok_status();
+  }
 
-    sigset_t all, old;
-    ::sigfillset(&all);
-    ::pthread_sigmask(SIG_SETMASK, &all, &old);
-    const pid_t pid = spawn_child(plan, out_w.get(), err_w.get(), report_w.get());
-    const int fork_errno = errno;
-    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  // ---- starting on the spawn thread ----
+
+  // What the spawn thread needs to start one task's child; built on the loop.
+  struct SpawnJob {
+    TaskRunSpec spec;
+    Fd out_w, err_w, report_r, report_w;
+  };
+
+  // How it went: a pid (running), or why not.
+  struct Spawned {
+    std::string task_id;
+    pid_t pid = -1;
+    std::string error;  // set when it did not start
+    int exit_code = 0;  // with error: 127 or 126
+  };
+
+  std::mutex spawned_mu;
+  std::vector<Spawned> spawned;  // guarded by spawned_mu: started on the spawn thread, not yet taken
+  // Declared after everything its jobs use; shut_down() stops it before any of it goes.
+  SpawnThread spawner;
+
+  // On the spawn thread (every signal blocked there, as spawn_child wants): clone, wait for the
+  // exec or the child's report of why not.
+  static Spawned spawn_blocking(SpawnJob& job) {
+    Spawned out;
+    out.task_id = job.spec.task_id;
+    const ChildPlan plan = make_plan(job.spec);
+    const pid_t pid = spawn_child(plan, job.out_w.get(), job.err_w.get(), job.report_w.get());
     if (pid < 0) {
-      fail_to_start(task, cannot_start + "fork: " + errno_text(fork_errno), kExitCannotRun);
-      return Status::ok_status();
+      out.error = "cannot start '" + job.spec.argv[0] + "': fork: " + errno_text(errno);
+      out.exit_code = kExitCannotRun;
+      return out;
     }
     ::setpgid(pid, pid);  // EACCES once the child has exec'd: it set its group itself first
-    out_w.reset();
-    err_w.reset();
-    report_w.reset();
-
+    job.out_w.reset();
+    job.err_w.reset();
+    job.report_w.reset();
     ChildFailure failure;
-    const bool child_failed = read_child_failure(report_r.get(), failure);
-    report_r.reset();
-    if (child_failed) {
+    if (read_child_failure(job.report_r.get(), failure)) {
       reap(pid, ProcessRuntime::kReapLimit);  // it is in _exit already
-      fail_to_start(task, describe(failure, spec, plan),
-                    failure.stage == ChildFailure::kExec && failure.err == ENOENT ? kExitNotFound
-                                                                                  : kExitCannotRun);
-      return Status::ok_status();
+      out.error = describe(failure, job.spec, plan);
+      out.exit_code = failure.stage == ChildFailure::kExec && failure.err == ENOENT ? kExitNotFound : kExitCannotRun;
+      return out;
+    }
+    out.pid = pid;
+    return out;
+  }
+
+  // On the loop: the outcomes the spawn thread has delivered.
+  void take_spawned() {
+    std::vector<Spawned> done;
+    {
+      std::lock_guard<std::mutex> lock(spawned_mu);
+      done.swap(spawned);
+    }
+    for (auto& outcome : done) finish_start(outcome);
+  }
+
+  void finish_start(const Spawned& outcome) {
+    auto it = tasks.find(outcome.task_id);
+    if (it == tasks.end() || it->second->state != TaskState::kSpawning) {
+      // Cannot happen (a spawning task stays listed until its kExited); never leave a child behind.
+      spdlog::error("runtime: a child started for task {} that is no longer waiting for it; killing it",
+                    outcome.task_id);
+      if (outcome.pid > 0) kill_and_reap(outcome.pid);
+      return;
+    }
+    const std::shared_ptr<Task> task = it->second;
+    if (outcome.pid < 0) {
+      task->close_all();
+      task->out_r.reset();
+      task->err_r.reset();
+      fail_to_start(task, outcome.error, outcome.exit_code);
+      return;
     }
 
     // Running. Watch its end through a pidfd and its output through the pipes.
+    const pid_t pid = outcome.pid;
     task->pid = pid;
+    task->state = TaskState::kRunning;
     error_code ec;
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     std::string setup_error;
@@ -465,21 +539,22 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     } else {
       task->pidfd.assign(pidfd, ec);
       if (ec) ::close(pidfd);
-      if (!ec) task->out.fd.assign(out_r.get(), ec);
-      if (!ec) out_r.release();
-      if (!ec) task->err.fd.assign(err_r.get(), ec);
-      if (!ec) err_r.release();
+      if (!ec) task->out.fd.assign(task->out_r.get(), ec);
+      if (!ec) task->out_r.release();
+      if (!ec) task->err.fd.assign(task->err_r.get(), ec);
+      if (!ec) task->err_r.release();
       if (ec) setup_error = "watching the process: " + ec.message();
     }
     if (!setup_error.empty()) {
-      ::kill(-pid, SIGKILL);
-      reap(pid, ProcessRuntime::kReapLimit);
+      kill_and_reap(pid);
       task->close_all();
-      fail_to_start(task, cannot_start + setup_error, kExitCannotRun);
-      return Status::ok_status();
+      task->out_r.reset();
+      task->err_r.reset();
+      fail_to_start(task, "cannot start '" + task->program + "': " + setup_error, kExitCannotRun);
+      return;
     }
 
-    spdlog::info("runtime: task {} started: pid {}, {}", task->id, pid, spec.argv[0]);
+    spdlog::info("runtime: task {} started: pid {}, {}", task->id, pid, task->program);
     TaskEvent started = event(*task, TaskEvent::Kind::kStarted);
     started.pid = pid;
     emit(std::move(started));
@@ -487,7 +562,15 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     read_more(task, task->out);
     read_more(task, task->err);
     wait_for_end(task);
-    return Status::ok_status();
+    if (task->stop_requested) signal_stop(task);  // stop() came while it was being started
+  }
+
+  static void kill_and_reap(pid_t pid) {
+    ::kill(-pid, SIGKILL);
+    if (!reap(pid, ProcessRuntime::kReapLimit)) {
+      spdlog::error("runtime: pid {} did not die within {} ms of SIGKILL; left behind", pid,
+                    to_ms(ProcessRuntime::kReapLimit));
+    }
   }
 
   static TaskEvent event(const Task& task, TaskEvent::Kind kind) {
@@ -512,7 +595,8 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     }
   }
 
-  // The task never ran: kFailedToStart, then its kExited. It keeps its id until remove().
+  // The task never ran: kFailedToStart, then its kExited. It keeps its id until remove() (or
+  // leaves now if remove() came while it was being started).
   void fail_to_start(const std::shared_ptr<Task>& task, const std::string& error, int exit_code) {
     spdlog::warn("runtime: task {} failed to start: {}", task->id, error);
     task->state = TaskState::kEnded;
@@ -523,6 +607,10 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     TaskEvent exited = event(*task, TaskEvent::Kind::kExited);
     exited.exit_code = exit_code;
     emit(std::move(exited));
+    if (task->remove_requested) {
+      auto it = tasks.find(task->id);
+      if (it != tasks.end() && it->second == task) tasks.erase(it);
+    }
   }
 
   void read_more(const std::shared_ptr<Task>& task, Stream& stream) {
@@ -661,8 +749,18 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     auto it = tasks.find(task_id);
     if (it == tasks.end()) return;
     const std::shared_ptr<Task> task = it->second;
-    if (task->state != TaskState::kRunning || task->stop_requested) return;
+    if (task->stop_requested) return;
+    if (task->state == TaskState::kSpawning) {
+      task->stop_requested = true;  // signalled once its child runs (finish_start)
+      return;
+    }
+    if (task->state != TaskState::kRunning) return;
     task->stop_requested = true;
+    signal_stop(task);
+  }
+
+  // SIGTERM to the task's group now, SIGKILL once its stop grace has passed.
+  void signal_stop(const std::shared_ptr<Task>& task) {
     // The process is not reaped before state leaves kRunning, so -pid is still its group.
     if (::kill(-task->pid, SIGTERM) != 0) {
       spdlog::warn("runtime: task {}: SIGTERM to process group {}: {}", task->id, task->pid, errno_text(errno));
@@ -845,6 +943,12 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
   void shut_down() {
     closed = true;
     handler = nullptr;
+    // No start begins after this; children started but not yet taken by the loop die here.
+    spawner.stop();
+    for (const auto& outcome : spawned) {
+      if (outcome.pid > 0) kill_and_reap(outcome.pid);
+    }
+    spawned.clear();
     for (auto& [id, c] : checks) {
       if (c->pid > 0) {
         ::kill(-c->pid, SIGKILL);

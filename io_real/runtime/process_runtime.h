@@ -12,9 +12,9 @@
 //   - signal dispositions are reset to the defaults and the signal mask is empty;
 //   - the child leads its own process group, so every signal the runtime sends reaches the
 //     processes the task started as well.
-// A program that cannot be run (not found, not executable, bad directory) is detected in
-// start() through a close-on-exec pipe the child writes errno into before _exit(127), and is
-// reported as kFailedToStart with an error such as
+// A program that cannot be run (not found, not executable, bad directory) is detected through a
+// close-on-exec pipe the child writes errno into before _exit(127), and is reported as
+// kFailedToStart with an error such as
 //   cannot run 'foo': No such file or directory (searched PATH=/usr/local/sbin:...)
 //   working directory '/nope': No such file or directory
 //
@@ -31,6 +31,12 @@
 // of file, so the log is complete when the exit is reported; if a process that left the group
 // still holds a pipe open, the pipes are closed after kDrainLimit and the exit reported then.
 //
+// Starting. start() checks the spec and returns; the child is started on the runtime's spawn
+// thread (spawn_thread.h), which waits until it has exec'd (milliseconds each, on a virtual
+// machine) so the event loop does not. Starts happen in the order asked for. A stop() or
+// remove() that comes before the outcome is known takes effect once it is: a child that did start
+// is then stopped as below.
+//
 // Stop. stop() sends SIGTERM to the task's process group, then SIGKILL to the group once the
 // task's stop_grace has passed. kExited then has stopped = true. stop() of a task that is unknown,
 // already ended, or already stopping does nothing.
@@ -43,14 +49,18 @@
 // 126, error set), as is a check killed by a signal (128 + signal). A check still running when
 // its task's process ends is killed. One check per task at a time.
 //
-// Destruction. Every task and check still running gets SIGKILL (its whole group) and is reaped before the
-// destructor returns (waiting at most kReapLimit per task, for a process stuck in the kernel); no
-// event is delivered afterwards, even one already posted. Destroy the runtime before the
+// Destruction. No start begins any more (the spawn thread finishes the one it is in); every task
+// and check still running, or started but not yet known to the loop, gets SIGKILL (its whole
+// group) and is reaped before the destructor returns (waiting at most kReapLimit per task, for a
+// process stuck in the kernel); no event is delivered afterwards, even one already posted. Destroy the runtime before the
 // io_context it was given. A daemon that dies without destroying it (SIGKILL) takes its tasks'
 // main processes with it (PR_SET_PDEATHSIG): a task never outlives the agent that watches it.
 //
-// Threads. Every method, and the io_context's run(), on one thread (the node's event loop). No
-// thread is started. start() blocks only until the child has called execve (or failed to).
+// Threads. Every method, and the io_context's run(), on one thread (the node's event loop). The
+// runtime starts one thread of its own, the spawn thread, which only starts tasks' children and
+// hands the outcome to the loop (a child's PR_SET_PDEATHSIG is tied to the thread that made it,
+// so the spawn thread lives as long as the runtime). check_health() starts its check on the loop
+// and blocks only until the check has called execve (or failed to).
 //
 // Requirements on the process. It must not reap children it did not start (no waitpid(-1), no
 // SIGCHLD set to SIG_IGN): the runtime reaps its own children by pid.

@@ -485,6 +485,41 @@ TEST_F(ProcessRuntimeTest, RemoveStopsARunningTaskAndForgetsItOnceEnded) {
   EXPECT_EQ(runtime->logs("t1", 100).status().code(), StatusCode::kNotFound);
 }
 
+// A start returns before its child has exec'd (the spawn thread waits for that); a stop or a
+// remove in between takes effect once the outcome is known.
+TEST_F(ProcessRuntimeTest, AStopBeforeTheStartIsKnownStopsTheTaskOnceItRuns) {
+  ASSERT_TRUE(runtime->start(spec("t1", {"/bin/sleep", "30"})).ok());
+  runtime->stop("t1");
+  runtime->stop("t1");  // once is enough
+  auto exited = await("t1", Kind::kExited);
+  ASSERT_TRUE(exited);
+  EXPECT_TRUE(find("t1", Kind::kStarted));
+  EXPECT_TRUE(exited->stopped);
+  EXPECT_EQ(exited->signal, SIGTERM);
+  EXPECT_EQ(events_of("t1").size(), 2u);
+}
+
+TEST_F(ProcessRuntimeTest, ARemoveBeforeAFailedStartIsKnownForgetsTheTaskAfterItsEvents) {
+  ASSERT_TRUE(runtime->start(spec("t1", {"/nonexistent/prog"})).ok());
+  runtime->remove("t1");
+  ASSERT_TRUE(await("t1", Kind::kExited));
+  EXPECT_TRUE(find("t1", Kind::kFailedToStart));
+  EXPECT_EQ(runtime->logs("t1", 100).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(runtime->start(spec("t1", {"/bin/true"})).ok()) << "the id is free again";
+  ASSERT_TRUE(run_until([&] { return events_of("t1").size() == 4; }));
+}
+
+TEST_F(ProcessRuntimeTest, ManyStartsInARowAllRunInOrder) {
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(runtime->start(spec("t" + std::to_string(i), {"/bin/sleep", "30"})).ok());
+  ASSERT_TRUE(run_until([&] { return events.size() == 10; }));
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(events[static_cast<size_t>(i)].task_id, "t" + std::to_string(i));
+    EXPECT_EQ(events[static_cast<size_t>(i)].kind, Kind::kStarted);
+  }
+  runtime.reset();
+  EXPECT_TRUE(children_named("sleep").empty());
+}
+
 TEST_F(ProcessRuntimeTest, DestructorLeavesNoProcessAndNoEvents) {
   ASSERT_TRUE(runtime->start(spec("t1", {"/bin/sleep", "30"})).ok());
   ASSERT_TRUE(runtime->start(sh("t2", "trap '' TERM; sleep 30 & echo $!; wait")).ok());
