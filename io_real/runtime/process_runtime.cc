@@ -426,13 +426,11 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     }
     auto task = std::make_shared<Task>(io, spec, log_limit);
     tasks.emplace(spec.task_id, task);
-    const std::string cannot_start = "cannot start '" + spec.argv[0] + "': ";
-
     auto job = std::make_shared<SpawnJob>();
     job->spec = spec;
     if (!make_pipe(task->out_r, job->out_w) || !make_pipe(task->err_r, job->err_w) ||
         !make_pipe(job->report_r, job->report_w)) {
-      fail_to_start(task, cannot_start + "pipe: " + errno_text(errno), kExitCannotRun);
+      fail_to_start(task, cannot_start(spec.argv[0]) + "pipe: " + errno_text(errno), kExitCannotRun);
       return Status::ok_status();
     }
     // The wait for the exec happens on the spawn thread; the loop hears the outcome in
@@ -480,7 +478,7 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     const ChildPlan plan = make_plan(job.spec);
     const pid_t pid = spawn_child(plan, job.out_w.get(), job.err_w.get(), job.report_w.get());
     if (pid < 0) {
-      out.error = "cannot start '" + job.spec.argv[0] + "': fork: " + errno_text(errno);
+      out.error = cannot_start(job.spec.argv[0]) + "fork: " + errno_text(errno);
       out.exit_code = kExitCannotRun;
       return out;
     }
@@ -520,9 +518,6 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     }
     const std::shared_ptr<Task> task = it->second;
     if (outcome.pid < 0) {
-      task->close_all();
-      task->out_r.reset();
-      task->err_r.reset();
       fail_to_start(task, outcome.error, outcome.exit_code);
       return;
     }
@@ -548,9 +543,7 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
     if (!setup_error.empty()) {
       kill_and_reap(pid);
       task->close_all();
-      task->out_r.reset();
-      task->err_r.reset();
-      fail_to_start(task, "cannot start '" + task->program + "': " + setup_error, kExitCannotRun);
+      fail_to_start(task, cannot_start(task->program) + setup_error, kExitCannotRun);
       return;
     }
 
@@ -572,6 +565,8 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
                     to_ms(ProcessRuntime::kReapLimit));
     }
   }
+
+  static std::string cannot_start(const std::string& program) { return "cannot start '" + program + "': "; }
 
   static TaskEvent event(const Task& task, TaskEvent::Kind kind) {
     TaskEvent e;
@@ -599,6 +594,8 @@ struct ProcessRuntime::Impl : std::enable_shared_from_this<ProcessRuntime::Impl>
   // leaves now if remove() came while it was being started).
   void fail_to_start(const std::shared_ptr<Task>& task, const std::string& error, int exit_code) {
     spdlog::warn("runtime: task {} failed to start: {}", task->id, error);
+    task->out_r.reset();  // the pipes' read ends, if it got that far
+    task->err_r.reset();
     task->state = TaskState::kEnded;
     task->exit_code = exit_code;
     TaskEvent failed = event(*task, TaskEvent::Kind::kFailedToStart);
