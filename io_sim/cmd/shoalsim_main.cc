@@ -25,6 +25,20 @@ using namespace shoal;
 using namespace shoal::sim;
 
 // `shoalsim sweep-gossip`: a random schedule of faults and writes per seed (gossip_chaos.h).
+// "coverage probes reached: name=hits ..." and, when some of `listed` were never hit,
+// "coverage probes NOT reached: name ...".
+template <size_t N>
+void print_probe_coverage(const std::map<std::string, uint64_t>& hits, const char* const (&listed)[N]) {
+  std::cout << "coverage probes reached:";
+  for (const auto& [name, n] : hits) std::cout << " " << name << "=" << n;
+  std::cout << "\n";
+  std::string missed;
+  for (const char* p : listed) {
+    if (!hits.count(p)) missed += std::string(" ") + p;
+  }
+  if (!missed.empty()) std::cout << "coverage probes NOT reached:" << missed << "\n";
+}
+
 int gossip_sweep_command(GossipChaosOptions o, uint64_t seeds, uint64_t from, bool verbose, bool stop,
                          const std::string& plant) {
   uint64_t failed = 0, false_deaths = 0, records = 0;
@@ -47,18 +61,7 @@ int gossip_sweep_command(GossipChaosOptions o, uint64_t seeds, uint64_t from, bo
               << (plant.empty() ? "" : " --plant " + plant) << " --verbose\n";
     if (stop) break;
   }
-  const auto& counts = ProbeRegistry::instance().counts();
-  std::string reached, missed;
-  for (const char* p : kGossipProbes) {
-    auto it = counts.find(p);
-    if (it == counts.end()) {
-      missed += std::string(" ") + p;
-    } else {
-      reached += " " + it->first + "=" + std::to_string(it->second);
-    }
-  }
-  std::cout << "coverage probes reached:" << reached << "\n";
-  if (!missed.empty()) std::cout << "coverage probes NOT reached:" << missed << "\n";
+  print_probe_coverage(ProbeRegistry::instance().counts(), kGossipProbes);
   std::cout << "gossip sweep: " << seeds << " seeds from " << from << ", " << o.nodes << " nodes, " << failed
             << " failed; " << records << " records written, " << false_deaths << " false deaths\n";
   return failed == 0 ? 0 : 1;
@@ -169,18 +172,7 @@ int sweep_command(const std::vector<std::string>& paths, uint64_t seeds, uint64_
     }
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  std::cout << "coverage probes reached:";
-  for (const auto& [name, n] : probes) std::cout << " " << name << "=" << n;
-  std::cout << "\n";
-  std::vector<std::string> missed;
-  for (const char* p : kAllProbes) {
-    if (!probes.count(p)) missed.push_back(p);
-  }
-  if (!missed.empty()) {
-    std::cout << "coverage probes NOT reached:";
-    for (const auto& m : missed) std::cout << " " << m;
-    std::cout << "\n";
-  }
+  print_probe_coverage(probes, kAllProbes);
   if (!by_checker.empty()) {
     std::cout << "violations by checker:";
     for (const auto& [name, n] : by_checker) std::cout << " " << name << "=" << n;
