@@ -236,10 +236,10 @@ void ServicesCluster::update(const std::string& service, Version kind) {
   if (kind == Version::kCrashes) args.push_back("--sim-fail");
   if (kind == Version::kUnhealthy) args.push_back("--sim-unhealthy");
   const bool failing = kind != Version::kWorks;
-  // Whether the attempt that committed made (or found) this version the service's; not when a
-  // newer version came first (see below).
+  // Whether this version committed (made by the attempt, or found as the spec or the previous
+  // spec); not when a newer version came first and it never did (see below).
   auto applied = std::make_shared<bool>(false);
-  // How it must end, judged in the order the updates were committed.
+  // How it must end, judged by version number (Expected).
   auto committed = [this, service, args, failing, applied, mine = version + 1] {
     if (!*applied) return;
     Expected& e = expected_[service];
