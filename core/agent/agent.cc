@@ -243,6 +243,30 @@ void Agent::forget(const std::string& id) {
   runtime_.remove(id);  // stops it first if it still runs
   tasks_.erase(id);
   unreported_.erase(id);
+  start_waiters(id);
+}
+
+const std::string* Agent::waiting_on(const Task& t) const {
+  for (const auto& id : t.assigned.wait_for()) {
+    auto it = tasks_.find(id);
+    if (it == tasks_.end()) continue;  // not here: the dispatcher sent this task once it had ended
+    const Task& w = it->second;
+    // Started: until its process is known to have ended. Not started: unless it never will.
+    const bool may_run =
+        w.started ? !w.exited : w.assigned.desired_state() <= storepb::RUNNING && w.state <= storepb::RUNNING;
+    if (may_run) return &id;
+  }
+  return nullptr;
+}
+
+void Agent::start_waiters(const std::string& ended) {
+  std::vector<std::string> ready;
+  for (const auto& [id, t] : tasks_) {
+    if (t.started || t.assigned.wait_for().empty()) continue;
+    const auto& w = t.assigned.wait_for();
+    if (std::find(w.begin(), w.end(), ended) != w.end()) ready.push_back(id);
+  }
+  for (const auto& id : ready) drive(id);
 }
 
 // Moves one task toward what the dispatcher wants of it.
@@ -261,10 +285,12 @@ void Agent::drive(const std::string& id) {
       }
     } else if (!t.started) {
       set_state(id, storepb::SHUTDOWN, "shutdown before it started");
+      start_waiters(id);
     }
     return;
   }
   if (t.started) return;
+  if (waiting_on(t)) return;  // a stop-first successor: started when its old task ends
   t.started = true;
   set_state(id, storepb::ACCEPTED, "accepted");
   set_state(id, storepb::PREPARING, "preparing");
@@ -272,6 +298,7 @@ void Agent::drive(const std::string& id) {
   if (Status s = runtime_.start(run_spec(t.assigned)); !s.ok()) {
     t.exited = true;
     set_state(id, storepb::FAILED, "could not start", s.message());
+    start_waiters(id);
   }
 }
 
@@ -298,6 +325,7 @@ void Agent::on_runtime_event(const TaskEvent& e) {
       t.exited = true;
       stop_checks(t);
       set_state(e.task_id, storepb::FAILED, "could not start", e.error);
+      start_waiters(e.task_id);
       break;
     case TaskEvent::Kind::kExited: {
       t.exited = true;
@@ -317,6 +345,7 @@ void Agent::on_runtime_event(const TaskEvent& e) {
       break;
     }
   }
+  if (e.kind == TaskEvent::Kind::kExited) start_waiters(e.task_id);
 }
 
 // ---- health checks ---------------------------------------------------------------------------

@@ -19,6 +19,10 @@
 // healthcheck, an empty test, NONE or an unknown first word: no checks, RUNNING once it runs. A
 // CMD or CMD-SHELL with nothing to run is a check that always fails, as in Docker.
 //
+// Stop-first successors: a task that lists tasks in wait_for (a stop-first update's new task,
+// core/orchestrator/updater.h) is not started while one of them may still run on this node; it
+// starts the moment the last of them ends. One on another node is the dispatcher's to wait for.
+//
 // Logs: the agent serves `agent.logs` (managers only) with what the runtime kept of a task's
 // output (core/api/agent.proto), so the manager answering `shoal service logs` can ask the node
 // that runs each task.
@@ -119,6 +123,10 @@ class Agent {
   void apply(const dispatcherpb::AssignmentsResponse& resp);
   void drive(const std::string& id);
   void forget(const std::string& id);  // the dispatcher no longer lists it
+  // The task `t` waits for (TaskObject.wait_for) that may still run here; null: none.
+  const std::string* waiting_on(const Task& t) const;
+  // Drives the tasks waiting for `ended`, which can run no more.
+  void start_waiters(const std::string& ended);
   void on_runtime_event(const TaskEvent& e);
   void schedule_check(const std::string& id);
   void run_check(const std::string& id);

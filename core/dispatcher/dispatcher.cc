@@ -13,6 +13,8 @@ bool node_needs(const storepb::TaskObject& t) {
   return t.status().state() <= storepb::RUNNING || t.desired_state() <= storepb::RUNNING;
 }
 
+bool has_ended(const storepb::TaskObject& t) { return t.status().state() > storepb::RUNNING; }
+
 // By value: a description's engine labels are a map, whose serialized order is not fixed.
 bool same_description(const storepb::NodeDescription& a, const storepb::NodeDescription& b) {
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
@@ -137,6 +139,11 @@ dispatcherpb::AssignmentsResponse Dispatcher::changes_for(const std::string& nod
   std::map<std::string, uint64_t> now;
   for (const auto* t : store_.tasks_on_node(node_id)) {
     if (!node_needs(*t)) continue;
+    if (const std::string* blocker = waits_elsewhere(*t, node_id)) {
+      waiters_[*blocker].insert(node_id);
+      if (s.sent.count(t->id())) now[t->id()] = s.sent[t->id()];  // sent before it waited: no news
+      continue;
+    }
     now[t->id()] = t->version();
     auto sent = s.sent.find(t->id());
     if (sent == s.sent.end() || sent->second != t->version()) *resp.add_tasks() = *t;
@@ -146,6 +153,27 @@ dispatcherpb::AssignmentsResponse Dispatcher::changes_for(const std::string& nod
   }
   s.sent = std::move(now);
   return resp;
+}
+
+const std::string* Dispatcher::waits_elsewhere(const storepb::TaskObject& t, const std::string& node_id) const {
+  if (t.desired_state() > storepb::RUNNING) return nullptr;  // it is to stop, not start
+  if (t.status().state() > storepb::ASSIGNED) return nullptr;  // its node has it already
+  for (const auto& id : t.wait_for()) {
+    const storepb::TaskObject* w = store_.find_task(id);
+    if (!w || has_ended(*w) || w->node_id().empty() || w->node_id() == node_id) continue;
+    const storepb::NodeObject* n = store_.find_node(w->node_id());
+    if (!n || n->state() == "down") continue;  // its end may never be reported (reconciler.h)
+    return &id;
+  }
+  return nullptr;
+}
+
+void Dispatcher::wake_waiters(const std::string& task_id) {
+  auto it = waiters_.find(task_id);
+  if (it == waiters_.end()) return;
+  const std::set<std::string> nodes = std::move(it->second);
+  waiters_.erase(it);
+  for (const auto& n : nodes) answer_polls(n, false);
 }
 
 void Dispatcher::report(NodeId node, const dispatcherpb::StatusReport& req, Rpc::Reply reply) {
@@ -218,9 +246,17 @@ void Dispatcher::mark_node(const storepb::NodeObject& node, const std::string& s
 void Dispatcher::on_store_change(const storepb::StoreAction& a) {
   if (a.object_case() == storepb::StoreAction::kTask) {
     if (!a.task().node_id().empty()) answer_polls(a.task().node_id(), false);
+    wake_waiters(a.task().id());
   } else if (a.object_case() == storepb::StoreAction::kTaskStatus) {
     const storepb::TaskObject* t = store_.find_task(a.task_status().task_id());
     if (t && !t->node_id().empty()) answer_polls(t->node_id(), false);
+    wake_waiters(a.task_status().task_id());
+  } else if (a.object_case() == storepb::StoreAction::kNode && !waiters_.empty()) {
+    // A node marked down or removed: what waited on its tasks waits no more.
+    std::set<std::string> nodes;
+    for (auto& [task, waiting] : waiters_) nodes.insert(waiting.begin(), waiting.end());
+    waiters_.clear();
+    for (const auto& n : nodes) answer_polls(n, false);
   }
 }
 

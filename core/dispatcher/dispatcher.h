@@ -17,6 +17,11 @@
 //   dispatcher.report       StatusReport -> StatusReportResponse, once committed
 // A report about a task that is not assigned to the caller is dropped: a node speaks only for
 // its own tasks.
+//
+// A stop-first update's new task waits for its slot's old tasks (TaskObject.wait_for). One on
+// the same node is the agent's to wait for; one on another node holds the new task back here:
+// it is not sent until that one has ended in the store (or its node is down or gone, as the
+// reconciler does not wait for such a node either).
 #pragma once
 
 #include <cstdint>
@@ -84,6 +89,11 @@ class Dispatcher {
   void mark_node(const storepb::NodeObject& node, const std::string& state, const storepb::NodeDescription* desc,
                  const std::string& hostname);
   void on_store_change(const storepb::StoreAction& a);
+  // The id of a task `t` waits for that has not ended on a node other than `node_id` (null:
+  // none, it may be sent).
+  const std::string* waits_elsewhere(const storepb::TaskObject& t, const std::string& node_id) const;
+  // Answers the polls of nodes holding a task back for `task_id`, which has changed.
+  void wake_waiters(const std::string& task_id);
 
   Env& env_;
   Rpc& rpc_;
@@ -96,6 +106,7 @@ class Dispatcher {
   bool was_leader_ = false;
   MonoTime leader_since_{0};
   std::map<std::string, Session> sessions_;  // by node id (16 hex digits)
+  std::map<std::string, std::set<std::string>> waiters_;  // task id -> nodes holding a task back for it
   std::set<std::string> node_writes_in_flight_;  // node ids
   TimerId check_timer_ = 0;
   uint64_t marked_down_ = 0;

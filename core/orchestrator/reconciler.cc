@@ -59,8 +59,10 @@ class Pass {
     uctx.now_ns = ctx_.now_ns;
     uctx.seen_running = ctx_.seen_running;
     uctx.filled = &filled_;
+    uctx.nodes = &ctx_.nodes;
     uctx.planted_ignore_parallelism = ctx_.bugs.update_ignores_parallelism;
     uctx.planted_ignore_unhealthy = ctx_.bugs.update_ignores_unhealthy;
+    uctx.planted_start_without_waiting = ctx_.bugs.update_starts_without_waiting;
     uctx.new_task = [this](uint64_t slot, const std::string& node_id) {
       storepb::TaskObject t = make_task(slot, node_id, 0);
       touched_.insert(t.id());
@@ -91,13 +93,13 @@ class Pass {
         shut_down(t, storepb::SHUTDOWN, global ? "node no longer eligible" : "node unavailable; task rescheduled");
       }
       if (global) return false;
-      create(slot, node_id, t.attempt());
+      create(slot, node_id, t.attempt(), &t);
       return true;
     }
     if (t.status().state() == storepb::ORPHANED) {
       // Lost with its node's agent (agent.h): replaced at once, like a task on a lost node.
       shut_down(t, storepb::SHUTDOWN, "task lost; rescheduled");
-      create(slot, node_id, t.attempt());
+      create(slot, node_id, t.attempt(), &t);
       return true;
     }
     if (is_terminal(t.status().state())) {
@@ -124,7 +126,7 @@ class Pass {
   }
 
   // The slot's last task was shut down and has not stopped yet, on a node that will report
-  // when it has: its successor waits, so a stop-first update never runs both at once. (A task on
+  // when it has: its successor waits, so the slot never runs both at once. (A task on
   // a node that is down, drained or gone is not waited for.)
   bool predecessor_stopping(const Tasks& history) const {
     if (history.empty()) return false;
@@ -198,10 +200,14 @@ class Pass {
     out_.actions.push_back(std::move(a));
   }
 
-  void create(uint64_t slot, const std::string& node_id, uint64_t attempt) {
+  // `replaces`: a lost task whose successor waits for what it waited for (a stop-first
+  // update's old task may still be stopping elsewhere).
+  void create(uint64_t slot, const std::string& node_id, uint64_t attempt,
+              const storepb::TaskObject* replaces = nullptr) {
     storepb::StoreAction a;
     a.set_kind(storepb::StoreAction::CREATE);
     *a.mutable_task() = make_task(slot, node_id, attempt);
+    if (replaces) *a.mutable_task()->mutable_wait_for() = replaces->wait_for();
     touched_.insert(a.task().id());
     filled_.insert(node_id.empty() ? std::to_string(slot) : node_id);
     out_.actions.push_back(std::move(a));

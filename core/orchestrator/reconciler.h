@@ -11,8 +11,9 @@
 //     down and a successor made at once (not counted as a restart attempt);
 //   - its task runs an older spec: the updater's to replace (updater.h), in batches; the
 //     reconciler keeps an older live task beside a newer one until the newer one runs
-//     (start-first), and makes no successor while its predecessor is still stopping on a live
-//     node (stop-first).
+//     (start-first), and makes no successor for an empty slot while its last task is still
+//     stopping on a live node. A task lost with its node, or orphaned, is replaced by one that
+//     waits for what it waited for (TaskObject.wait_for: a stop-first successor).
 // Slots above `replicas` are scaled down: their tasks' desired state becomes REMOVE. Global
 // services have one "slot" per eligible node (not drained, not down, meeting the constraints);
 // their tasks are made already ASSIGNED to their node. A task whose desired state is past
@@ -42,6 +43,7 @@ struct PlantedBugs {
   bool replace_without_shutdown = false;  // a lost task's successor is made, the task left live
   bool update_ignores_parallelism = false;  // the updater replaces every slot at once
   bool update_ignores_unhealthy = false;    // the updater counts exits but not failed health checks
+  bool update_starts_without_waiting = false;  // a stop-first successor does not wait for its old task
 };
 
 struct ReconcileContext {

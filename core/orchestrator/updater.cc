@@ -143,6 +143,8 @@ class Planner {
     if (!up_to_date(t)) return touched_.count(t.id()) ? Kind::kInFlight : Kind::kOld;
     // Not running yet, or ended (the reconciler restarts it): in flight either way.
     if (t.status().state() != storepb::RUNNING) return Kind::kInFlight;
+    // Start-first: until the old task beside it has ended, the slot runs two.
+    if (older_still_runs(s)) return Kind::kInFlight;
     const int64_t since = seen(ctx_.seen_running, t.id());
     const int64_t from = since > 0 ? since : ctx_.now_ns;
     if (from + cfg_.monitor_ns() > ctx_.now_ns) {
@@ -150,6 +152,17 @@ class Planner {
       return Kind::kMonitoring;
     }
     return Kind::kDone;
+  }
+
+  // An older task of the slot has not ended yet, on a node that will report when it has (one on
+  // a node that is down or gone is not waited for, as the reconciler does not wait for it).
+  bool older_still_runs(const Slot& s) const {
+    return std::any_of(s.history.begin(), s.history.end(), [&](const storepb::TaskObject* t) {
+      if (t == s.current || is_terminal(t->status().state()) || t->node_id().empty()) return false;
+      if (!ctx_.nodes) return true;
+      auto it = ctx_.nodes->find(t->node_id());
+      return it != ctx_.nodes->end() && it->second.state() != "down";
+    });
   }
 
   // Counts new tasks that ended by themselves while monitored (or before they ever ran), each
@@ -263,7 +276,20 @@ class Planner {
         *a.mutable_task() = ctx_.new_task(s->number, svc_.spec().has_global() ? s->current->node_id() : "");
         out_.actions.push_back(std::move(a));
       } else {
+        // Stop-first: the old task goes, and its successor is made in the same commit but
+        // starts only once every task of the slot still on a node has ended (wait_for), so the
+        // node that ran the old task can start the new one the moment the old one exits,
+        // without a report, a commit and a pass in between.
         stop(*s->current);
+        storepb::StoreAction a;
+        a.set_kind(storepb::StoreAction::CREATE);
+        *a.mutable_task() = ctx_.new_task(s->number, svc_.spec().has_global() ? s->current->node_id() : "");
+        if (!ctx_.planted_start_without_waiting) {
+          for (const auto* t : s->history) {
+            if (!t->node_id().empty() && !is_terminal(t->status().state())) a.mutable_task()->add_wait_for(t->id());
+          }
+        }
+        out_.actions.push_back(std::move(a));
       }
     }
   }

@@ -3,10 +3,12 @@
 //
 // When a service's task spec changes its spec_version rises, and the slots whose live task runs
 // an older spec are replaced in batches of the update config's parallelism (0: all at once):
-//   stop-first   the old task is shut down; the reconciler makes the slot's new task once the
-//                old one has stopped (reconciler.h), so no more than `replicas` tasks run;
+//   stop-first   the old task is shut down and the slot's new task made in the same commit,
+//                waiting for the old one (TaskObject.wait_for): it starts only once the old one
+//                has ended, so no more than `replicas` tasks run;
 //   start-first  the new task is made beside the old; the reconciler shuts the old one down
-//                once the new one runs, so no more than `replicas + parallelism` run.
+//                once the new one runs, and the slot stays in flight until the old one has
+//                ended, so no more than `replicas + parallelism` run.
 // With no delay a new slot starts whenever one in the batch window finishes; with a delay,
 // whole batches, each `delay` after the previous one was running. Every new task is monitored
 // for `monitor` after it starts running: one that ends by itself in that time (or never runs)
@@ -40,8 +42,11 @@ struct UpdateContext {
   std::function<storepb::TaskObject(uint64_t slot, const std::string& node_id)> new_task;
   // Slots the reconciler made a task for in this pass: replicated "<slot>", global "<node id>".
   const std::set<std::string>* filled = nullptr;
+  // The cluster's nodes, by id: a slot's old task on a node that is down or gone is not waited for.
+  const std::map<std::string, storepb::NodeObject>* nodes = nullptr;
   bool planted_ignore_parallelism = false;  // test-only (reconciler.h PlantedBugs)
   bool planted_ignore_unhealthy = false;    // test-only (reconciler.h PlantedBugs)
+  bool planted_start_without_waiting = false;  // test-only (reconciler.h PlantedBugs)
 };
 
 struct UpdatePass {

@@ -314,7 +314,8 @@ const std::vector<std::string>& planted_bug_names() {
   static const std::vector<std::string> names = {
       "vote_twice_in_term", "ack_before_sync", "commit_old_term_by_counting",
       "read_index_before_own_term_commit", "self_ack_before_persist",
-      "keep_tasks_on_lost_nodes", "replace_without_shutdown", "update_ignores_parallelism", "update_ignores_unhealthy"};
+      "keep_tasks_on_lost_nodes", "replace_without_shutdown", "update_ignores_parallelism", "update_ignores_unhealthy",
+      "update_starts_without_waiting"};
   return names;
 }
 
@@ -329,6 +330,7 @@ bool plant_bug(const std::string& name, PlantedBugSet& bugs) {
   else if (name == "replace_without_shutdown") bugs.orchestrator.replace_without_shutdown = true;
   else if (name == "update_ignores_parallelism") bugs.orchestrator.update_ignores_parallelism = true;
   else if (name == "update_ignores_unhealthy") bugs.orchestrator.update_ignores_unhealthy = true;
+  else if (name == "update_starts_without_waiting") bugs.orchestrator.update_starts_without_waiting = true;
   else return false;
   return true;
 }

@@ -72,6 +72,13 @@ TEST(ServicesScenarios, AnUpdaterThatIgnoresParallelismIsCaught) {
   EXPECT_TRUE(fired.count("update-bounds")) << "an update taking every slot down at once went unnoticed";
 }
 
+TEST(ServicesScenarios, AStopFirstSuccessorThatDoesNotWaitForItsOldTaskIsCaught) {
+  // services_rolling_update's tasks take up to 600 ms to exit, so a new task that starts beside
+  // its slot's exiting old task runs more than the replicas.
+  auto fired = checkers_catching("update_starts_without_waiting", "services_rolling_update", 5, /*swarm=*/false);
+  EXPECT_TRUE(fired.count("update-bounds")) << "a stop-first update running old and new tasks at once went unnoticed";
+}
+
 TEST(ServicesScenarios, AnUpdaterBlindToFailedHealthChecksIsCaught) {
   // The unhealthy version's update completes instead of rolling back: the services do not end as
   // the updates asked.

@@ -71,6 +71,7 @@ class FakeRuntime final : public Runtime {
   }
   void stop(const std::string& id) override {
     stops.push_back(id);
+    if (slow_stop) return;  // the test ends it with exit()
     if (!running.erase(id)) return;
     TaskEvent e;
     e.task_id = id;
@@ -101,6 +102,7 @@ class FakeRuntime final : public Runtime {
   std::vector<TaskRunSpec> started;
   std::vector<std::string> stops, removed, checks;
   std::set<std::string> running;
+  bool slow_stop = false;  // a stopped task runs on until exit()
 
  private:
   void emit(TaskEvent e) {
@@ -177,18 +179,49 @@ class SessionTest : public ::testing::Test {
   // A task the scheduler has placed on the worker.
   void assign(const std::string& id, std::vector<std::string> command = {"/bin/sleep", "30"},
               const storepb::HealthConfig* health = nullptr) {
+    commit_action(assignment(id, std::move(command), health));
+  }
+  storepb::StoreAction assignment(const std::string& id, std::vector<std::string> command = {"/bin/sleep", "30"},
+                                  const storepb::HealthConfig* health = nullptr, NodeId node = kWorker) {
     storepb::StoreAction a;
     a.set_kind(storepb::StoreAction::CREATE);
     auto* t = a.mutable_task();
     t->set_id(id);
     t->set_service_id("svc");
     t->set_slot(1);
-    t->set_node_id(ca::node_id_text(kWorker));
+    t->set_node_id(ca::node_id_text(node));
     for (auto& c : command) t->mutable_spec()->mutable_container()->add_command(c);
     if (health != nullptr) *t->mutable_spec()->mutable_container()->mutable_healthcheck() = *health;
     t->set_desired_state(storepb::RUNNING);
     t->mutable_status()->set_state(storepb::ASSIGNED);
+    return a;
+  }
+  // A stop-first update's step, in one commit: `old` is told to stop, `successor` (on the
+  // worker) is made waiting for it.
+  void replace(const std::string& old, const std::string& successor) {
+    storepb::Transaction tx;
+    tx.set_now_ns(clock_.wall_now_unix_ns());
+    auto* stop = tx.add_actions();
+    stop->set_kind(storepb::StoreAction::UPDATE);
+    *stop->mutable_task() = *store_.find_task(old);
+    stop->mutable_task()->set_desired_state(storepb::SHUTDOWN);
+    storepb::StoreAction make = assignment(successor);
+    make.mutable_task()->add_wait_for(old);
+    *tx.add_actions() = std::move(make);
+    Status s = commit(tx);
+    ASSERT_TRUE(s.ok()) << s.to_string();
+  }
+  void set_status(const std::string& id, storepb::TaskState state) {
+    storepb::StoreAction a;
+    a.set_kind(storepb::StoreAction::UPDATE);
+    *a.mutable_task() = *store_.find_task(id);
+    a.mutable_task()->mutable_status()->set_state(state);
     commit_action(std::move(a));
+  }
+  std::vector<std::string> started_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& spec : runtime_.started) ids.push_back(spec.task_id);
+    return ids;
   }
   void set_desired(const std::string& id, storepb::TaskState desired) {
     storepb::StoreAction a;
@@ -329,6 +362,58 @@ TEST_F(SessionTest, AManagerThatKnowsTheLeaderSendsTheAgentStraightThere) {
   timers_.advance(std::chrono::milliseconds(50));
   EXPECT_TRUE(agent_->in_session());
   EXPECT_EQ(agent_->manager(), kManager);
+}
+
+TEST_F(SessionTest, AStopFirstSuccessorStartsTheMomentItsOldTaskOnTheSameNodeEnds) {
+  runtime_.slow_stop = true;
+  start_agent();
+  timers_.advance(std::chrono::milliseconds(50));
+  assign("old");
+  timers_.advance(std::chrono::milliseconds(200));
+  ASSERT_EQ(state_of("old"), storepb::RUNNING);
+  replace("old", "new");
+  timers_.advance(std::chrono::milliseconds(500));
+  EXPECT_EQ(runtime_.stops, std::vector<std::string>{"old"});
+  EXPECT_EQ(started_ids(), std::vector<std::string>{"old"}) << "the new task waits while the old one runs";
+  EXPECT_EQ(state_of("new"), storepb::ASSIGNED);
+  runtime_.exit("old", 0);
+  timers_.advance(Duration::zero());
+  // Started at once, on the agent's own word: no report, commit or dispatch in between.
+  EXPECT_EQ(started_ids(), (std::vector<std::string>{"old", "new"}));
+  timers_.advance(std::chrono::milliseconds(200));
+  EXPECT_EQ(state_of("old"), storepb::SHUTDOWN);
+  EXPECT_EQ(state_of("new"), storepb::RUNNING);
+}
+
+TEST_F(SessionTest, ASuccessorWaitingForATaskOnAnotherNodeIsNotSentUntilThatTaskHasEnded) {
+  start_agent();
+  timers_.advance(std::chrono::milliseconds(50));
+  commit_action(assignment("elsewhere", {"/bin/sleep", "30"}, nullptr, kManager));
+  set_status("elsewhere", storepb::RUNNING);
+  replace("elsewhere", "new");
+  timers_.advance(std::chrono::milliseconds(500));
+  EXPECT_TRUE(runtime_.started.empty());
+  EXPECT_EQ(agent_->known_tasks(), 0u) << "held back by the dispatcher";
+  set_status("elsewhere", storepb::SHUTDOWN);  // that node's report
+  timers_.advance(std::chrono::milliseconds(50));
+  EXPECT_EQ(started_ids(), std::vector<std::string>{"new"});
+}
+
+TEST_F(SessionTest, ASuccessorIsNotHeldBackForATaskOnANodeThatIsDown) {
+  start_agent();
+  timers_.advance(std::chrono::milliseconds(50));
+  commit_action(assignment("elsewhere", {"/bin/sleep", "30"}, nullptr, kManager));
+  set_status("elsewhere", storepb::RUNNING);
+  replace("elsewhere", "new");
+  timers_.advance(std::chrono::milliseconds(500));
+  ASSERT_TRUE(runtime_.started.empty());
+  storepb::StoreAction down;
+  down.set_kind(storepb::StoreAction::UPDATE);
+  *down.mutable_node() = *store_.find_node(ca::node_id_text(kManager));
+  down.mutable_node()->set_state("down");
+  commit_action(std::move(down));
+  timers_.advance(std::chrono::milliseconds(50));
+  EXPECT_EQ(started_ids(), std::vector<std::string>{"new"}) << "its end would never be reported";
 }
 
 TEST_F(SessionTest, ANewLeaderGivesEveryNodeTimeToFindItBeforeMarkingItDown) {

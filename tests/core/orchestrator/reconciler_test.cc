@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "core/orchestrator/restart_policy.h"
 #include "core/store/store.h"
@@ -277,18 +279,22 @@ TEST_F(ReconcilerTest, ANewSpecReplacesTheTasksStopFirstAllAtOnceByDefault) {
     s.set_spec_version(2);
   });
   reconcile();
-  EXPECT_TRUE(live().empty()) << "stop-first: the old tasks are shut down first";
+  // Stop-first: the old tasks are shut down, and their successors made in the same commit,
+  // each waiting for its slot's old task to end before it starts.
+  EXPECT_EQ(store_.find_task("t1")->desired_state(), storepb::SHUTDOWN);
+  EXPECT_EQ(store_.find_task("t2")->desired_state(), storepb::SHUTDOWN);
   EXPECT_EQ(store_.find_service("svc")->update_status().state(), storepb::UpdateStatus::UPDATING);
-  EXPECT_EQ(reconcile(), 0u) << "no new task while the old ones still run";
-  set_status("t1", storepb::SHUTDOWN);
-  set_status("t2", storepb::SHUTDOWN);
-  reconcile();
   ASSERT_EQ(live().size(), 2u);
   for (const auto* t : live()) {
     EXPECT_EQ(t->spec_version(), 2u);
     EXPECT_EQ(t->spec().container().command(0), "/bin/false");
-    set_status(t->id(), storepb::RUNNING, t->slot() == 1 ? "n1" : "n2");
+    ASSERT_EQ(t->wait_for_size(), 1);
+    EXPECT_EQ(t->wait_for(0), t->slot() == 1 ? "t1" : "t2");
   }
+  EXPECT_EQ(reconcile(), 0u) << "nothing more while the old ones still run";
+  set_status("t1", storepb::SHUTDOWN);
+  set_status("t2", storepb::SHUTDOWN);
+  for (const auto* t : live()) set_status(t->id(), storepb::RUNNING, t->slot() == 1 ? "n1" : "n2");
   reconcile();
   EXPECT_EQ(store_.find_service("svc")->update_status().state(), storepb::UpdateStatus::COMPLETED);
   EXPECT_EQ(store_.find_service("svc")->update_status().message(), "update completed");
@@ -405,15 +411,20 @@ class UpdaterTest : public ReconcilerTest {
     });
   }
   // Brings every task in a transitional state to where an agent would: stopping tasks stop,
-  // new tasks run.
+  // then new tasks run (a stop-first successor once what it waits for has ended).
   void agents_act(storepb::TaskState new_tasks_reach = storepb::RUNNING) {
     for (const auto* t : store_.tasks_of_service("svc")) {
-      if (is_terminal(t->status().state())) continue;
-      if (t->desired_state() > storepb::RUNNING) {
+      if (!is_terminal(t->status().state()) && t->desired_state() > storepb::RUNNING) {
         set_status(t->id(), storepb::SHUTDOWN, t->node_id().empty() ? "n1" : "");
-      } else if (t->status().state() < storepb::RUNNING) {
-        set_status(t->id(), new_tasks_reach, t->node_id().empty() ? (t->slot() % 2 ? "n1" : "n2") : "");
       }
+    }
+    for (const auto* t : store_.tasks_of_service("svc")) {
+      if (t->desired_state() > storepb::RUNNING || t->status().state() >= storepb::RUNNING) continue;
+      const bool waits = std::any_of(t->wait_for().begin(), t->wait_for().end(), [&](const std::string& id) {
+        const auto* w = store_.find_task(id);
+        return w && !is_terminal(w->status().state());
+      });
+      if (!waits) set_status(t->id(), new_tasks_reach, t->node_id().empty() ? (t->slot() % 2 ? "n1" : "n2") : "");
     }
   }
   size_t running_with(const std::string& command) const {
@@ -517,14 +528,87 @@ TEST_F(UpdaterTest, ARollbackKeepsTheOldTaskThatStillRunsBesideAStartFirstNewOne
   EXPECT_EQ(live().front()->id(), old_id);
 }
 
+// Found by services_rolling_update.yaml once its tasks took up to 600 ms to exit: a slot counted
+// as done when its new task ran, so the next slot's new task started while the old task was
+// still exiting, and replicas + parallelism + 1 ran.
+TEST_F(UpdaterTest, StartFirstKeepsASlotInFlightUntilItsOldTaskHasEnded) {
+  running_then_update(2, [](auto& c) {
+    c.set_parallelism(1);
+    c.set_order(storepb::UpdateConfig::START_FIRST);
+  });
+  reconcile();
+  ASSERT_EQ(live().size(), 3u);
+  const storepb::TaskObject* fresh = nullptr;
+  for (const auto* t : live()) {
+    if (t->spec().container().command(0) == "/bin/new") fresh = t;
+  }
+  ASSERT_NE(fresh, nullptr);
+  const uint64_t slot = fresh->slot();
+  set_status(fresh->id(), storepb::RUNNING, "n1");
+  auto new_tasks = [&] {
+    size_t n = 0;
+    for (const auto* t : live()) n += t->spec().container().command(0) == "/bin/new";
+    return n;
+  };
+  reconcile();  // the slot's old task is told to stop; it is still exiting
+  EXPECT_EQ(running_with("/bin/true"), 1u);
+  EXPECT_EQ(new_tasks(), 1u) << "no second new task while the first slot's old task still runs";
+  reconcile();
+  EXPECT_EQ(new_tasks(), 1u);
+  for (const auto* t : store_.tasks_of_service("svc")) {
+    if (t->slot() == slot && t->desired_state() > storepb::RUNNING) set_status(t->id(), storepb::SHUTDOWN);
+  }
+  reconcile();
+  EXPECT_EQ(new_tasks(), 2u) << "the next slot's turn once the old task has ended";
+}
+
+// A stop-first successor superseded before it started (a second update, or a rollback) is
+// replaced by one that waits for every task of the slot that may still run.
+TEST_F(UpdaterTest, ASupersededWaitingSuccessorsReplacementWaitsForTheWholeSlot) {
+  running_then_update(1, [](auto&) {});
+  reconcile();
+  const storepb::TaskObject* first = live_in_slot(1);
+  ASSERT_NE(first, nullptr);
+  const std::string waiting = first->id();
+  ASSERT_EQ(first->wait_for_size(), 1);
+  const std::string old = first->wait_for(0);
+  set_status(waiting, storepb::ASSIGNED, "n2");  // placed, held back: the old task still exits
+  update_service([](auto& s) {
+    s.mutable_spec()->mutable_task()->mutable_container()->set_command(0, "/bin/newer");
+    s.set_spec_version(s.spec_version() + 1);
+  });
+  reconcile();
+  EXPECT_EQ(store_.find_task(waiting)->desired_state(), storepb::SHUTDOWN);
+  const storepb::TaskObject* next = live_in_slot(1);
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(next->spec().container().command(0), "/bin/newer");
+  EXPECT_EQ(std::set<std::string>(next->wait_for().begin(), next->wait_for().end()),
+            (std::set<std::string>{old, waiting}));
+}
+
+TEST_F(UpdaterTest, AWaitingSuccessorLostWithItsNodeIsReplacedByOneThatStillWaits) {
+  running_then_update(1, [](auto&) {});
+  reconcile();
+  const storepb::TaskObject* first = live_in_slot(1);
+  ASSERT_NE(first, nullptr);
+  const std::string lost = first->id();
+  const std::string old = first->wait_for(0);
+  set_status(lost, storepb::ASSIGNED, store_.find_task(old)->node_id() == "n1" ? "n2" : "n1");
+  add_node(store_.find_task(lost)->node_id(), "down");
+  reconcile();
+  const storepb::TaskObject* next = live_in_slot(1);
+  ASSERT_NE(next, nullptr);
+  EXPECT_NE(next->id(), lost);
+  EXPECT_EQ(std::vector<std::string>(next->wait_for().begin(), next->wait_for().end()), std::vector<std::string>{old})
+      << "the old task may still be exiting on its own node";
+}
+
 TEST_F(UpdaterTest, ANewTaskFailingWithinTheMonitorPausesTheUpdateAndSaysWhich) {
   running_then_update(3, [](auto& c) {
     c.set_parallelism(1);
     c.set_monitor_ns(5 * kSecond);
   });
-  reconcile();
-  agents_act();
-  reconcile();  // slot 1's new task made
+  reconcile();  // slot 1's old task stops, its new task made
   agents_act(storepb::FAILED);
   reconcile();
   EXPECT_EQ(status().state(), storepb::UpdateStatus::PAUSED);
