@@ -7,15 +7,18 @@
 #   1. `shoal service create` of 100 replicas of `/bin/sleep 600` (--update-monitor M), waited
 #      until 100/100 run.
 #   2. The batch time B: beside it, `shoal service create --detach` of 10 replicas, waited until
-#      `shoal service ls` shows 10/10; B is from the service's CreatedAt (the API's commit) to
+#      the API lists 10 of its tasks running (bench/api_watch.py); B is from the service's CreatedAt (the API's commit) to
 #      the latest Status.Timestamp of its running tasks (the agent's report), both read from the
 #      API: what ten new tasks cost from a committed change to running (orchestrator, scheduler,
 #      dispatcher, agent, process start, report), with the 100 replicas present as they are
 #      during the update, and without the CLI's own start or the polling (which B would
 #      otherwise count ten times over). That service is then removed and its tasks waited out.
 #   3. `shoal service update --detach --args 601 --update-parallelism 10 --update-delay 0s
-#      --update-monitor M` of the 100; the clock from just before the command to the first
-#      `shoal service inspect` (polled every 20 ms) whose UpdateStatus.State is "completed".
+#      --update-monitor M` of the 100; the clock from just before the command to the first look
+#      at GET /services/web (every POLL_S, from one process on one kept-alive connection:
+#      bench/api_watch.py) whose UpdateStatus.State is "completed". (Until 2026-11-28 the looks
+#      were `shoal service inspect` every 20 ms from the shell: three processes a look, which
+#      took CPU from the update on this two-vCPU machine.)
 #
 # The floor: floor_s_n100_p10 = 10 x B + M. With no delay the updater keeps ten slots in flight
 # (a slot is in flight from when its old task is told to stop until its new task runs), and a
@@ -33,13 +36,14 @@
 # removes its directory on exit.
 #
 # Environment: BUILD_DIR (default build), SKIP_BUILD=1, MONITOR (default 1s; Go duration),
-# KEEP=1.
+# POLL_S (seconds between looks, default 0.01), KEEP=1.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 MONITOR=${MONITOR:-1s}
+POLL_S=${POLL_S:-0.01}
 say() { echo "rolling_update: $*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -101,13 +105,8 @@ shoal service create --quiet --timeout 120s --name web --replicas 100 --restart-
 start=$(now)
 shoal service create --detach --quiet --name probe --replicas 10 --restart-delay 0s -- /bin/sleep 600 >/dev/null ||
   die "service create of 10 failed"
-converged=""
-for _ in $(seq 3000); do
-  replicas=$(shoal service ls 2>/dev/null | awk '$2 == "probe" {print $4}')
-  if [ "$replicas" = "10/10" ]; then converged=$(now); break; fi
-  sleep 0.02
-done
-[ -n "$converged" ] || die "probe did not converge in 60 s (last: $replicas)"
+python3 "$ROOT/bench/api_watch.py" "$SOCK" running probe 10 || die "probe did not converge in 120 s"
+converged=$(now)
 created=$(api /services/probe | python3 -c 'import json, sys; print(json.load(sys.stdin)["CreatedAt"])')
 last_running=$(api "/tasks?filters=%7B%22service%22%3A%5B%22probe%22%5D%7D" | python3 -c '
 import json, sys
@@ -122,21 +121,9 @@ done
 sleep 1  # let the removal's reports settle before the clock starts again
 
 # 3. the update
-start=$(now)
-shoal service update --detach --args 601 --update-parallelism 10 --update-delay 0s --update-monitor "$MONITOR" web \
-  >/dev/null || die "service update failed"
-done_at=""
-for _ in $(seq 6000); do  # at most 120 s
-  # A service's only "State" is its UpdateStatus's.
-  state=$(shoal service inspect web 2>/dev/null | grep -o '"State": "[a-z_]*"')
-  case $state in
-    *'"completed"'*) done_at=$(now); break ;;
-    *paused*|*rollback*) die "the update did not complete: $state" ;;
-  esac
-  sleep 0.02
-done
-[ -n "$done_at" ] || die "the update did not complete in 120 s (last: $state)"
-update_s=$(secs "$start" "$done_at")
+update_s=$(python3 "$ROOT/bench/api_watch.py" "$SOCK" update web "$POLL_S" -- \
+  "$SHOAL" -H "unix://$SOCK" service update --detach --args 601 --update-parallelism 10 --update-delay 0s \
+  --update-monitor "$MONITOR" web) || die "the update did not complete"
 status_s=$(api /services/web | python3 -c '
 import json, sys
 u = json.load(sys.stdin)["UpdateStatus"]; print(u["StartedAt"], u["CompletedAt"])')
@@ -149,4 +136,4 @@ echo "floor_s_n100_p10: $(awk -v b="$batch_s" -v m="$monitor_s" 'BEGIN {printf "
 echo "batch_start_s_n10: $batch_s"
 echo "monitor_s: $monitor_s"
 echo "update_status_s_n100_p10: $status_s"
-echo "poll_interval_s: 0.02"
+echo "poll_interval_s: $POLL_S"
