@@ -304,12 +304,18 @@ void ServicesCluster::check_update_bounds() {
   ManagerHost* h = l ? manager_host(l) : nullptr;
   if (!h) return;
   const store::Store& st = h->store();
-  std::map<std::string, uint64_t> running;  // service id -> tasks running in the runtimes
+  // Per service id: tasks running in the runtimes, and of those the healthy ones (RUNNING in the
+  // leader's store: an agent reports RUNNING only once a task's first health check has passed,
+  // and FAILED once its checks fail).
+  std::map<std::string, uint64_t> running, healthy;
   for (NodeId id = 1; id <= raft_->world().size(); ++id) {
     TaskHost* t = task_host(id);
     if (!t) continue;
     for (const auto& tid : t->runtime().running()) {
-      if (const auto* task = st.find_task(tid)) ++running[task->service_id()];
+      const auto* task = st.find_task(tid);
+      if (!task) continue;
+      ++running[task->service_id()];
+      if (task->status().state() == storepb::RUNNING) ++healthy[task->service_id()];
     }
   }
   for (const auto& [sid, svc] : st.services()) {
@@ -320,7 +326,7 @@ void ServicesCluster::check_update_bounds() {
     const bool start_first = cfg.order() == storepb::UpdateConfig::START_FIRST;
     const uint64_t most = replicas + (start_first ? p : 0);
     const uint64_t least = replicas > p ? replicas - p : 0;
-    const uint64_t n = running[sid];
+    const uint64_t n = running[sid], well = healthy[sid];
     const std::string name = svc.spec().annotations().name();
     // The lower bound is the updater's promise about the tasks it stops; once new tasks fail by
     // themselves (a failing version, and its rollback) they are down of their own accord.
@@ -328,8 +334,9 @@ void ServicesCluster::check_update_bounds() {
     if (n > most && bound_reported_.insert(name + "/most").second) {
       raft_->checker().add("update-bounds", name + " runs " + std::to_string(n) + " tasks during its update, more than " +
                                                 std::to_string(most) + (start_first ? " (start-first)" : " (stop-first)"));
-    } else if (n < least && !failing && bound_reported_.insert(name + "/least").second) {
-      raft_->checker().add("update-bounds", name + " runs only " + std::to_string(n) + " tasks during its update, fewer than " +
+    } else if (well < least && !failing && bound_reported_.insert(name + "/least").second) {
+      raft_->checker().add("update-bounds", name + " has only " + std::to_string(well) + " healthy tasks (" +
+                                                std::to_string(n) + " running) during its update, fewer than " +
                                                 std::to_string(replicas) + " replicas less parallelism " + std::to_string(p));
     }
   }

@@ -114,9 +114,10 @@ class ServicesCluster {
   enum class Version { kWorks, kCrashes, kUnhealthy };
   void update(const std::string& service, Version version);
   // Update bounds (scenario check_update_bounds): while a replicated service updates, its tasks
-  // running in the runtimes stay within [replicas - parallelism, replicas (+ parallelism when
-  // start-first)] — the lower bound only while its new version is not one made to fail (those
-  // tasks go down by themselves). Called after every event.
+  // running in the runtimes are at most replicas (+ parallelism when start-first), and its
+  // healthy ones (running, and RUNNING in the leader's store) at least replicas - parallelism —
+  // the lower bound only while its new version is not one made to fail (those tasks go down by
+  // themselves). Called after every event.
   void check_update_bounds();
   void set_availability(NodeId node, const std::string& availability);
   // Liveness phase: tasks stop failing, crashing and hanging, on every node now and after.
