@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/api/rpc.pb.h"
 #include "io_sim/world/sim_rpc.h"
 #include "io_sim/world/world.h"
 
@@ -113,6 +114,29 @@ TEST_F(SimRpcTest, AnAnswerToAPreviousLifesCallCompletesNothingAfterARestart) {
   ASSERT_TRUE(fresh.has_value());
   EXPECT_EQ(fresh->status.code(), StatusCode::kDeadlineExceeded) << fresh->body;
   EXPECT_FALSE(old_life.has_value());  // its life is gone
+}
+
+// The other half of the restart fix: an answer counts only from the node that was called. Node 3
+// learns node 1's call numbers from a call made to it and answers node 1's next call, made to
+// node 2, in node 2's stead.
+TEST_F(SimRpcTest, AnAnswerFromANodeThatWasNotCalledCompletesNothing) {
+  uint64_t seen_id = 0;
+  app(3).mux.set_rpc_handler([&](const PeerIdentity&, std::string_view payload) {
+    rpcpb::RpcFrame f;
+    if (f.ParseFromArray(payload.data(), static_cast<int>(payload.size())) && f.has_request()) seen_id = f.request().id();
+  });
+  app(1).rpc.call(3, "never", "hi", milliseconds(1000), [](Status, std::string) {});
+  world.run_for(milliseconds(50));
+  ASSERT_NE(seen_id, 0u);
+  auto to_2 = std::make_shared<std::optional<Answer>>();
+  app(1).rpc.call(2, "never", "hi", milliseconds(500), [to_2](Status s, std::string b) { *to_2 = Answer{s, b}; });
+  rpcpb::RpcFrame forged;
+  forged.mutable_response()->set_id(seen_id + 1);
+  forged.mutable_response()->set_body("forged");
+  app(3).mux.send_rpc(1, forged.SerializeAsString());
+  world.run_for(std::chrono::seconds(1));
+  ASSERT_TRUE(to_2->has_value());
+  EXPECT_EQ((*to_2)->status.code(), StatusCode::kDeadlineExceeded) << (*to_2)->body;
 }
 
 TEST_F(SimRpcTest, RaftsChannelAndRpcsShareTheTransportWithoutMixing) {
