@@ -40,6 +40,7 @@
 #include "core/ca/node_identity.h"
 #include "core/env/check.h"
 #include "core/wire/frame.h"
+#include "io_real/net/host_port.h"
 #include "io_real/net/log_limiter.h"
 
 namespace shoal::net {
@@ -55,27 +56,6 @@ namespace internal {
 namespace {
 
 // ---- helpers ----------------------------------------------------------------------------------
-
-// Splits "host:port" or "[v6]:port".
-Result<std::pair<std::string, uint16_t>> split_host_port(std::string_view hp) {
-  const auto colon = hp.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == hp.size()) {
-    return Status::invalid_argument("address '" + std::string(hp) + "' is not host:port");
-  }
-  std::string_view host = hp.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  uint32_t port = 0;
-  for (char c : hp.substr(colon + 1)) {
-    if (c < '0' || c > '9' || port > 65535) {
-      return Status::invalid_argument("address '" + std::string(hp) + "' has a bad port");
-    }
-    port = port * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (port > 65535 || host.empty()) {
-    return Status::invalid_argument("address '" + std::string(hp) + "' is not host:port");
-  }
-  return std::pair<std::string, uint16_t>{std::string(host), static_cast<uint16_t>(port)};
-}
 
 // The one value of a subject attribute; an attribute that is missing or repeated is an error
 // (a repeated CN could mean different things to different readers).

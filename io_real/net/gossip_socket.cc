@@ -1,5 +1,5 @@
 // The GossipSocket on Boost.Asio. Layout of this file:
-//   helpers           addresses ("host:port", "[v6]:port"), log limiting
+//   helpers           host names, log limiting (addresses: host_port.h)
 //   InboundStream     one accepted TCP connection: a 4-byte length, then the body, under a deadline
 //   OutboundStream    one TCP send: connect, the length and the bytes, close, under a deadline
 //   GossipSocketImpl  the UDP socket and its receive loop, the acceptor and its accept loop, the
@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "core/ca/node_identity.h"
+#include "io_real/net/host_port.h"
 #include "io_real/net/log_limiter.h"
 
 namespace shoal::net {
@@ -57,34 +58,6 @@ constexpr size_t kMaxDatagramsInFlight = 4096;
 // With port 0, how many ephemeral UDP ports to try before giving up because TCP has each one.
 constexpr int kEphemeralAttempts = 16;
 constexpr auto kRetryDelay = std::chrono::milliseconds(100);  // after a failed accept or receive
-
-// "host:port" or "[v6]:port" split into host (brackets removed) and port. An IPv6 address must
-// be bracketed: "fe80::1:7946" could be read two ways.
-Result<std::pair<std::string, uint16_t>> split_host_port(std::string_view hp) {
-  const auto colon = hp.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == hp.size()) {
-    return Status::invalid_argument("address '" + std::string(hp) + "' is not host:port");
-  }
-  std::string_view host = hp.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-    if (host.find(':') == std::string_view::npos) {
-      return Status::invalid_argument("address '" + std::string(hp) + "': only IPv6 addresses go in brackets");
-    }
-  } else if (host.find_first_of(":[]") != std::string_view::npos) {
-    return Status::invalid_argument("address '" + std::string(hp) + "' is not host:port (write IPv6 as [v6]:port)");
-  }
-  uint32_t port = 0;
-  for (char c : hp.substr(colon + 1)) {
-    if (c < '0' || c > '9' || port > 65535) {
-      return Status::invalid_argument("address '" + std::string(hp) + "' has a bad port");
-    }
-    port = port * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (port > 65535) return Status::invalid_argument("address '" + std::string(hp) + "' has a bad port");
-  if (host.empty()) return Status::invalid_argument("address '" + std::string(hp) + "' has no host");
-  return std::pair<std::string, uint16_t>{std::string(host), static_cast<uint16_t>(port)};
-}
 
 // A DNS name as RFC 1123 allows it (letters, digits, '-', '.'), so garbage never reaches the
 // resolver.
