@@ -264,6 +264,9 @@ class Planner {
         stop(*s->current);
         continue;
       }
+      storepb::StoreAction successor;
+      successor.set_kind(storepb::StoreAction::CREATE);
+      *successor.mutable_task() = ctx_.new_task(s->number, svc_.spec().has_global() ? s->current->node_id() : "");
       if (start_first) {
         // Only a running task serves the slot until the new one runs. Any other task the slot
         // still wants running (one superseded before it ever ran, one that ended and awaits its
@@ -271,26 +274,20 @@ class Planner {
         for (const auto* t : s->history) {
           if (is_live(*t) && t->status().state() != storepb::RUNNING && !touched_.count(t->id())) stop(*t);
         }
-        storepb::StoreAction a;
-        a.set_kind(storepb::StoreAction::CREATE);
-        *a.mutable_task() = ctx_.new_task(s->number, svc_.spec().has_global() ? s->current->node_id() : "");
-        out_.actions.push_back(std::move(a));
       } else {
-        // Stop-first: the old task goes, and its successor is made in the same commit but
-        // starts only once every task of the slot still on a node has ended (wait_for), so the
-        // node that ran the old task can start the new one the moment the old one exits,
-        // without a report, a commit and a pass in between.
+        // Stop-first: the old task goes, and its successor, made in the same commit, starts only
+        // once every task of the slot still on a node has ended (wait_for), so the node that ran
+        // the old task can start the new one the moment the old one exits, without a report, a
+        // commit and a pass in between.
         stop(*s->current);
-        storepb::StoreAction a;
-        a.set_kind(storepb::StoreAction::CREATE);
-        *a.mutable_task() = ctx_.new_task(s->number, svc_.spec().has_global() ? s->current->node_id() : "");
         if (!ctx_.planted_start_without_waiting) {
           for (const auto* t : s->history) {
-            if (!t->node_id().empty() && !is_terminal(t->status().state())) a.mutable_task()->add_wait_for(t->id());
+            if (t->node_id().empty() || is_terminal(t->status().state())) continue;
+            successor.mutable_task()->add_wait_for(t->id());
           }
         }
-        out_.actions.push_back(std::move(a));
       }
+      out_.actions.push_back(std::move(successor));
     }
   }
 
