@@ -218,6 +218,16 @@ class SessionTest : public ::testing::Test {
     a.mutable_task()->mutable_status()->set_state(state);
     commit_action(std::move(a));
   }
+  // The worker in session; "elsewhere" runs on the manager's node (whose agent never reports) and
+  // is replaced by "new" on the worker, waiting for it; half a second goes by.
+  void replace_a_task_running_on_another_node() {
+    start_agent();
+    timers_.advance(std::chrono::milliseconds(50));
+    commit_action(assignment("elsewhere", {"/bin/sleep", "30"}, nullptr, kManager));
+    set_status("elsewhere", storepb::RUNNING);
+    replace("elsewhere", "new");
+    timers_.advance(std::chrono::milliseconds(500));
+  }
   std::vector<std::string> started_ids() const {
     std::vector<std::string> ids;
     for (const auto& spec : runtime_.started) ids.push_back(spec.task_id);
@@ -386,12 +396,7 @@ TEST_F(SessionTest, AStopFirstSuccessorStartsTheMomentItsOldTaskOnTheSameNodeEnd
 }
 
 TEST_F(SessionTest, ASuccessorWaitingForATaskOnAnotherNodeIsNotSentUntilThatTaskHasEnded) {
-  start_agent();
-  timers_.advance(std::chrono::milliseconds(50));
-  commit_action(assignment("elsewhere", {"/bin/sleep", "30"}, nullptr, kManager));
-  set_status("elsewhere", storepb::RUNNING);
-  replace("elsewhere", "new");
-  timers_.advance(std::chrono::milliseconds(500));
+  replace_a_task_running_on_another_node();
   EXPECT_TRUE(runtime_.started.empty());
   EXPECT_EQ(agent_->known_tasks(), 0u) << "held back by the dispatcher";
   set_status("elsewhere", storepb::SHUTDOWN);  // that node's report
@@ -400,12 +405,7 @@ TEST_F(SessionTest, ASuccessorWaitingForATaskOnAnotherNodeIsNotSentUntilThatTask
 }
 
 TEST_F(SessionTest, ASuccessorIsNotHeldBackForATaskOnANodeThatIsDown) {
-  start_agent();
-  timers_.advance(std::chrono::milliseconds(50));
-  commit_action(assignment("elsewhere", {"/bin/sleep", "30"}, nullptr, kManager));
-  set_status("elsewhere", storepb::RUNNING);
-  replace("elsewhere", "new");
-  timers_.advance(std::chrono::milliseconds(500));
+  replace_a_task_running_on_another_node();
   ASSERT_TRUE(runtime_.started.empty());
   storepb::StoreAction down;
   down.set_kind(storepb::StoreAction::UPDATE);
