@@ -7,9 +7,9 @@
 #   1. `shoal service create` of 100 replicas of `/bin/sleep 600` (--update-monitor M), waited
 #      until 100/100 run.
 #   2. The batch time B: beside it, `shoal service create --detach` of 10 replicas, waited until
-#      the API lists 10 of its tasks running (bench/api_watch.py); B is from the service's CreatedAt (the API's commit) to
-#      the latest Status.Timestamp of its running tasks (the agent's report), both read from the
-#      API: what ten new tasks cost from a committed change to running (orchestrator, scheduler,
+#      the API lists 10 of its tasks running (bench/api_watch.py); B is from the service's
+#      CreatedAt (the API's commit) to the latest Status.Timestamp of its running tasks (the
+#      agent's report), both read from the API: what ten new tasks cost from a committed change to running (orchestrator, scheduler,
 #      dispatcher, agent, process start, report), with the 100 replicas present as they are
 #      during the update, and without the CLI's own start or the polling (which B would
 #      otherwise count ten times over). That service is then removed and its tasks waited out.
