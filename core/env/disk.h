@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/env/status.h"
 
@@ -23,6 +25,12 @@ class Disk {
   virtual ~Disk() = default;
 
   virtual void put(std::string key, std::string value) = 0;
+  // put() of every pair, in order. An implementation may make them one write that a crash keeps
+  // whole or loses whole (RocksDisk: one WriteBatch, which also costs far less than one write
+  // per pair); a caller must not count on that.
+  virtual void put_all(std::vector<std::pair<std::string, std::string>> pairs) {
+    for (auto& [key, value] : pairs) put(std::move(key), std::move(value));
+  }
   virtual void erase(std::string key) = 0;
   // Erases every key in [begin, end).
   virtual void erase_range(std::string begin, std::string end) = 0;

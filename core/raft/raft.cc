@@ -759,6 +759,7 @@ Ready Raft::ready() {
     hs.set_vote(vote_);
     hs.set_commit(log_.committed());
     rd.hard_state = hs;
+    rd.hard_state_must_sync = term_ != prev_hard_.term() || vote_ != prev_hard_.vote();
     prev_hard_ = hs;
   }
   rd.entries = log_.unstable_entries();

@@ -50,6 +50,7 @@ RaftNode::RaftNode(Env& env, RaftNodeOptions options, StateMachine& sm, RaftNode
 RaftNode::~RaftNode() {
   *alive_ = false;
   env_.timers.cancel(tick_timer_);
+  if (pump_timer_ != 0) env_.timers.cancel(pump_timer_);
   env_.transport.set_handler(nullptr);
 }
 
@@ -209,7 +210,19 @@ void RaftNode::on_message(const PeerIdentity& from, std::string_view payload) {
     return;
   }
   raft_->step(m);
-  pump();
+  pump_soon();
+}
+
+// A leader's appends for a follower leave together and arrive in one read, but the transport
+// hands them over one by one: pumping at the first would persist it alone, with a sync of its
+// own, and the rest with another. Stepping all of them first and taking one Ready at the end of
+// this turn of the loop persists them with one sync.
+void RaftNode::pump_soon() {
+  if (pump_timer_ != 0) return;
+  pump_timer_ = env_.timers.after(Duration{0}, [this] {
+    pump_timer_ = 0;
+    pump();
+  });
 }
 
 void RaftNode::on_tick() {
@@ -285,6 +298,11 @@ void RaftNode::handle_ready(Ready rd) {
   serve_reads();
 
   if (!rd.must_sync()) {
+    // At most a changed commit index: written but not synced; the next sync makes it durable.
+    if (rd.hard_state) {
+      env_.disk.put(kHardStateKey, rd.hard_state->SerializeAsString());
+      storage_.set_hard_state(*rd.hard_state);
+    }
     send_messages(rd.messages);
     raft_->advance(rd);
     return;
@@ -319,9 +337,13 @@ void RaftNode::persist(const Ready& rd) {
     if (rd.entries.front().index() <= storage_.last_index()) {
       env_.disk.erase_range(entry_key(rd.entries.front().index()), kEntryEnd);
     }
-    for (const auto& e : rd.entries) env_.disk.put(entry_key(e.index()), e.SerializeAsString());
   }
-  if (rd.hard_state) env_.disk.put(kHardStateKey, rd.hard_state->SerializeAsString());
+  // The entries, then the hard state, as one write.
+  std::vector<std::pair<std::string, std::string>> puts;
+  puts.reserve(rd.entries.size() + 1);
+  for (const auto& e : rd.entries) puts.emplace_back(entry_key(e.index()), e.SerializeAsString());
+  if (rd.hard_state) puts.emplace_back(kHardStateKey, rd.hard_state->SerializeAsString());
+  env_.disk.put_all(std::move(puts));
 }
 
 void RaftNode::after_sync(Ready& rd) {

@@ -89,6 +89,7 @@ class RaftNode {
   void on_message(const PeerIdentity& from, std::string_view payload);
   void on_tick();
   void pump();
+  void pump_soon();  // pump() once the current turn of the event loop is done
   void handle_ready(Ready rd);
   void persist(const Ready& rd);
   void after_sync(Ready& rd);
@@ -110,13 +111,14 @@ class RaftNode {
   Storage storage_;
   std::unique_ptr<Raft> raft_;
   TimerId tick_timer_ = 0;
+  TimerId pump_timer_ = 0;  // set while a pump_soon() is pending
   bool persisting_ = false;
   bool pumping_ = false;  // inside pump(): a nested pump() returns at once
   bool restarted_ = false;  // started from Raft state left on disk (a restart after a crash)
   uint64_t applied_ = 0;
   uint64_t bad_messages_ = 0;
-  std::set<NodeId> removed_;
-  raftpb::Message incoming_;  // scratch space for parsing received messages  // members removed by an applied conf change
+  std::set<NodeId> removed_;  // members removed by an applied conf change
+  raftpb::Message incoming_;  // scratch space for parsing received messages
   uint64_t next_read_id_ = 1;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 

@@ -1,9 +1,9 @@
 // Ready: one batch of work Raft hands to its host, as in etcd's raft.Ready.
 //
 // The ordering contract, followed by RaftNode and by every host:
-//   1. Persist `hard_state`, `entries` and `snapshot`, and sync them, BEFORE sending any of
-//      `messages` (a vote or an acknowledgement must never leave before what it promises is
-//      durable). The one exception: a leader's appends and heartbeats (MSG_APP, MSG_HEARTBEAT)
+//   1. Persist `hard_state`, `entries` and `snapshot`, and, when must_sync(), sync them BEFORE
+//      sending any of `messages` (a vote or an acknowledgement must never leave before what it
+//      promises is durable). The one exception: a leader's appends and heartbeats (MSG_APP, MSG_HEARTBEAT)
 //      may leave at once, in parallel with its own write (Raft thesis 10.2.1), because the
 //      leader counts its own log toward a quorum only in advance(), after the sync.
 //   2. `committed_entries` are committed on a quorum; they may be applied at once, in order.
@@ -41,6 +41,10 @@ struct ReadState {
 struct Ready {
   std::optional<SoftState> soft_state;  // set when it changed
   std::optional<raftpb::HardState> hard_state;  // set when it changed
+  // Whether the term or the vote changed: those must be durable before any message leaves. A
+  // changed commit index alone need not be synced (etcd's MustSync): a node that loses it in a
+  // crash learns it again from the leader, and a lower commit never undoes anything.
+  bool hard_state_must_sync = false;
   std::vector<raftpb::Entry> entries;   // to persist
   std::optional<raftpb::Snapshot> snapshot;  // to persist and apply
   std::vector<raftpb::Entry> committed_entries;
@@ -48,7 +52,7 @@ struct Ready {
   std::vector<ReadState> read_states;
 
   // Whether anything here must be synced before the messages may go.
-  bool must_sync() const { return hard_state || !entries.empty() || snapshot; }
+  bool must_sync() const { return hard_state_must_sync || !entries.empty() || snapshot; }
 };
 
 }  // namespace shoal::raft

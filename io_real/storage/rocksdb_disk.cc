@@ -344,6 +344,18 @@ void RocksDisk::put(std::string key, std::string value) {
   if (!s.ok()) impl_->record_write_error("put", key, s);
 }
 
+void RocksDisk::put_all(std::vector<std::pair<std::string, std::string>> pairs) {
+  impl_->check_open("put");
+  if (pairs.empty()) return;
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, value] : pairs) {
+    const rocksdb::Status s = batch.Put(impl_->data_cf, key, impl_->seal(key, value));
+    if (!s.ok()) return impl_->record_write_error("put", key, s);
+  }
+  const rocksdb::Status s = impl_->db->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) impl_->record_write_error("put", pairs.front().first, s);
+}
+
 void RocksDisk::erase(std::string key) {
   impl_->check_open("erase");
   const rocksdb::Status s = impl_->db->Delete(rocksdb::WriteOptions(), impl_->data_cf, key);

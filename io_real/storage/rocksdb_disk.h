@@ -82,6 +82,7 @@ class RocksDisk final : public Disk {
 
   // shoal::Disk
   void put(std::string key, std::string value) override;
+  void put_all(std::vector<std::pair<std::string, std::string>> pairs) override;  // one WriteBatch
   void erase(std::string key) override;
   void erase_range(std::string begin, std::string end) override;
   void sync(std::function<void(Status)> done) override;

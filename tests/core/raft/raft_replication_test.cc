@@ -84,6 +84,52 @@ TEST(RaftReplication, ProposalCommitsOnceAQuorumPersistedIt) {
   EXPECT_LT(net.storage(4).last_index(), *index);
 }
 
+// etcd's MustSync: a Ready whose one durable change is the commit index asks for no sync (a node
+// that forgets it in a crash learns it again from the leader); entries, a term or a vote do.
+TEST(RaftReplication, ACommitIndexChangeAloneNeedsNoSync) {
+  RaftTestNetwork net({1, 2, 3});
+  net.campaign(1);
+  ASSERT_EQ(net.raft(1).role(), Role::kLeader);
+  auto index = net.raft(1).propose("x");
+  ASSERT_TRUE(index.ok());
+  auto apps = of_type(net.handle_ready(1), raftpb::MSG_APP);
+  std::vector<raftpb::Message> to_two;
+  for (auto& m : apps) if (m.to() == 2) to_two.push_back(m);
+  ASSERT_EQ(to_two.size(), 1u);
+
+  // Node 2 persists the entry (a sync) and acknowledges it.
+  net.raft(2).step(to_two[0]);
+  Ready rd2 = net.raft(2).ready();
+  EXPECT_TRUE(rd2.must_sync()) << "new entries are synced before the acknowledgement leaves";
+  net.storage(2).append(rd2.entries);
+  if (rd2.hard_state) net.storage(2).set_hard_state(*rd2.hard_state);
+  auto acks = of_type(rd2.messages, raftpb::MSG_APP_RESP);
+  net.raft(2).advance(rd2);
+  ASSERT_EQ(acks.size(), 1u);
+
+  // The leader commits: its Ready carries the new commit index but needs no sync.
+  net.raft(1).step(acks[0]);
+  ASSERT_TRUE(net.raft(1).has_ready());
+  Ready rd1 = net.raft(1).ready();
+  ASSERT_TRUE(rd1.hard_state.has_value());
+  EXPECT_EQ(rd1.hard_state->commit(), *index);
+  EXPECT_TRUE(rd1.entries.empty());
+  EXPECT_FALSE(rd1.must_sync());
+  auto commits = of_type(rd1.messages, raftpb::MSG_APP);
+  net.raft(1).advance(rd1);
+
+  // So does node 2's, when it learns the commit.
+  for (auto& m : commits) {
+    if (m.to() != 2) continue;
+    net.raft(2).step(m);
+    Ready learned = net.raft(2).ready();
+    ASSERT_TRUE(learned.hard_state.has_value());
+    EXPECT_EQ(learned.hard_state->commit(), *index);
+    EXPECT_FALSE(learned.must_sync());
+    net.raft(2).advance(learned);
+  }
+}
+
 TEST(RaftReplication, CommittedEntriesReachEveryFollower) {
   RaftTestNetwork net({1, 2, 3});
   net.campaign(1);

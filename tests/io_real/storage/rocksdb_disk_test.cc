@@ -229,6 +229,29 @@ TEST_F(RocksDiskTest, SyncedValuesSurviveCloseAndReopen) {
   EXPECT_EQ(all(*disk).size(), 90u);
 }
 
+// put_all is one WriteBatch: every pair sealed like put()'s (verified on reopen), in order, so a
+// later pair for the same key wins.
+TEST_F(RocksDiskTest, PutAllWritesEveryPairSealedInOrder) {
+  {
+    auto disk = open_ok(kek_);
+    ASSERT_NE(disk, nullptr);
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (uint64_t i = 1; i <= 20; ++i) pairs.emplace_back(entry_key(i), "entry " + std::to_string(i));
+    pairs.emplace_back("raft/hardstate", "commit 5");
+    pairs.emplace_back("raft/hardstate", "commit 20");
+    disk->put_all(std::move(pairs));
+    disk->put_all({});  // nothing to write: no error, no record
+    EXPECT_EQ(disk->get(entry_key(7)), "entry 7") << "readable before the sync";
+    ASSERT_TRUE(sync_and_wait(*disk).ok());
+    disk->close();
+  }
+  auto disk = open_ok(kek_);
+  ASSERT_NE(disk, nullptr);
+  EXPECT_EQ(disk->stats().records_verified, 21u);
+  EXPECT_EQ(disk->get(entry_key(20)), "entry 20");
+  EXPECT_EQ(disk->get("raft/hardstate"), "commit 20");
+}
+
 TEST_F(RocksDiskTest, SyncCallbackIsDeliveredThroughPostInRequestOrder) {
   auto disk = open_ok(kek_);
   ASSERT_NE(disk, nullptr);
