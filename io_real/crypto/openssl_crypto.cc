@@ -3,7 +3,12 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
+#include <array>
+#include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <memory>
 
@@ -31,15 +36,51 @@ const EVP_CIPHER* aes_256_gcm() {
   return cipher;
 }
 
-}  // namespace
-
-void OpenSslCrypto::random_bytes(uint8_t* out, size_t n) {
-  // A node that cannot get randomness must not invent secrets: stop loudly.
+// A node that cannot get randomness must not invent secrets: stop loudly.
+void draw_random(unsigned char* out, size_t n) {
   if (RAND_bytes(out, static_cast<int>(n)) != 1) {
     std::fprintf(stderr, "fatal: OpenSSL RAND_bytes failed; refusing to make weak secrets\n");
     std::abort();
   }
 }
+
+// Seal nonces come from the CSPRNG 4 KiB at a time: one RAND_bytes call per seal cost more than
+// the AES-GCM itself (OpenSSL 3's DRBG locks and dispatches on every call, about 3 % of a
+// manager's CPU under write load). Each thread keeps its own draw. A fork's child drops what it
+// inherited, so a parent and a child never seal with the same nonce.
+std::atomic<uint64_t> g_fork_generation{0};
+
+class NonceSource {
+ public:
+  void take(unsigned char* out, size_t n) {
+    static const bool registered = [] {
+      pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1); });
+      return true;
+    }();
+    (void)registered;
+    const uint64_t generation = g_fork_generation.load();
+    if (generation != generation_ || used_ + n > buf_.size()) {
+      draw_random(buf_.data(), buf_.size());
+      used_ = 0;
+      generation_ = generation;
+    }
+    std::memcpy(out, buf_.data() + used_, n);
+    used_ += n;
+  }
+
+ private:
+  std::array<unsigned char, 4096> buf_{};
+  size_t used_ = buf_.size();
+  uint64_t generation_ = 0;
+};
+
+thread_local NonceSource t_nonces;
+
+}  // namespace
+
+void OpenSslCrypto::random_bytes(uint8_t* out, size_t n) { draw_random(out, n); }
+
+void OpenSslCrypto::seal_nonce(uint8_t* out, size_t n) { t_nonces.take(out, n); }
 
 Sha256Digest OpenSslCrypto::sha256(std::string_view data) {
   Sha256Digest d{};
@@ -54,7 +95,7 @@ Sha256Digest OpenSslCrypto::sha256(std::string_view data) {
 std::string OpenSslCrypto::seal(const AeadKey& key, std::string_view plaintext, std::string_view aad) {
   std::string out(kNonceSize + plaintext.size() + kTagSize, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
-  random_bytes(o, kNonceSize);
+  seal_nonce(o, kNonceSize);
   CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   int len = 0;
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, key.data(), o) != 1 ||

@@ -29,6 +29,11 @@ class OpenSslCrypto : public Crypto {
   Status verify_certificate(std::string_view chain_pem, const std::vector<std::string>& trusted_roots_pem,
                             int64_t now_unix_s) override;
   Result<Sha256Digest> certificate_digest(std::string_view pem) override;
+
+ protected:
+  // Where seal() takes its nonces: OpenSSL's CSPRNG, drawn 4 KiB at a time (see the .cc). The
+  // simulator's crypto takes them from its seeded stream instead, so a seed gives the same bytes.
+  virtual void seal_nonce(uint8_t* out, size_t n);
 };
 
 }  // namespace shoal::io

@@ -31,6 +31,11 @@ class SimCrypto final : public io::OpenSslCrypto {
 
   void random_bytes(uint8_t* out, size_t n) override;
 
+ protected:
+  void seal_nonce(uint8_t* out, size_t n) override { random_bytes(out, n); }
+
+ public:
+
   // The operations in which OpenSSL draws randomness of its own run with the stream installed.
   Result<KeyPair> generate_key() override;
   Result<std::string> make_csr(const std::string& private_key_pem) override;
