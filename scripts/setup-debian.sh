@@ -10,7 +10,7 @@ packages=(
   libboost-dev libboost-program-options-dev libssl-dev
   protobuf-compiler libprotobuf-dev librocksdb-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
+  libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libjemalloc-dev
 )
 missing=()
 for p in "${packages[@]}"; do

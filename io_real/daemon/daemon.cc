@@ -452,9 +452,10 @@ struct Daemon::Impl {
     ro.raft.election_tick = opts.election_ticks;
     ro.raft.heartbeat_tick = opts.heartbeat_ticks;
     ro.tick_interval = opts.tick;
-    // A snapshot copies the whole store; take one every 10,000 entries (etcd: 100,000), keeping
-    // 1,000 behind it for followers that lag a little.
-    ro.snapshot_every = 10000;
+    // A snapshot copies the whole store; take one every 100,000 entries (etcd's default), keeping
+    // 1,000 behind it for followers that lag a little. At 10,000 snapshots were 2.6 % of a
+    // manager's CPU under write load with 50,000 configs.
+    ro.snapshot_every = 100000;
     ro.keep_behind_snapshot = 1000;
     ro.bootstrap_voters = std::move(bootstrap_voters);
     ro.force_new_cluster = opts.force_new_cluster;
