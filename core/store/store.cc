@@ -10,18 +10,18 @@ namespace shoal::store {
 namespace {
 
 template <typename Map>
-const typename Map::mapped_type* find_by_id_or_name(const Map& m, const std::map<std::string, std::string>& names,
+const typename Map::mapped_type* find_by_id_or_name(const Map& m, const LookupIndex<std::string>& names,
                                                     std::string_view key) {
   if (auto it = m.find(std::string(key)); it != m.end()) return &it->second;
-  if (auto n = names.find(std::string(key)); n != names.end()) return &m.at(n->second);
+  if (const std::string* id = names.find(std::string(key))) return &m.at(*id);
   return nullptr;
 }
 
 // Keeps a name -> id index in step with an object map (configs and secrets have unique names).
 template <typename Map>
-void index_names(const Map& m, std::map<std::string, std::string>& names) {
+void index_names(const Map& m, LookupIndex<std::string>& names) {
   names.clear();
-  for (const auto& [id, obj] : m) names[obj.spec().name()] = id;
+  for (const auto& [id, obj] : m) names.set(obj.spec().name(), id);
 }
 
 // Object kind name and id, for error messages.
@@ -59,12 +59,12 @@ Status check_versioned(const storepb::StoreAction& a, const Obj* stored, const O
   }
 }
 
-Status check_name_free(const std::map<std::string, std::string>& names, const storepb::StoreAction& a,
+Status check_name_free(const LookupIndex<std::string>& names, const storepb::StoreAction& a,
                        const std::string& id, const std::string& name, const char* kind) {
   if (a.kind() != storepb::StoreAction::CREATE) return {};
   if (name.empty()) return Status::invalid_argument(std::string(kind) + " needs a name");
-  if (auto it = names.find(name); it != names.end() && it->second != id) {
-    return Status::already_exists(std::string(kind) + " with name '" + name + "' already exists (id " + it->second +
+  if (const std::string* owner = names.find(name); owner && *owner != id) {
+    return Status::already_exists(std::string(kind) + " with name '" + name + "' already exists (id " + *owner +
                                   ")");
   }
   return {};
@@ -227,19 +227,19 @@ void Store::apply_action(storepb::StoreAction a, uint64_t index, int64_t now_ns)
     case storepb::StoreAction::kNode: put_or_remove(nodes_, kind, std::move(*a.mutable_node()), index, now_ns); break;
     case storepb::StoreAction::kConfig:
       if (auto it = configs_.find(a.config().id()); it != configs_.end()) config_names_.erase(it->second.spec().name());
-      if (kind != storepb::StoreAction::REMOVE) config_names_[a.config().spec().name()] = a.config().id();
+      if (kind != storepb::StoreAction::REMOVE) config_names_.set(a.config().spec().name(), a.config().id());
       put_or_remove(configs_, kind, std::move(*a.mutable_config()), index, now_ns);
       break;
     case storepb::StoreAction::kSecret:
       if (auto it = secrets_.find(a.secret().id()); it != secrets_.end()) secret_names_.erase(it->second.spec().name());
-      if (kind != storepb::StoreAction::REMOVE) secret_names_[a.secret().spec().name()] = a.secret().id();
+      if (kind != storepb::StoreAction::REMOVE) secret_names_.set(a.secret().spec().name(), a.secret().id());
       put_or_remove(secrets_, kind, std::move(*a.mutable_secret()), index, now_ns);
       break;
     case storepb::StoreAction::kService:
       if (auto it = services_.find(a.service().id()); it != services_.end()) {
         service_names_.erase(it->second.spec().annotations().name());
       }
-      if (kind != storepb::StoreAction::REMOVE) service_names_[a.service().spec().annotations().name()] = a.service().id();
+      if (kind != storepb::StoreAction::REMOVE) service_names_.set(a.service().spec().annotations().name(), a.service().id());
       put_or_remove(services_, kind, std::move(*a.mutable_service()), index, now_ns);
       break;
     case storepb::StoreAction::kTask:
@@ -371,7 +371,7 @@ void Store::restore(std::string_view data) {
   index_names(configs_, config_names_);
   index_names(secrets_, secret_names_);
   service_names_.clear();
-  for (const auto& [id, svc] : services_) service_names_[svc.spec().annotations().name()] = id;
+  for (const auto& [id, svc] : services_) service_names_.set(svc.spec().annotations().name(), id);
   has_cluster_ = snap.has_cluster();
   if (has_cluster_) cluster_ = snap.cluster();
   last_index_ = snap.last_index();

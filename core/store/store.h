@@ -26,6 +26,7 @@
 #include "core/api/store.pb.h"
 #include "core/env/status.h"
 #include "core/raft/state_machine.h"
+#include "core/store/lookup_index.h"
 
 namespace shoal::store {
 
@@ -49,14 +50,14 @@ class Store final : public raft::StateMachine {
   // write forwarded to the leader is visible to reads on this manager when fn runs.
   void when_applied(uint64_t index, std::function<void()> fn);
 
-  const std::map<std::string, storepb::NodeObject>& nodes() const { return nodes_; }
-  const std::map<std::string, storepb::ConfigObject>& configs() const { return configs_; }
-  const std::map<std::string, storepb::SecretObject>& secrets() const { return secrets_; }
+  const std::map<std::string, storepb::NodeObject>& nodes() const { return nodes_.ordered(); }
+  const std::map<std::string, storepb::ConfigObject>& configs() const { return configs_.ordered(); }
+  const std::map<std::string, storepb::SecretObject>& secrets() const { return secrets_.ordered(); }
   const storepb::NodeObject* find_node(std::string_view id_or_name) const;
   const storepb::ConfigObject* find_config(std::string_view id_or_name) const;
   const storepb::SecretObject* find_secret(std::string_view id_or_name) const;
-  const std::map<std::string, storepb::ServiceObject>& services() const { return services_; }
-  const std::map<std::string, storepb::TaskObject>& tasks() const { return tasks_; }
+  const std::map<std::string, storepb::ServiceObject>& services() const { return services_.ordered(); }
+  const std::map<std::string, storepb::TaskObject>& tasks() const { return tasks_.ordered(); }
   const storepb::ServiceObject* find_service(std::string_view id_or_name) const;
   const storepb::TaskObject* find_task(std::string_view id) const;
   // Tasks of one service / on one node, in task-id order.
@@ -71,14 +72,14 @@ class Store final : public raft::StateMachine {
   Status check_action(const storepb::StoreAction& a) const;
   void apply_action(storepb::StoreAction a, uint64_t index, int64_t now_ns);
 
-  std::map<std::string, storepb::NodeObject> nodes_;
-  std::map<std::string, storepb::ConfigObject> configs_;
-  std::map<std::string, storepb::SecretObject> secrets_;
-  std::map<std::string, std::string> config_names_;  // name -> id
-  std::map<std::string, std::string> secret_names_;
-  std::map<std::string, storepb::ServiceObject> services_;
-  std::map<std::string, std::string> service_names_;
-  std::map<std::string, storepb::TaskObject> tasks_;
+  IndexedMap<storepb::NodeObject> nodes_;
+  IndexedMap<storepb::ConfigObject> configs_;
+  IndexedMap<storepb::SecretObject> secrets_;
+  LookupIndex<std::string> config_names_;  // name -> id
+  LookupIndex<std::string> secret_names_;
+  IndexedMap<storepb::ServiceObject> services_;
+  LookupIndex<std::string> service_names_;
+  IndexedMap<storepb::TaskObject> tasks_;
   using TaskIndex = std::map<std::string, std::set<std::string>>;  // key -> task ids
   TaskIndex tasks_by_service_;
   TaskIndex tasks_by_node_;
