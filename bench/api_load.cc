@@ -56,7 +56,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 namespace {
@@ -111,6 +110,25 @@ Request write_request(System sys, const std::string& name, const std::string& va
 
 bool write_ok(System sys, int status) { return sys == System::kShoal ? status == 201 : status == 200; }
 
+// The request every client sends: HTTP/1.1, kept alive, a JSON body when there is one.
+http::request<http::string_body> make_request(System sys, const std::string& target, const std::string& method,
+                                              const std::string& path, const std::string& body) {
+  http::request<http::string_body> req;
+  req.version(11);
+  req.method_string(method);
+  req.target(path);
+  req.set(http::field::host, sys == System::kShoal ? "localhost" : target);
+  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  req.keep_alive(true);
+  req.body() = body;
+  req.prepare_payload();
+  return req;
+}
+
+// A target's address: a unix socket path (Shoal) or 127.0.0.1:PORT (etcd).
+template <typename Protocol>
+typename Protocol::endpoint endpoint_for(const std::string& target);
+
 // ---- one kept-alive HTTP/1.1 connection, used synchronously by one thread ----
 
 struct Answer {
@@ -143,7 +161,7 @@ class Conn {
       buffer_.clear();
       error_code cec;
       stream->expires_after(kRequestTimeout);
-      stream->async_connect(endpoint<Protocol>(), [&](error_code ec) { cec = ec; });
+      stream->async_connect(endpoint_for<Protocol>(target_), [&](error_code ec) { cec = ec; });
       io_.run();
       io_.restart();
       if (cec) {
@@ -151,15 +169,7 @@ class Conn {
         return {0, "", "connect " + target_ + ": " + cec.message()};
       }
     }
-    http::request<http::string_body> req;
-    req.version(11);
-    req.method_string(method);
-    req.target(path);
-    req.set(http::field::host, sys_ == System::kShoal ? "localhost" : target_);
-    if (!body.empty()) req.set(http::field::content_type, "application/json");
-    req.keep_alive(true);
-    req.body() = body;
-    req.prepare_payload();
+    http::request<http::string_body> req = make_request(sys_, target_, method, path, body);
     http::response<http::string_body> res;
     error_code wec;
     error_code rec;
@@ -178,9 +188,6 @@ class Conn {
     return {static_cast<int>(res.result_int()), std::move(res.body()), ""};
   }
 
-  template <typename Protocol>
-  typename Protocol::endpoint endpoint() const;
-
   System sys_;
   std::string target_;
   asio::io_context io_;
@@ -197,12 +204,12 @@ asio::ip::tcp::endpoint tcp_endpoint(const std::string& host_port) {
 }
 
 template <>
-asio::local::stream_protocol::endpoint Conn::endpoint<asio::local::stream_protocol>() const {
-  return asio::local::stream_protocol::endpoint(target_);
+asio::local::stream_protocol::endpoint endpoint_for<asio::local::stream_protocol>(const std::string& target) {
+  return asio::local::stream_protocol::endpoint(target);
 }
 template <>
-asio::ip::tcp::endpoint Conn::endpoint<asio::ip::tcp>() const {
-  return tcp_endpoint(target_);
+asio::ip::tcp::endpoint endpoint_for<asio::ip::tcp>(const std::string& target) {
+  return tcp_endpoint(target);
 }
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -274,10 +281,7 @@ class LoopClient {
 
   // Opens the connection and sends one GET that writes nothing, before the clock starts.
   void open(std::function<void()> done) {
-    connect([this, done = std::move(done)](bool ok) {
-      if (!ok) return done();
-      call("GET", sys_ == System::kShoal ? "/_ping" : "/health", "", [done](const Answer&) { done(); });
-    });
+    call("GET", sys_ == System::kShoal ? "/_ping" : "/health", "", [done = std::move(done)](const Answer&) { done(); });
   }
 
   void run() {
@@ -326,15 +330,7 @@ class LoopClient {
         call(method, path, body, std::move(done));
       });
     }
-    req_ = {};
-    req_.version(11);
-    req_.method_string(method);
-    req_.target(path);
-    req_.set(http::field::host, sys_ == System::kShoal ? "localhost" : host_);
-    if (!body.empty()) req_.set(http::field::content_type, "application/json");
-    req_.keep_alive(true);
-    req_.body() = body;
-    req_.prepare_payload();
+    req_ = make_request(sys_, host_, method, path, body);
     res_ = {};
     stream_->expires_after(kRequestTimeout);
     http::async_write(*stream_, req_, [this, done = std::move(done)](error_code ec, size_t) mutable {
@@ -378,14 +374,8 @@ void drive_clients(System sys, const std::vector<std::string>& targets, int clie
   std::vector<std::unique_ptr<LoopClient<Protocol>>> loop;
   for (int c = 0; c < clients; ++c) {
     const std::string& target = targets[static_cast<size_t>(c) % targets.size()];
-    typename Protocol::endpoint ep;
-    if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
-      ep = tcp_endpoint(target);
-    } else {
-      ep = typename Protocol::endpoint(target);
-    }
-    loop.push_back(std::make_unique<LoopClient<Protocol>>(io, sys, ep, target, c, run_id, per[static_cast<size_t>(c)],
-                                                          errors, window));
+    loop.push_back(std::make_unique<LoopClient<Protocol>>(io, sys, endpoint_for<Protocol>(target), target, c, run_id,
+                                                          per[static_cast<size_t>(c)], errors, window));
   }
   // Every connection open first; then the clock starts and every client sends its first write.
   int opened = 0;
