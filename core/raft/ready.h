@@ -3,9 +3,9 @@
 // The ordering contract, followed by RaftNode and by every host:
 //   1. Persist `hard_state`, `entries` and `snapshot`, and, when must_sync(), sync them BEFORE
 //      sending any of `messages` (a vote or an acknowledgement must never leave before what it
-//      promises is durable). The one exception: a leader's appends and heartbeats (MSG_APP, MSG_HEARTBEAT)
-//      may leave at once, in parallel with its own write (Raft thesis 10.2.1), because the
-//      leader counts its own log toward a quorum only in advance(), after the sync.
+//      promises is durable). The one exception: a leader's appends and heartbeats (MSG_APP,
+//      MSG_HEARTBEAT) may leave at once, in parallel with its own write (Raft thesis 10.2.1),
+//      because the leader counts its own log toward a quorum only in advance(), after the sync.
 //   2. `committed_entries` are committed on a quorum; they may be applied at once, in order.
 //   3. Call Raft::advance(ready) once the persistence of step 1 is done.
 // Only one Ready may be outstanding at a time: call ready() again only after advance().

@@ -8,8 +8,8 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 namespace shoal::io {

@@ -31,11 +31,6 @@ class SimCrypto final : public io::OpenSslCrypto {
 
   void random_bytes(uint8_t* out, size_t n) override;
 
- protected:
-  void seal_nonce(uint8_t* out, size_t n) override { random_bytes(out, n); }
-
- public:
-
   // The operations in which OpenSSL draws randomness of its own run with the stream installed.
   Result<KeyPair> generate_key() override;
   Result<std::string> make_csr(const std::string& private_key_pem) override;
@@ -44,6 +39,9 @@ class SimCrypto final : public io::OpenSslCrypto {
                                const std::string& issuer_cert_pem, const std::string& issuer_key_pem) override;
   Result<std::string> cross_sign(const std::string& cert_pem, const std::string& issuer_cert_pem,
                                  const std::string& issuer_key_pem) override;
+
+ protected:
+  void seal_nonce(uint8_t* out, size_t n) override { random_bytes(out, n); }  // from the stream
 
  private:
   Rng stream_;
