@@ -275,6 +275,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_handshake(const error_code& ec);
   void read();
   void write();
+  void write_soon();
   void finish_drain();
   std::shared_ptr<EndpointImpl> ep() const { return ep_.lock(); }
 
@@ -298,6 +299,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
   std::deque<Queued> outbox_;
   size_t outbox_bytes_ = 0;
+  bool write_posted_ = false;  // a write_soon() is pending
   std::string write_buf_;  // frames being written now (still counted in outbox_bytes_)
   size_t write_frames_ = 0;
   bool writing_ = false;
@@ -624,8 +626,21 @@ bool Connection::enqueue(FrameType type, std::string frame, size_t limit) {
   if (outbox_bytes_ + frame.size() > limit) return false;
   outbox_bytes_ += frame.size();
   outbox_.push_back({type, std::move(frame)});
-  if (state_ == State::kOpen && !writing_) write();
+  if (state_ == State::kOpen && !writing_) write_soon();
   return true;
+}
+
+// Frames queued in one turn of the loop (a leader's appends, a burst of forwarded writes) leave
+// in one TLS record and one send at the end of the turn, rather than the first alone.
+void Connection::write_soon() {
+  if (write_posted_) return;
+  write_posted_ = true;
+  asio::post(io_, [self = shared_from_this()] {
+    self->write_posted_ = false;
+    // Draining: a refusal queued just before close_after_flush() still goes out.
+    const bool may_write = self->state_ == State::kOpen || self->state_ == State::kDraining;
+    if (may_write && !self->writing_ && !self->outbox_.empty()) self->write();
+  });
 }
 
 size_t Connection::drop_queued(FrameType type) {
