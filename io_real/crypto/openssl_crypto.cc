@@ -1,5 +1,6 @@
 #include "io_real/crypto/openssl_crypto.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -44,15 +45,20 @@ void draw_random(unsigned char* out, size_t n) {
   }
 }
 
-// Seal nonces come from the CSPRNG 4 KiB at a time: one RAND_bytes call per seal cost more than
-// the AES-GCM itself (OpenSSL 3's DRBG locks and dispatches on every call, about 3 % of a
-// manager's CPU under write load). Each thread keeps its own draw. A fork's child drops what it
-// inherited, so a parent and a child never seal with the same nonce.
+// Small random values (seal nonces, object ids, keys) come from the CSPRNG 4 KiB at a time: one
+// RAND_bytes call each cost more than the AES-GCM of a seal (OpenSSL 3's DRBG locks and
+// dispatches on every call: about 3 % of a manager's CPU under write load for nonces, 2 % for
+// object ids). Each thread keeps its own draw, and wipes each part as it hands it out, so no copy
+// of a key stays behind. A fork's child drops what it inherited, so a parent and a child never
+// hand out the same bytes.
 std::atomic<uint64_t> g_fork_generation{0};
 
-class NonceSource {
+class RandomDraw {
  public:
+  static constexpr size_t kMaxTake = 256;  // larger requests go to RAND_bytes directly
+
   void take(unsigned char* out, size_t n) {
+    if (n > kMaxTake) return draw_random(out, n);
     static const bool registered = [] {
       pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1); });
       return true;
@@ -65,6 +71,7 @@ class NonceSource {
       generation_ = generation;
     }
     std::memcpy(out, buf_.data() + used_, n);
+    OPENSSL_cleanse(buf_.data() + used_, n);
     used_ += n;
   }
 
@@ -74,13 +81,13 @@ class NonceSource {
   uint64_t generation_ = 0;
 };
 
-thread_local NonceSource t_nonces;
+thread_local RandomDraw t_draw;
 
 }  // namespace
 
-void OpenSslCrypto::random_bytes(uint8_t* out, size_t n) { draw_random(out, n); }
+void OpenSslCrypto::random_bytes(uint8_t* out, size_t n) { t_draw.take(out, n); }
 
-void OpenSslCrypto::seal_nonce(uint8_t* out, size_t n) { t_nonces.take(out, n); }
+void OpenSslCrypto::seal_nonce(uint8_t* out, size_t n) { t_draw.take(out, n); }
 
 Sha256Digest OpenSslCrypto::sha256(std::string_view data) {
   Sha256Digest d{};
