@@ -32,8 +32,8 @@ class OpenSslCrypto : public Crypto {
 
  protected:
   // Where seal() takes its nonces: OpenSSL's CSPRNG, drawn 4 KiB at a time as random_bytes() is
-  // (see the .cc). The
-  // simulator's crypto takes them from its seeded stream instead, so a seed gives the same bytes.
+  // (see the .cc). The simulator's crypto takes them from its seeded stream instead, so a seed
+  // gives the same bytes.
   virtual void seal_nonce(uint8_t* out, size_t n);
 };
 

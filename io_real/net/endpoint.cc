@@ -631,7 +631,7 @@ bool Connection::enqueue(FrameType type, std::string frame, size_t limit) {
 }
 
 // Frames queued in one turn of the loop (a leader's appends, a burst of forwarded writes) leave
-// in one TLS record and one send at the end of the turn, rather than the first alone.
+// in one write at the end of the turn, rather than the first alone and the rest after it.
 void Connection::write_soon() {
   if (write_posted_) return;
   write_posted_ = true;
