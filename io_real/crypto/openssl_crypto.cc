@@ -87,8 +87,6 @@ thread_local RandomDraw t_draw;
 
 void OpenSslCrypto::random_bytes(uint8_t* out, size_t n) { t_draw.take(out, n); }
 
-void OpenSslCrypto::seal_nonce(uint8_t* out, size_t n) { t_draw.take(out, n); }
-
 Sha256Digest OpenSslCrypto::sha256(std::string_view data) {
   Sha256Digest d{};
   unsigned int len = 0;
@@ -102,7 +100,7 @@ Sha256Digest OpenSslCrypto::sha256(std::string_view data) {
 std::string OpenSslCrypto::seal(const AeadKey& key, std::string_view plaintext, std::string_view aad) {
   std::string out(kNonceSize + plaintext.size() + kTagSize, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
-  seal_nonce(o, kNonceSize);
+  random_bytes(o, kNonceSize);  // virtual: the simulator's crypto draws from its seeded stream
   CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   int len = 0;
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, key.data(), o) != 1 ||

@@ -1,9 +1,10 @@
 // OpenSslCrypto: the Crypto seam on OpenSSL 3 (RAND_bytes, EVP SHA-256, EVP AES-256-GCM, and
 // ECDSA P-256 keys with X.509 certificates for the PKI).
 //
-// Thread-safe as OpenSSL is; holds no state of its own. Every OpenSSL object lives in a
-// unique_ptr with its free function, and every failure clears OpenSSL's thread-local error
-// queue before returning, so no stale error leaks into the next caller's SSL_get_error().
+// Thread-safe as OpenSSL is; holds no state of its own (random bytes come from a per-thread
+// draw, see the .cc). Every OpenSSL object lives in a unique_ptr with its free function, and
+// every failure clears OpenSSL's thread-local error queue before returning, so no stale error
+// leaks into the next caller's SSL_get_error().
 // The X.509 operations live in openssl_x509.cc.
 #pragma once
 
@@ -29,12 +30,6 @@ class OpenSslCrypto : public Crypto {
   Status verify_certificate(std::string_view chain_pem, const std::vector<std::string>& trusted_roots_pem,
                             int64_t now_unix_s) override;
   Result<Sha256Digest> certificate_digest(std::string_view pem) override;
-
- protected:
-  // Where seal() takes its nonces: OpenSSL's CSPRNG, drawn 4 KiB at a time as random_bytes() is
-  // (see the .cc). The simulator's crypto takes them from its seeded stream instead, so a seed
-  // gives the same bytes.
-  virtual void seal_nonce(uint8_t* out, size_t n);
 };
 
 }  // namespace shoal::io

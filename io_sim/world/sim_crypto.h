@@ -2,12 +2,12 @@
 // random byte it uses comes from a seeded stream, so a run's keys, CSRs, certificates, serials,
 // sealing nonces and ECDSA signatures are the same bytes for the same seed.
 //
-// Bytes drawn through random_bytes() come straight from the stream. Bytes OpenSSL draws inside
-// (key generation, ECDSA nonces, blinding) are redirected with RAND_set_rand_method (deprecated
-// in OpenSSL 3.0 but present): a method installed once per process whose callbacks read the
-// stream of the SimCrypto whose call is running on the calling thread, and fall through to
-// OpenSSL's own DRBG when none is. So other threads, and OpenSslCrypto objects in the same
-// process, keep real randomness.
+// Bytes drawn through random_bytes(), seal()'s nonces among them, come straight from the stream.
+// Bytes OpenSSL draws inside (key generation, ECDSA nonces, blinding) are redirected with
+// RAND_set_rand_method (deprecated in OpenSSL 3.0 but present): a method installed once per
+// process whose callbacks read the stream of the SimCrypto whose call is running on the calling
+// thread, and fall through to OpenSSL's own DRBG when none is. So other threads, and
+// OpenSslCrypto objects in the same process, keep real randomness.
 //
 // Not secure, by design: anyone with the seed has every secret. Single-threaded, like the
 // simulator; one per node (derive each node's seed from the run's).
@@ -39,9 +39,6 @@ class SimCrypto final : public io::OpenSslCrypto {
                                const std::string& issuer_cert_pem, const std::string& issuer_key_pem) override;
   Result<std::string> cross_sign(const std::string& cert_pem, const std::string& issuer_cert_pem,
                                  const std::string& issuer_key_pem) override;
-
- protected:
-  void seal_nonce(uint8_t* out, size_t n) override { random_bytes(out, n); }  // from the stream
 
  private:
   Rng stream_;
