@@ -71,7 +71,10 @@ TEST(LifecycleTest, PromoteAndDemoteChangeTheCertificateAndRaftMembership) {
     return h.call(m1, "POST", "/nodes/" + w1_id + "/update?version=" + std::to_string(node["Version"]["Index"].get<uint64_t>()),
                   spec.dump());
   };
-  ASSERT_EQ(update("manager")->status, 200);
+  {
+    auto promoted = update("manager");
+    ASSERT_EQ(promoted->status, 200) << promoted->body;
+  }
   ASSERT_TRUE(eventually([&] { return manager_count(h, m1) == 2 && h.get_json(w1, "/nodes").is_array(); }, 20s))
       << h.read_log(w1);
   // The promoted node takes writes.
