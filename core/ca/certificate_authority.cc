@@ -92,7 +92,7 @@ Result<std::string> CertificateAuthority::issue_node_certificate(Crypto& crypto,
                                        std::to_string(signer->not_after_unix_s) + ", now " +
                                        std::to_string(now_unix_s) + "); rotate the root CA");
   }
-  const CertificateTemplate t{node_id_text(node), role_ou(role), std::string(cluster_id), not_before, not_after,
+  const CertificateTemplate t{node_id_text(node), std::string(role_ou(role)), std::string(cluster_id), not_before, not_after,
                               false};
   auto leaf = crypto.sign_csr(std::string(csr_pem), t, signer_.cert_pem, signer_.key_pem);
   if (!leaf.ok()) return leaf.status();

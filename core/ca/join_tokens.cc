@@ -2,7 +2,6 @@
 
 namespace shoal::ca {
 
-const char* role_ou(NodeRole role) { return role == NodeRole::kManager ? "swarm-manager" : "swarm-worker"; }
 
 JoinTokens JoinTokens::generate(const Sha256Digest& ca_digest, Crypto& crypto) {
   JoinTokens t;

@@ -19,13 +19,10 @@
 
 #include "core/ca/join_token.h"
 #include "core/env/crypto.h"
+#include "core/env/identity.h"
 #include "core/env/status.h"
 
 namespace shoal::ca {
-
-enum class NodeRole { kWorker, kManager };
-// The certificate OU that carries a role, as in Docker Swarm.
-const char* role_ou(NodeRole role);
 
 class JoinTokens {
  public:

@@ -33,7 +33,7 @@ Result<PeerIdentity> identity_from_subject(std::string_view cn, std::string_view
                                     "' is neither swarm-manager nor swarm-worker");
   }
   if (o.empty()) return Status::invalid_argument("certificate O (cluster id) is empty");
-  return PeerIdentity{*id, std::string(ou), std::string(o)};
+  return PeerIdentity{*id, ou == kManagerOu ? NodeRole::kManager : NodeRole::kWorker, std::string(o)};
 }
 
 }  // namespace shoal::ca

@@ -14,6 +14,9 @@ namespace shoal::ca {
 inline constexpr std::string_view kManagerOu = "swarm-manager";
 inline constexpr std::string_view kWorkerOu = "swarm-worker";
 
+// The certificate OU that carries a role.
+constexpr std::string_view role_ou(NodeRole role) { return role == NodeRole::kManager ? kManagerOu : kWorkerOu; }
+
 std::string node_id_text(NodeId id);
 // Parses the 16-hex-digit spelling; anything else is an error naming the bad text.
 Result<NodeId> parse_node_id(std::string_view text);

@@ -88,9 +88,9 @@ void Dispatcher::heartbeat(NodeId node, const dispatcherpb::HeartbeatRequest& re
     ++s.sequence;
   }
   s.last_heartbeat = env_.clock.monotonic_now();
-  if (n->state() != "ready" || !same_description(n->description(), req.description()) ||
+  if (n->state() != storepb::NodeObject::READY || !same_description(n->description(), req.description()) ||
       (!req.hostname().empty() && n->hostname() != req.hostname())) {
-    mark_node(*n, "ready", &req.description(), req.hostname());
+    mark_node(*n, storepb::NodeObject::READY, &req.description(), req.hostname());
   }
   dispatcherpb::HeartbeatResponse resp;
   resp.set_session_id(s.id);
@@ -162,7 +162,7 @@ const std::string* Dispatcher::waits_elsewhere(const storepb::TaskObject& t, con
     const storepb::TaskObject* w = store_.find_task(id);
     if (!w || has_ended(*w) || w->node_id().empty() || w->node_id() == node_id) continue;
     const storepb::NodeObject* n = store_.find_node(w->node_id());
-    if (!n || n->state() == "down") continue;  // its end may never be reported (reconciler.h)
+    if (!n || n->state() == storepb::NodeObject::DOWN) continue;  // its end may never be reported (reconciler.h)
     return &id;
   }
   return nullptr;
@@ -214,18 +214,18 @@ void Dispatcher::check() {
   was_leader_ = leader;
   if (!leader) return;
   for (const auto& [id, n] : store_.nodes()) {
-    if (n.state() == "down") continue;
+    if (n.state() == storepb::NodeObject::DOWN) continue;
     auto it = sessions_.find(id);
     MonoTime last = leader_since_ + opts_.leader_grace;
     if (it != sessions_.end() && it->second.last_heartbeat > last) last = it->second.last_heartbeat;
     if (now - last > opts_.node_down_after) {
       ++marked_down_;
-      mark_node(n, "down", nullptr, "");
+      mark_node(n, storepb::NodeObject::DOWN, nullptr, "");
     }
   }
 }
 
-void Dispatcher::mark_node(const storepb::NodeObject& node, const std::string& state,
+void Dispatcher::mark_node(const storepb::NodeObject& node, storepb::NodeObject::State state,
                            const storepb::NodeDescription* desc, const std::string& hostname) {
   if (!node_writes_in_flight_.insert(node.id()).second) return;  // the next heartbeat or check tries again
   storepb::Transaction tx;

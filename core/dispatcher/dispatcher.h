@@ -86,7 +86,7 @@ class Dispatcher {
   void answer_polls(const std::string& node_id, bool force);
   dispatcherpb::AssignmentsResponse changes_for(const std::string& node_id, Session& s, bool full);
   void check();
-  void mark_node(const storepb::NodeObject& node, const std::string& state, const storepb::NodeDescription* desc,
+  void mark_node(const storepb::NodeObject& node, storepb::NodeObject::State state, const storepb::NodeDescription* desc,
                  const std::string& hostname);
   void on_store_change(const storepb::StoreAction& a);
   // The id of a task `t` waits for that has not ended on a node other than `node_id` (null:

@@ -11,16 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/env/identity.h"
+
 namespace shoal {
-
-using NodeId = uint64_t;
-
-// Who sent a message, as established by the transport (not by the message's contents).
-struct PeerIdentity {
-  NodeId node_id = 0;
-  std::string role;        // "swarm-manager" or "swarm-worker"
-  std::string cluster_id;
-};
 
 class Transport {
  public:

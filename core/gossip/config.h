@@ -17,19 +17,11 @@
 #include <cstdint>
 #include <string>
 
+#include "core/env/planted_bugs.h"
 #include "core/env/time.h"
 #include "core/env/transport.h"
 
 namespace shoal::gossip {
-
-// Planted bugs: each switch breaks one SWIM rule so a test can show that a checker catches it.
-// All are off outside tests that turn them on.
-struct PlantedBugs {
-  bool never_refute = false;          // a suspected or declared-dead member does not refute
-  bool suspicion_never_expires = false;  // a suspicion never turns into a death
-  bool push_pull_ignores_remote = false;  // merging a push-pull (other than a join) does nothing
-  bool table_keeps_dead_owners = false;   // a dead member's table entries stay visible
-};
 
 struct Config {
   NodeId id = 0;
@@ -93,7 +85,7 @@ struct Config {
   size_t max_entry_name_bytes = 256;      // an entry's table name plus key
   size_t max_entry_value_bytes = 1024;
 
-  PlantedBugs bugs;
+  PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
 };
 
 // hashicorp/memberlist DefaultLANConfig (the figures docs/gossip.md compares against).

@@ -4,6 +4,7 @@
 
 #include "core/ca/certificate_authority.h"
 #include "core/ca/node_identity.h"
+#include "core/store/node_role.h"
 
 namespace shoal::manager {
 namespace {
@@ -15,14 +16,6 @@ std::string u64_body(uint64_t v) {
 }
 
 }  // namespace
-
-const char* role_word(ca::NodeRole role) { return role == ca::NodeRole::kManager ? "manager" : "worker"; }
-
-Result<ca::NodeRole> parse_role_word(std::string_view word) {
-  if (word == "manager") return ca::NodeRole::kManager;
-  if (word == "worker") return ca::NodeRole::kWorker;
-  return Status::invalid_argument("role '" + std::string(word) + "' is neither manager nor worker");
-}
 
 Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store::Store& store,
                  ManagerOptions options)
@@ -139,7 +132,7 @@ void Manager::forward(storepb::Transaction tx, Done done, MonoTime give_up) {
             });
 }
 
-Result<std::string> Manager::issue_certificate(std::string_view csr_pem, NodeId node, ca::NodeRole role) {
+Result<std::string> Manager::issue_certificate(std::string_view csr_pem, NodeId node, NodeRole role) {
   const auto* c = store_.cluster();
   if (!c) return Status::unavailable("this manager has no cluster state yet");
   const int64_t now_s = now_ns() / 1'000'000'000;
@@ -158,18 +151,17 @@ void Manager::renew_certificate(NodeId node, std::string csr_pem,
   if (!n) return done(Status::permission_denied("node " + ca::node_id_text(node) + " was removed from the cluster"), {});
   // The new certificate carries the role the cluster wants now: this is how promote and demote
   // reach a node's certificate.
-  auto role = parse_role_word(n->spec().desired_role());
-  if (!role.ok()) return done(role.status(), {});
-  auto cert = issue_certificate(csr_pem, node, *role);
+  const NodeRole role = store::from_store(n->spec().desired_role());
+  auto cert = issue_certificate(csr_pem, node, role);
   if (!cert.ok()) return done(Status::invalid_argument("certificate request refused: " + cert.status().message()), {});
   managerpb::RenewResponse resp;
-  resp.set_role(role_word(*role));
+  resp.set_role(n->spec().desired_role());
   resp.set_cert_chain_pem(*cert);
   resp.set_root_ca_pem(store_.cluster()->root_ca_cert_pem());
   record_certificate(node, resp.role(), *cert, 3, [resp, done](Status s) { done(s, resp); });
 }
 
-void Manager::record_certificate(NodeId node, std::string role, std::string cert, int attempts,
+void Manager::record_certificate(NodeId node, storepb::NodeRole role, std::string cert, int attempts,
                                  std::function<void(Status)> done) {
   const auto* n = store_.find_node(ca::node_id_text(node));
   if (!n) return done(Status::not_found("node " + ca::node_id_text(node) + " was removed"));
@@ -195,7 +187,7 @@ managerpb::NodeInfoResponse Manager::node_info(NodeId node) const {
   if (const auto* n = store_.find_node(ca::node_id_text(node))) info.set_desired_role(n->spec().desired_role());
   for (const auto& [nid, n] : store_.nodes()) {
     auto id = ca::parse_node_id(nid);
-    if (!id.ok() || n.role() != "manager" || n.addr().empty()) continue;
+    if (!id.ok() || n.role() != storepb::MANAGER || n.addr().empty()) continue;
     auto* m = info.add_managers();
     m->set_node_id(*id);
     m->set_addr(n.addr());
@@ -236,7 +228,7 @@ void Manager::admit(const managerpb::JoinRequest& req, Rpc::Reply reply) {
   if (!tokens.ok()) return reply(tokens.status(), "");
   auto role = tokens->admit(req.token());
   if (!role.ok()) return reply(Status::permission_denied(role.status().message()), "");
-  if (*role == ca::NodeRole::kManager && req.advertise_addr().empty()) {
+  if (*role == NodeRole::kManager && req.advertise_addr().empty()) {
     return reply(Status::invalid_argument("a manager must give the address other managers reach it at "
                                           "(--advertise-addr)"),
                  "");
@@ -251,26 +243,26 @@ void Manager::admit(const managerpb::JoinRequest& req, Rpc::Reply reply) {
   a->set_kind(storepb::StoreAction::CREATE);
   auto* n = a->mutable_node();
   n->set_id(ca::node_id_text(id));
-  n->mutable_spec()->set_desired_role(role_word(*role));
-  n->mutable_spec()->set_availability("active");
-  n->set_role(role_word(*role));
+  n->mutable_spec()->set_desired_role(store::to_store(*role));
+  n->mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
+  n->set_role(store::to_store(*role));
   n->set_hostname(req.hostname());
   n->set_addr(req.advertise_addr());
-  n->set_state("ready");
+  n->set_state(storepb::NodeObject::READY);
   n->set_cert_pem(*cert);
   propose_here(std::move(tx), [this, alive = alive_, id, role = *role, cert = *cert, reply](Status s, uint64_t) {
     if (!*alive) return;
     if (!s.ok()) return reply(s, "");
     // A manager joins Raft as a learner; reconcile_membership() adds it if this proposal is lost.
-    if (role == ca::NodeRole::kManager) raft_.propose_conf_change(raftpb::CONF_ADD_LEARNER_NODE, id).ignore();
+    if (role == NodeRole::kManager) raft_.propose_conf_change(raftpb::CONF_ADD_LEARNER_NODE, id).ignore();
     managerpb::JoinResponse resp;
     resp.set_node_id(id);
-    resp.set_role(role_word(role));
+    resp.set_role(store::to_store(role));
     resp.set_cert_chain_pem(cert);
     resp.set_root_ca_pem(store_.cluster()->root_ca_cert_pem());
     resp.set_cluster_id(store_.cluster()->id());
     for (const auto& [nid, node] : store_.nodes()) {
-      if (node.role() != "manager" || node.addr().empty()) continue;
+      if (node.role() != storepb::MANAGER || node.addr().empty()) continue;
       auto parsed = ca::parse_node_id(nid);
       if (!parsed.ok()) continue;
       auto* m = resp.add_managers();
@@ -300,7 +292,7 @@ void Manager::reconcile_membership() {
   const auto& r = raft_.raft();
   // A leader being demoted hands leadership to another voter first; the next leader removes it.
   if (const auto* self = store_.find_node(ca::node_id_text(opts_.self));
-      self && self->spec().desired_role() == "worker") {
+      self && self->spec().desired_role() == storepb::WORKER) {
     const raftpb::ConfState members = r.conf_state();
     for (NodeId v : members.voters()) {
       if (v != opts_.self) {
@@ -311,7 +303,7 @@ void Manager::reconcile_membership() {
   }
   for (const auto& [nid, node] : store_.nodes()) {
     auto id = ca::parse_node_id(nid);
-    if (!id.ok() || node.spec().desired_role() != "manager" || node.role() != "manager") continue;
+    if (!id.ok() || node.spec().desired_role() != storepb::MANAGER || node.role() != storepb::MANAGER) continue;
     if (!r.is_voter(*id) && !r.is_learner(*id)) {
       raft_.propose_conf_change(raftpb::CONF_ADD_LEARNER_NODE, *id).ignore();
       return;
@@ -320,7 +312,7 @@ void Manager::reconcile_membership() {
   const raftpb::ConfState cs = r.conf_state();
   auto wanted = [this](NodeId id) {
     const auto* node = store_.find_node(ca::node_id_text(id));
-    return node && node->spec().desired_role() == "manager";
+    return node && node->spec().desired_role() == storepb::MANAGER;
   };
   for (NodeId id : cs.voters()) {
     if (id != opts_.self && !wanted(id) && store_.cluster()) {
@@ -385,8 +377,8 @@ void Manager::drive_root_rotation() {
   auto digest = crypto_.certificate_digest(next.root_ca_cert_pem());
   if (!digest.ok()) return;
   auto tokens = ca::JoinTokens::generate(*digest, crypto_);
-  next.set_manager_token(tokens.token(ca::NodeRole::kManager));
-  next.set_worker_token(tokens.token(ca::NodeRole::kWorker));
+  next.set_manager_token(tokens.token(NodeRole::kManager));
+  next.set_worker_token(tokens.token(NodeRole::kWorker));
   storepb::Transaction tx;
   auto* a = tx.add_actions();
   a->set_kind(storepb::StoreAction::UPDATE);

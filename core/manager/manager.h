@@ -78,7 +78,7 @@ class Manager {
   // Issues a certificate for `node` in `role` from the cluster's root CA (leader or not: every
   // manager holds the CA key in its store). During a root rotation: from the new root, followed
   // by the cross-signed intermediate.
-  Result<std::string> issue_certificate(std::string_view csr_pem, NodeId node, ca::NodeRole role);
+  Result<std::string> issue_certificate(std::string_view csr_pem, NodeId node, NodeRole role);
   // Issues `node` a certificate in the role the cluster wants for it and records it (role and
   // certificate) in the node's object; done gets the answer once that is committed.
   void renew_certificate(NodeId node, std::string csr_pem, std::function<void(Status, managerpb::RenewResponse)> done);
@@ -100,7 +100,7 @@ class Manager {
   void drive_root_rotation();
   // Makes or rotates the cluster's gossip keys when due (gossip_keys.h); true if it proposed.
   bool drive_gossip_keys();
-  void record_certificate(NodeId node, std::string role, std::string cert, int attempts,
+  void record_certificate(NodeId node, storepb::NodeRole role, std::string cert, int attempts,
                           std::function<void(Status)> done);
   NodeId fresh_node_id();
 
@@ -119,9 +119,5 @@ class Manager {
   bool gossip_keys_in_flight_ = false;
   bool awaiting_catch_up_ = false;  // orchestrator_may_act() waits for this leader's first entry
 };
-
-// The store's role words ("manager"/"worker") and the CA's roles.
-const char* role_word(ca::NodeRole role);
-Result<ca::NodeRole> parse_role_word(std::string_view word);
 
 }  // namespace shoal::manager

@@ -31,7 +31,7 @@ struct OrchestratorOptions {
   uint64_t task_history_limit = 5;            // Docker's default (`--task-history-limit`)
   Duration tick = std::chrono::seconds(1);    // catches leadership gained and clocks moved
   Duration retry_after_failure = std::chrono::milliseconds(100);
-  PlantedBugs bugs;  // test-only (reconciler.h)
+  PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
 };
 
 class Orchestrator {

@@ -60,9 +60,7 @@ class Pass {
     uctx.seen_running = ctx_.seen_running;
     uctx.filled = &filled_;
     uctx.nodes = &ctx_.nodes;
-    uctx.planted_ignore_parallelism = ctx_.bugs.update_ignores_parallelism;
-    uctx.planted_ignore_unhealthy = ctx_.bugs.update_ignores_unhealthy;
-    uctx.planted_start_without_waiting = ctx_.bugs.update_starts_without_waiting;
+    uctx.bugs = ctx_.bugs;
     uctx.new_task = [this](uint64_t slot, const std::string& node_id) {
       storepb::TaskObject t = make_task(slot, node_id, 0);
       touched_.insert(t.id());
@@ -134,7 +132,7 @@ class Pass {
     if (is_terminal(last->status().state()) || last->node_id().empty()) return false;
     auto it = ctx_.nodes.find(last->node_id());
     if (it == ctx_.nodes.end()) return false;
-    return it->second.state() != "down" && it->second.spec().availability() != "drain";
+    return it->second.state() != storepb::NodeObject::DOWN && it->second.spec().availability() != storepb::NodeSpec::DRAIN;
   }
 
   // The node a task was placed on can no longer keep it. For a global service a down node keeps
@@ -144,8 +142,8 @@ class Pass {
     auto it = ctx_.nodes.find(t.node_id());
     if (it == ctx_.nodes.end()) return true;
     const storepb::NodeObject& n = it->second;
-    if (n.spec().availability() == "drain") return true;
-    if (svc_.spec().has_replicated() && n.state() == "down" && !is_terminal(t.status().state())) return true;
+    if (n.spec().availability() == storepb::NodeSpec::DRAIN) return true;
+    if (svc_.spec().has_replicated() && n.state() == storepb::NodeObject::DOWN && !is_terminal(t.status().state())) return true;
     return !meets_constraints(svc_.spec().task(), n);
   }
 
@@ -245,7 +243,7 @@ class Pass {
 };
 
 bool takes_new_global_task(const storepb::ServiceObject& svc, const storepb::NodeObject& n) {
-  return n.spec().availability() != "drain" && n.state() != "down" && meets_constraints(svc.spec().task(), n);
+  return n.spec().availability() != storepb::NodeSpec::DRAIN && n.state() != storepb::NodeObject::DOWN && meets_constraints(svc.spec().task(), n);
 }
 
 }  // namespace

@@ -33,25 +33,16 @@
 #include <vector>
 
 #include "core/api/store.pb.h"
+#include "core/env/planted_bugs.h"
 
 namespace shoal::orchestrator {
-
-// Test-only switches that break the reconciler on purpose, to prove the simulator's checkers
-// catch what they claim to (shoalsim --plant-bug). Never set outside tests.
-struct PlantedBugs {
-  bool keep_tasks_on_lost_nodes = false;  // a task whose node is down or drained stays put
-  bool replace_without_shutdown = false;  // a lost task's successor is made, the task left live
-  bool update_ignores_parallelism = false;  // the updater replaces every slot at once
-  bool update_ignores_unhealthy = false;    // the updater counts exits but not failed health checks
-  bool update_starts_without_waiting = false;  // a stop-first successor does not wait for its old task
-};
 
 struct ReconcileContext {
   const std::map<std::string, storepb::NodeObject>& nodes;
   int64_t now_ns = 0;
   uint64_t task_history_limit = 5;
   std::function<std::string()> new_task_id;
-  PlantedBugs bugs = {};
+  PlantedBugs bugs = {};  // test-only (core/env/planted_bugs.h)
   // When this leader first saw each ended-but-live task ended (its own wall clock), for restart
   // delays; null: unknown (restart_policy.h).
   const std::map<std::string, int64_t>* seen_ended = nullptr;

@@ -161,7 +161,7 @@ class Planner {
       if (t == s.current || is_terminal(t->status().state()) || t->node_id().empty()) return false;
       if (!ctx_.nodes) return true;
       auto it = ctx_.nodes->find(t->node_id());
-      return it != ctx_.nodes->end() && it->second.state() != "down";
+      return it != ctx_.nodes->end() && it->second.state() != storepb::NodeObject::DOWN;
     });
   }
 
@@ -173,7 +173,7 @@ class Planner {
       if (!is_live(*t) || !is_terminal(t->status().state()) || !up_to_date(*t)) continue;
       const auto state = t->status().state();
       if (state == storepb::SHUTDOWN || state == storepb::ORPHANED) continue;  // stopped or lost, not failed
-      if (ctx_.planted_ignore_unhealthy && t->status().err().find("unhealthy") != std::string::npos) continue;
+      if (ctx_.bugs.update_ignores_unhealthy && t->status().err().find("unhealthy") != std::string::npos) continue;
       if (std::find(status_.failed_tasks().begin(), status_.failed_tasks().end(), t->id()) !=
           status_.failed_tasks().end()) {
         continue;
@@ -225,7 +225,7 @@ class Planner {
   }
 
   void start_batch(const std::vector<const Slot*>& old_slots, size_t in_flight, size_t updated) {
-    const size_t window = cfg_.parallelism() == 0 || ctx_.planted_ignore_parallelism
+    const size_t window = cfg_.parallelism() == 0 || ctx_.bugs.update_ignores_parallelism
                               ? old_slots.size()
                               : static_cast<size_t>(cfg_.parallelism());
     size_t room = window > in_flight ? window - in_flight : 0;
@@ -280,7 +280,7 @@ class Planner {
         // the old task can start the new one the moment the old one exits, without a report, a
         // commit and a pass in between.
         stop(*s->current);
-        if (!ctx_.planted_start_without_waiting) {
+        if (!ctx_.bugs.update_starts_without_waiting) {
           for (const auto* t : s->history) {
             if (t->node_id().empty() || is_terminal(t->status().state())) continue;
             successor.mutable_task()->add_wait_for(t->id());

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/api/store.pb.h"
+#include "core/env/planted_bugs.h"
 
 namespace shoal::orchestrator {
 
@@ -44,9 +45,7 @@ struct UpdateContext {
   const std::set<std::string>* filled = nullptr;
   // The cluster's nodes, by id: a slot's old task on a node that is down or gone is not waited for.
   const std::map<std::string, storepb::NodeObject>* nodes = nullptr;
-  bool planted_ignore_parallelism = false;  // test-only (reconciler.h PlantedBugs)
-  bool planted_ignore_unhealthy = false;    // test-only (reconciler.h PlantedBugs)
-  bool planted_start_without_waiting = false;  // test-only (reconciler.h PlantedBugs)
+  PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
 };
 
 struct UpdatePass {

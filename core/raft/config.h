@@ -4,19 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/env/planted_bugs.h"
 #include "core/env/transport.h"
 
 namespace shoal::raft {
-
-// Planted bugs: each switch breaks one Raft rule so a test can show that a checker catches it.
-// All are off outside tests that turn them on. They are named after what goes wrong.
-struct PlantedBugs {
-  bool vote_twice_in_term = false;              // grant a vote though one was given this term
-  bool commit_old_term_by_counting = false;     // commit an older term's entry by replica count
-  bool read_index_before_own_term_commit = false;  // etcd issue 7331
-  bool self_ack_before_persist = false;         // leader counts its own unsynced entry (etcd 14370)
-  bool ack_before_sync = false;                 // host sends messages before its disk sync (host)
-};
 
 struct Config {
   NodeId id = 0;
@@ -34,7 +25,7 @@ struct Config {
   // A leader steps down when it has not heard from a quorum for an election timeout, and
   // followers ignore votes while they have a live leader (the leader lease).
   bool check_quorum = true;
-  PlantedBugs bugs;
+  PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
 };
 
 }  // namespace shoal::raft

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "core/scheduler/internal/node_key.h"
+#include "core/store/node_role.h"
 
 namespace shoal::scheduler {
 
@@ -112,7 +113,7 @@ std::optional<std::string> node_value(const storepb::NodeObject& node, std::stri
   }
   if (equal_fold(key, "node.id")) return node.id();
   if (equal_fold(key, "node.hostname")) return node.hostname();
-  if (equal_fold(key, "node.role")) return node.role();
+  if (equal_fold(key, "node.role")) return std::string(role_name(store::from_store(node.role())));
   if (equal_fold(key, "node.platform.os")) return node.description().platform().os();
   if (equal_fold(key, "node.platform.arch")) return node.description().platform().architecture();
   return std::nullopt;

@@ -90,7 +90,9 @@ enum class Verdict { kFits, kNotAvailable, kConstraints, kCpu, kMemory, kCpuAndM
 
 Verdict check(const NodeObject& node, const NodeLoad& load, const TaskObject& task,
               const std::vector<Constraint>& constraints) {
-  if (node.state() != "ready" || node.spec().availability() != "active") return Verdict::kNotAvailable;
+  if (node.state() != storepb::NodeObject::READY || node.spec().availability() != storepb::NodeSpec::ACTIVE) {
+    return Verdict::kNotAvailable;
+  }
   for (const Constraint& c : constraints) {
     if (!c.matches(node)) return Verdict::kConstraints;
   }

@@ -143,7 +143,7 @@ json info_json(ApiContext& ctx) {
   }
   if (ctx.store && ctx.store->cluster()) {
     int managers = 0;
-    for (const auto& [id, n] : ctx.store->nodes()) managers += n.role() == "manager";
+    for (const auto& [id, n] : ctx.store->nodes()) managers += n.role() == storepb::MANAGER;
     swarm["Nodes"] = ctx.store->nodes().size();
     swarm["Managers"] = managers;
     json c = swarm_json(*ctx.store->cluster());
@@ -151,7 +151,7 @@ json info_json(ApiContext& ctx) {
     swarm["Cluster"] = c;
     json remotes = json::array();
     for (const auto& [id, n] : ctx.store->nodes()) {
-      if (n.role() == "manager") remotes.push_back({{"NodeID", id}, {"Addr", n.addr()}});
+      if (n.role() == storepb::MANAGER) remotes.push_back({{"NodeID", id}, {"Addr", n.addr()}});
     }
     swarm["RemoteManagers"] = remotes;
   }
@@ -222,10 +222,10 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     c.set_version(*version);
     auto tokens = ca::JoinTokens::from_tokens(c.manager_token(), c.worker_token());
     if (!tokens.ok()) return respond(from_status(tokens.status()));
-    if (query_true(req, "rotateWorkerToken")) tokens->rotate(ca::NodeRole::kWorker, *ctx.crypto);
-    if (query_true(req, "rotateManagerToken")) tokens->rotate(ca::NodeRole::kManager, *ctx.crypto);
-    c.set_worker_token(tokens->token(ca::NodeRole::kWorker));
-    c.set_manager_token(tokens->token(ca::NodeRole::kManager));
+    if (query_true(req, "rotateWorkerToken")) tokens->rotate(NodeRole::kWorker, *ctx.crypto);
+    if (query_true(req, "rotateManagerToken")) tokens->rotate(NodeRole::kManager, *ctx.crypto);
+    c.set_worker_token(tokens->token(NodeRole::kWorker));
+    c.set_manager_token(tokens->token(NodeRole::kManager));
     const json& spec = *body;
     if (spec.contains("EncryptionConfig") && spec["EncryptionConfig"].contains("AutoLockManagers")) {
       const bool on = spec["EncryptionConfig"]["AutoLockManagers"].get<bool>();
@@ -310,23 +310,23 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     auto* spec = updated.mutable_spec();
     const json& js = *body;
     if (js.contains("Role")) {
-      const std::string role = js["Role"].get<std::string>();
-      if (role != "manager" && role != "worker") return respond(api::error_response(400, "invalid role '" + role + "'"));
-      if (role == "worker" && n->spec().desired_role() == "manager") {
+      const std::string word = js["Role"].get<std::string>();
+      const auto role = parse_node_role(word);
+      if (!role) return respond(api::error_response(400, "invalid role '" + word + "'"));
+      if (*role == storepb::WORKER && n->spec().desired_role() == storepb::MANAGER) {
         int managers = 0;
-        for (const auto& [id, other] : ctx.store->nodes()) managers += other.spec().desired_role() == "manager";
+        for (const auto& [id, other] : ctx.store->nodes()) managers += other.spec().desired_role() == storepb::MANAGER;
         if (managers <= 1) {
           return respond(api::error_response(400, "attempting to demote the last manager of the swarm"));
         }
       }
-      spec->set_desired_role(role);
+      spec->set_desired_role(*role);
     }
     if (js.contains("Availability")) {
-      const std::string av = js["Availability"].get<std::string>();
-      if (av != "active" && av != "pause" && av != "drain") {
-        return respond(api::error_response(400, "invalid availability '" + av + "'"));
-      }
-      spec->set_availability(av);
+      const std::string word = js["Availability"].get<std::string>();
+      const auto av = parse_availability(word);
+      if (!av) return respond(api::error_response(400, "invalid availability '" + word + "'"));
+      spec->set_availability(*av);
     }
     if (js.contains("Labels")) spec->mutable_annotations()->clear_labels();
     storepb::Annotations a = spec->annotations();
@@ -342,12 +342,12 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     if (!manager_ready(ctx, respond)) return;
     const auto* n = ctx.store->find_node(p.at("id"));
     if (!n) return respond(api::error_response(404, "node " + p.at("id") + " not found"));
-    if (n->spec().desired_role() == "manager" || n->role() == "manager") {
+    if (n->spec().desired_role() == storepb::MANAGER || n->role() == storepb::MANAGER) {
       return respond(api::error_response(400, "rejected: node " + n->id() +
                                                   " is a cluster manager and is a member of the raft cluster. It "
                                                   "must be demoted to worker before removal"));
     }
-    if (n->state() == "ready" && !query_true(req, "force")) {
+    if (n->state() == storepb::NodeObject::READY && !query_true(req, "force")) {
       return respond(api::error_response(400, "rejected: node " + n->id() +
                                                   " is not down and can't be removed; use --force to remove it anyway"));
     }

@@ -24,6 +24,7 @@
 #include "core/manager/manager.h"
 #include "core/raft/raft_node.h"
 #include "core/store/object_id.h"
+#include "core/store/node_role.h"
 #include "core/store/store.h"
 #include "io_real/api/http_server.h"
 #include "io_real/api/router.h"
@@ -149,7 +150,7 @@ struct Daemon::Impl {
     if (!key.ok()) return key.status();
     auto csr = crypto.make_csr(key->private_key_pem);
     if (!csr.ok()) return csr.status();
-    auto cert = ca::CertificateAuthority(*root).issue_node_certificate(crypto, *csr, self, ca::NodeRole::kManager,
+    auto cert = ca::CertificateAuthority(*root).issue_node_certificate(crypto, *csr, self, NodeRole::kManager,
                                                                         cluster_id, now_s(), opts.cert_expiry_s);
     if (!cert.ok()) return cert.status();
     auto digest = crypto.certificate_digest(root->cert_pem);
@@ -157,7 +158,7 @@ struct Daemon::Impl {
 
     crypto.random_bytes(kek.data(), kek.size());
     if (Status s = open_disk(true); !s.ok()) return s;
-    record = NodeRecord{self, cluster_id, "manager", opts.listen_addr, opts.advertise_addr, key->private_key_pem,
+    record = NodeRecord{self, cluster_id, NodeRole::kManager, opts.listen_addr, opts.advertise_addr, key->private_key_pem,
                         *cert, root->cert_pem, {}};
     save_node_record(*disk, record);
 
@@ -169,8 +170,8 @@ struct Daemon::Impl {
     cluster.set_root_ca_cert_pem(root->cert_pem);
     cluster.set_root_ca_key_pem(root->key_pem);
     auto tokens = ca::JoinTokens::generate(*digest, crypto);
-    cluster.set_manager_token(tokens.token(ca::NodeRole::kManager));
-    cluster.set_worker_token(tokens.token(ca::NodeRole::kWorker));
+    cluster.set_manager_token(tokens.token(NodeRole::kManager));
+    cluster.set_worker_token(tokens.token(NodeRole::kWorker));
     if (opts.autolock) cluster.set_unlock_key(format_unlock_key(kek));
     // Kept until the founding transaction has committed, so a crash before that retries it.
     disk->put("node/founding", cluster.SerializeAsString());
@@ -221,12 +222,12 @@ struct Daemon::Impl {
     n->set_kind(storepb::StoreAction::CREATE);
     auto* node = n->mutable_node();
     node->set_id(ca::node_id_text(record.node_id));
-    node->mutable_spec()->set_desired_role("manager");
-    node->mutable_spec()->set_availability("active");
-    node->set_role("manager");
+    node->mutable_spec()->set_desired_role(storepb::MANAGER);
+    node->mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
+    node->set_role(storepb::MANAGER);
     node->set_hostname(opts.hostname);
     node->set_addr(record.advertise_addr);
-    node->set_state("ready");
+    node->set_state(storepb::NodeObject::READY);
     node->set_cert_pem(record.cert_pem);
     manager->submit(std::move(tx), [this](Status s, uint64_t) {
       if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
@@ -313,13 +314,13 @@ struct Daemon::Impl {
     if (Status s = make_data_dir(opts.data_dir); !s.ok()) return s;
     crypto.random_bytes(kek.data(), kek.size());
     if (Status s = open_disk(true); !s.ok()) return s;
-    record = NodeRecord{resp.node_id(), resp.cluster_id(), resp.role(), opts.listen_addr, opts.advertise_addr,
+    record = NodeRecord{resp.node_id(), resp.cluster_id(), store::from_store(resp.role()), opts.listen_addr, opts.advertise_addr,
                         key->private_key_pem, resp.cert_chain_pem(), resp.root_ca_pem(), {}};
     for (const auto& m : resp.managers()) record.managers.emplace_back(m.node_id(), m.addr());
     save_node_record(*disk, record);
     if (Status s = sync_disk(); !s.ok()) return s;
     if (Status s = write_unlock_key_file(opts.data_dir, kek); !s.ok()) return s;
-    std::cout << "This node joined a swarm as a " << resp.role() << " (node " << ca::node_id_text(resp.node_id())
+    std::cout << "This node joined a swarm as a " << role_name(store::from_store(resp.role())) << " (node " << ca::node_id_text(resp.node_id())
               << ").\n"
               << std::flush;
     have_record = true;
@@ -394,14 +395,14 @@ struct Daemon::Impl {
     }
     rpc = std::make_unique<EndpointRpc>(io, *endpoint, self_identity());
     if (Status s = start_gossip(); !s.ok()) return s;
-    if (record.role == "manager") {
+    if (record.role == NodeRole::kManager) {
       if (Status s = start_manager(std::move(bootstrap_voters)); !s.ok()) return s;
     }
     start_agent();
     api_ctx.record = &record;
     schedule_renewal();
     poll_node_info();
-    spdlog::info("node {} ({}) of cluster {} listening on {}", ca::node_id_text(record.node_id), record.role,
+    spdlog::info("node {} ({}) of cluster {} listening on {}", ca::node_id_text(record.node_id), role_name(record.role),
                  record.cluster_id, record.listen_addr);
     return {};
   }
@@ -419,8 +420,7 @@ struct Daemon::Impl {
   }
 
   PeerIdentity self_identity() const {
-    return PeerIdentity{record.node_id, record.role == "manager" ? std::string(ca::kManagerOu) : std::string(ca::kWorkerOu),
-                        record.cluster_id};
+    return PeerIdentity{record.node_id, record.role, record.cluster_id};
   }
 
   // The agent talks to the managers the cluster last named (this node first, if it is one).
@@ -498,7 +498,7 @@ struct Daemon::Impl {
       if (!id.ok()) return;
       if (*id == record.node_id) {
         // Promote / demote of this node: deferred, so the store finishes applying first.
-        if (n.spec().desired_role() != record.role) boost::asio::post(io, [this] { check_node_info(); });
+        if (store::from_store(n.spec().desired_role()) != record.role) boost::asio::post(io, [this] { check_node_info(); });
         return;
       }
       if (a.kind() == storepb::StoreAction::REMOVE) {
@@ -549,7 +549,7 @@ struct Daemon::Impl {
         spdlog::info("now trusting {} root CA(s)", trusted_roots.size());
       }
     }
-    const bool wrong_role = !info.desired_role().empty() && info.desired_role() != record.role;
+    const bool wrong_role = info.has_desired_role() && store::from_store(info.desired_role()) != record.role;
     const bool wrong_root = !info.signing_root_pem().empty() &&
                             !crypto.verify_certificate(record.cert_pem, {info.signing_root_pem()}, now_s()).ok();
     if ((wrong_role || wrong_root) && !renewing) {
@@ -621,10 +621,10 @@ struct Daemon::Impl {
   }
 
   void install_certificate(const std::string& key_pem, const managerpb::RenewResponse& resp) {
-    const std::string old_role = record.role;
+    const NodeRole old_role = record.role;
     record.key_pem = key_pem;
     record.cert_pem = resp.cert_chain_pem();
-    record.role = resp.role();
+    record.role = store::from_store(resp.role());
     if (rpc) rpc->set_identity(self_identity());
     if (!resp.root_ca_pem().empty()) record.root_ca_pem = resp.root_ca_pem();
     if (std::find(trusted_roots.begin(), trusted_roots.end(), record.root_ca_pem) == trusted_roots.end()) {
@@ -637,11 +637,11 @@ struct Daemon::Impl {
     disk->sync([](Status s) {
       if (!s.ok()) spdlog::error("renewal: saving the certificate: {}", s.message());
     });
-    spdlog::info("certificate renewed (role {})", record.role);
-    if (old_role == "manager" && record.role == "worker") {
+    spdlog::info("certificate renewed (role {})", role_name(record.role));
+    if (old_role == NodeRole::kManager && record.role == NodeRole::kWorker) {
       spdlog::info("demoted: leaving the managers");
       stop_manager();
-    } else if (old_role == "worker" && record.role == "manager") {
+    } else if (old_role == NodeRole::kWorker && record.role == NodeRole::kManager) {
       spdlog::info("promoted: joining the managers");
       if (Status s = start_manager({}); !s.ok()) spdlog::error("promotion: {}", s.message());
     }

@@ -87,7 +87,7 @@ void save_node_record(Disk& disk, const NodeRecord& rec) {
   nlohmann::json j;
   j["node_id"] = ca::node_id_text(rec.node_id);
   j["cluster_id"] = rec.cluster_id;
-  j["role"] = rec.role;
+  j["role"] = role_name(rec.role);
   j["listen_addr"] = rec.listen_addr;
   j["advertise_addr"] = rec.advertise_addr;
   j["managers"] = nlohmann::json::array();
@@ -108,7 +108,7 @@ Result<NodeRecord> load_node_record(const Disk& disk) {
     if (!id.ok()) return Status::corruption("node record: " + id.status().message());
     rec.node_id = *id;
     rec.cluster_id = j.at("cluster_id").get<std::string>();
-    rec.role = j.at("role").get<std::string>();
+    rec.role = j.at("role").get<std::string>() == "manager" ? NodeRole::kManager : NodeRole::kWorker;
     rec.listen_addr = j.at("listen_addr").get<std::string>();
     rec.advertise_addr = j.at("advertise_addr").get<std::string>();
     for (const auto& m : j.at("managers")) {

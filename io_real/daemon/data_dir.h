@@ -21,7 +21,7 @@ namespace shoal::daemon {
 struct NodeRecord {
   NodeId node_id = 0;
   std::string cluster_id;
-  std::string role;  // "manager" or "worker"
+  NodeRole role = NodeRole::kWorker;
   std::string listen_addr;
   std::string advertise_addr;
   std::string key_pem;

@@ -33,12 +33,43 @@ std::string rfc3339(int64_t unix_ns) {
   return buf;
 }
 
+const char* node_role_word(storepb::NodeRole role) { return role == storepb::MANAGER ? "manager" : "worker"; }
+
+const char* availability_word(storepb::NodeSpec::Availability availability) {
+  switch (availability) {
+    case storepb::NodeSpec::PAUSE: return "pause";
+    case storepb::NodeSpec::DRAIN: return "drain";
+    default: return "active";
+  }
+}
+
+const char* node_state_word(storepb::NodeObject::State state) {
+  switch (state) {
+    case storepb::NodeObject::DOWN: return "down";
+    case storepb::NodeObject::READY: return "ready";
+    default: return "unknown";
+  }
+}
+
+std::optional<storepb::NodeRole> parse_node_role(std::string_view word) {
+  if (word == "manager") return storepb::MANAGER;
+  if (word == "worker") return storepb::WORKER;
+  return std::nullopt;
+}
+
+std::optional<storepb::NodeSpec::Availability> parse_availability(std::string_view word) {
+  if (word == "active") return storepb::NodeSpec::ACTIVE;
+  if (word == "pause") return storepb::NodeSpec::PAUSE;
+  if (word == "drain") return storepb::NodeSpec::DRAIN;
+  return std::nullopt;
+}
+
 nlohmann::json node_json(const storepb::NodeObject& n, uint64_t leader_id, bool reachable) {
   nlohmann::json j = meta(n.version(), n.created_at_ns(), n.updated_at_ns());
   j["ID"] = n.id();
   j["Spec"] = {{"Labels", labels_json(n.spec().annotations().labels())},
-               {"Role", n.spec().desired_role()},
-               {"Availability", n.spec().availability()}};
+               {"Role", node_role_word(n.spec().desired_role())},
+               {"Availability", availability_word(n.spec().availability())}};
   if (!n.spec().annotations().name().empty()) j["Spec"]["Name"] = n.spec().annotations().name();
   // A node that has not reported its description yet reads as Linux on x86_64 with no resources.
   const storepb::NodeDescription& d = n.description();
@@ -51,8 +82,8 @@ nlohmann::json node_json(const storepb::NodeObject& n, uint64_t leader_id, bool 
                       {"TLSInfo", {{"TrustRoot", ""}, {"CertIssuerSubject", ""}, {"CertIssuerPublicKey", ""}}}};
   if (!d.engine_labels().empty()) j["Description"]["Engine"]["Labels"] = labels_json(d.engine_labels());
   const std::string host = n.addr().substr(0, n.addr().rfind(':'));
-  j["Status"] = {{"State", n.state()}, {"Addr", host}};
-  if (n.role() == "manager") {
+  j["Status"] = {{"State", node_state_word(n.state())}, {"Addr", host}};
+  if (n.role() == storepb::MANAGER) {
     const bool is_leader = leader_id != 0 && ca::node_id_text(leader_id) == n.id();
     j["ManagerStatus"] = {{"Reachability", reachable ? "reachable" : "unreachable"}, {"Addr", n.addr()}};
     if (is_leader) j["ManagerStatus"]["Leader"] = true;

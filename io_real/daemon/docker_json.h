@@ -2,10 +2,20 @@
 // /swarm), so the `shoal` CLI — and later the docker CLI — read what they expect.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include "core/api/store.pb.h"
 
 namespace shoal::daemon {
+
+// Docker's words for a node's role ("worker", "manager"), availability ("active", "pause",
+// "drain") and state ("unknown", "down", "ready"), and back; nullopt for a word Docker has not.
+const char* node_role_word(storepb::NodeRole role);
+const char* availability_word(storepb::NodeSpec::Availability availability);
+const char* node_state_word(storepb::NodeObject::State state);
+std::optional<storepb::NodeRole> parse_node_role(std::string_view word);
+std::optional<storepb::NodeSpec::Availability> parse_availability(std::string_view word);
 
 // RFC 3339 with nanoseconds, UTC, as Docker prints times: "2026-11-27T06:02:32.123456789Z".
 std::string rfc3339(int64_t unix_ns);

@@ -448,7 +448,7 @@ void answer_logs(ApiContext& ctx, std::vector<const storepb::TaskObject*> tasks,
     src.node_name = node && !node->hostname().empty() ? node->hostname() : t->node_id();
     src.slot = t->slot();
     src.prefix = task_name(*t) + "." + t->id().substr(0, 12) + "@" + src.node_name;
-    if (!node || node->state() == "down") {
+    if (!node || node->state() == storepb::NodeObject::DOWN) {
       g->failed["node " + src.node_name + " is " + (node ? "down" : "gone")].push_back(src.prefix);
       continue;
     }

@@ -87,7 +87,7 @@ Result<PeerIdentity> identity_of(X509* cert) {
 }
 
 std::string describe(const PeerIdentity& id) {
-  return "node " + ca::node_id_text(id.node_id) + " (" + id.role + ")";
+  return "node " + ca::node_id_text(id.node_id) + " (" + std::string(ca::role_ou(id.role)) + ")";
 }
 
 std::string describe(const std::optional<PeerIdentity>& id) {
@@ -756,7 +756,7 @@ Status EndpointImpl::start() {
   }
   acceptor_ = std::move(acceptor);
   spdlog::info("net {}: {} of cluster {} listening on {}:{}", name(),
-               ctx_.self ? ctx_.self->role : std::string("no certificate"), opts_.cluster_id, hp->first,
+               ctx_.self ? std::string(ca::role_ou(ctx_.self->role)) : std::string("no certificate"), opts_.cluster_id, hp->first,
                listen_port());
   accept();
   return {};
@@ -903,7 +903,7 @@ void EndpointImpl::on_open(const std::shared_ptr<Connection>& c) {
       it->second.reported_down = false;
     }
     spdlog::info("net {}: connected to {} at {}", name(), describe(c->peer()), c->remote());
-    if (c->peer() && c->peer()->role != ca::kManagerOu) {
+    if (c->peer() && c->peer()->role != NodeRole::kManager) {
       if (size_t n = c->drop_queued(FrameType::kRaft); n > 0) {
         refused_frames_ += n;
         spdlog::warn("net {}: dropped {} raft frame(s) for {}: raft travels only between managers", name(), n,
@@ -993,7 +993,7 @@ void EndpointImpl::send_raft(NodeId to, std::string payload) {
                   ca::node_id_text(to));
     return;
   }
-  if (c->open() && c->peer() && c->peer()->role != ca::kManagerOu) {
+  if (c->open() && c->peer() && c->peer()->role != NodeRole::kManager) {
     ++refused_frames_;
     spdlog::debug("net {}: raft message to {} dropped: raft travels only between managers", name(),
                   describe(c->peer()));
@@ -1018,8 +1018,9 @@ void EndpointImpl::on_frame(const std::shared_ptr<Connection>& c, wire::Frame fr
   switch (frame.type) {
     case FrameType::kRaft: {
       if (!c->peer()) return refuse(c, 0, "a raft frame from a connection without a certificate");
-      if (c->peer()->role != ca::kManagerOu) {
-        return refuse(c, 0, "a raft frame from a " + c->peer()->role + " certificate (raft is for managers)");
+      if (c->peer()->role != NodeRole::kManager) {
+        return refuse(c, 0, "a raft frame from a " + std::string(ca::role_ou(c->peer()->role)) +
+                                " certificate (raft is for managers)");
       }
       if (raft_handler_) {
         const PeerIdentity from = *c->peer();  // the connection may close inside the handler
@@ -1062,14 +1063,14 @@ void EndpointImpl::handle_request(const std::shared_ptr<Connection>& c, rpcpb::R
     }
   } else if (m == methods_.end()) {
     return send_response(c, id, Status::not_found("node " + name() + " serves no method '" + req.method() + "'"), {});
-  } else if (m->second.access == Access::kManagerOnly && c->peer()->role != ca::kManagerOu) {
+  } else if (m->second.access == Access::kManagerOnly && c->peer()->role != NodeRole::kManager) {
     ++refused_frames_;
     spdlog::info("net {}: '{}' refused to {}: needs a manager certificate", name(), req.method(),
                  describe(*c->peer()));
     return send_response(c, id,
                          Status::permission_denied(
                              "this operation needs a manager certificate (OU=swarm-manager); the caller presented " +
-                             c->peer()->role),
+                             std::string(ca::role_ou(c->peer()->role))),
                          {});
   }
   std::optional<PeerIdentity> from = c->peer();

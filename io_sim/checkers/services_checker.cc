@@ -92,7 +92,7 @@ void ServicesChecker::scan(NodeId m, const store::Store& st) {
 std::string unconverged_reason(const store::Store& st,
                                const std::function<const std::vector<std::string>*(const std::string&)>& running_on) {
   for (const auto& [id, n] : st.nodes()) {
-    if (n.state() != "ready") return "node " + id + " is " + n.state();
+    if (n.state() != storepb::NodeObject::READY) return "node " + id + " is " + storepb::NodeObject::State_Name(n.state());
   }
   // The tasks each node should be running: live and RUNNING in the store.
   std::map<std::string, std::set<std::string>> wanted_on;
@@ -104,7 +104,7 @@ std::string unconverged_reason(const store::Store& st,
       if (t->status().state() != storepb::RUNNING) {
         return "service " + name + ": task " + describe(*t) + " is not running";
       }
-      if (const auto* n = st.find_node(t->node_id()); n && n->spec().availability() == "drain") {
+      if (const auto* n = st.find_node(t->node_id()); n && n->spec().availability() == storepb::NodeSpec::DRAIN) {
         return "service " + name + ": task " + describe(*t) + " is still live on a drained node";
       }
       const auto* rt = running_on(t->node_id());
@@ -127,7 +127,7 @@ std::string unconverged_reason(const store::Store& st,
       }
     } else {
       for (const auto& [nid, n] : st.nodes()) {
-        if (n.spec().availability() == "drain") continue;
+        if (n.spec().availability() == storepb::NodeSpec::DRAIN) continue;
         if (running_per_slot.count(nid)) continue;
         std::string history;
         for (const auto* t : st.tasks_of_service(sid)) {
@@ -135,7 +135,7 @@ std::string unconverged_reason(const store::Store& st,
           history += "; " + describe(*t);
         }
         return "global service " + name + ": no running task on node " + nid + " (availability " +
-               n.spec().availability() + ")" + (history.empty() ? "; it has no tasks" : history);
+               storepb::NodeSpec::Availability_Name(n.spec().availability()) + ")" + (history.empty() ? "; it has no tasks" : history);
       }
     }
   }

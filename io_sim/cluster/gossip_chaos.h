@@ -30,7 +30,7 @@ struct GossipChaosOptions {
   int steps = 12;
   Duration heal_bound = std::chrono::seconds(120);
   Duration detect_bound = std::chrono::seconds(60);
-  gossip::PlantedBugs bugs;
+  PlantedBugs bugs;
 };
 
 struct GossipChaosResult {

@@ -20,9 +20,9 @@ SchedulerBenchResult bench_scheduler(uint64_t node_count, uint64_t task_count) {
     storepb::NodeObject& n = nodes[id];
     n.set_id(id);
     n.set_hostname("sim-" + std::to_string(i));
-    n.set_role("worker");
-    n.set_state("ready");
-    n.mutable_spec()->set_availability("active");
+    n.set_role(storepb::WORKER);
+    n.set_state(storepb::NodeObject::READY);
+    n.mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
     (*n.mutable_spec()->mutable_annotations()->mutable_labels())["zone"] = "z" + std::to_string(i % 10);
     n.mutable_description()->mutable_platform()->set_os("linux");
     n.mutable_description()->mutable_resources()->set_nano_cpus(2'000'000'000);

@@ -148,13 +148,13 @@ void ServicesCluster::found() {
           a->set_kind(storepb::StoreAction::CREATE);
           auto* n = a->mutable_node();
           n->set_id(node_id(id));
-          const std::string role = id <= options_.managers ? "manager" : "worker";
+          const storepb::NodeRole role = id <= options_.managers ? storepb::MANAGER : storepb::WORKER;
           n->mutable_spec()->set_desired_role(role);
-          n->mutable_spec()->set_availability("active");
+          n->mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
           (*n->mutable_spec()->mutable_annotations()->mutable_labels())["zone"] = zone_of(id);
           n->set_role(role);
           n->set_hostname("n" + std::to_string(id));
-          n->set_state("unknown");
+          n->set_state(storepb::NodeObject::UNKNOWN);
         }
         for (const SimService& s : options_.services) {
           auto* a = tx.add_actions();
@@ -342,9 +342,9 @@ void ServicesCluster::check_update_bounds() {
   }
 }
 
-void ServicesCluster::set_availability(NodeId node, const std::string& availability) {
+void ServicesCluster::set_availability(NodeId node, storepb::NodeSpec::Availability availability) {
   commit(
-      "n" + std::to_string(node) + " availability " + availability,
+      "n" + std::to_string(node) + " availability " + storepb::NodeSpec::Availability_Name(availability),
       [node, availability](const store::Store& st) -> std::optional<storepb::Transaction> {
         storepb::Transaction tx;
         const storepb::NodeObject* n = st.find_node(node_id(node));

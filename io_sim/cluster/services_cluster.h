@@ -44,7 +44,7 @@ struct ServicesOptions {
   size_t managers = 3;
   std::vector<SimService> services;
   TaskFaults tasks;
-  orchestrator::PlantedBugs bugs;
+  PlantedBugs bugs;
 };
 
 // What every node runs for tasks: the agent and its runtime.
@@ -119,7 +119,7 @@ class ServicesCluster {
   // the lower bound only while its new version is not one made to fail (those tasks go down by
   // themselves). Called after every event.
   void check_update_bounds();
-  void set_availability(NodeId node, const std::string& availability);
+  void set_availability(NodeId node, storepb::NodeSpec::Availability availability);
   // Liveness phase: tasks stop failing, crashing and hanging, on every node now and after.
   void stop_task_faults();
 
@@ -128,7 +128,7 @@ class ServicesCluster {
 
   ManagerHost* manager_host(NodeId id);
   TaskHost* task_host(NodeId id);
-  std::string role_of(NodeId id) const { return id <= options_.managers ? "swarm-manager" : "swarm-worker"; }
+  NodeRole role_of(NodeId id) const { return id <= options_.managers ? NodeRole::kManager : NodeRole::kWorker; }
   static std::string node_id(NodeId id);
 
  private:

@@ -161,7 +161,7 @@ class FaultDriver {
       change_membership(type, n, a, w_.now() + seconds(10));
     } else if (a == "drain" || a == "activate") {
       c_.note(n, "services", ns + " availability " + (a == "drain" ? "drain" : "active"));
-      services_->set_availability(n, a == "drain" ? "drain" : "active");
+      services_->set_availability(n, a == "drain" ? storepb::NodeSpec::DRAIN : storepb::NodeSpec::ACTIVE);
     } else if (a == "transfer_leader") {
       const NodeId l = c_.leader();
       if (l && c_.host(l)) {
@@ -310,31 +310,6 @@ struct CoreCheckFailure {
 
 }  // namespace
 
-const std::vector<std::string>& planted_bug_names() {
-  static const std::vector<std::string> names = {
-      "vote_twice_in_term", "ack_before_sync", "commit_old_term_by_counting",
-      "read_index_before_own_term_commit", "self_ack_before_persist",
-      "keep_tasks_on_lost_nodes", "replace_without_shutdown", "update_ignores_parallelism", "update_ignores_unhealthy",
-      "update_starts_without_waiting"};
-  return names;
-}
-
-bool plant_bug(const std::string& name, PlantedBugSet& bugs) {
-  raft::PlantedBugs& b = bugs.raft;
-  if (name == "vote_twice_in_term") b.vote_twice_in_term = true;
-  else if (name == "ack_before_sync") b.ack_before_sync = true;
-  else if (name == "commit_old_term_by_counting") b.commit_old_term_by_counting = true;
-  else if (name == "read_index_before_own_term_commit") b.read_index_before_own_term_commit = true;
-  else if (name == "self_ack_before_persist") b.self_ack_before_persist = true;
-  else if (name == "keep_tasks_on_lost_nodes") bugs.orchestrator.keep_tasks_on_lost_nodes = true;
-  else if (name == "replace_without_shutdown") bugs.orchestrator.replace_without_shutdown = true;
-  else if (name == "update_ignores_parallelism") bugs.orchestrator.update_ignores_parallelism = true;
-  else if (name == "update_ignores_unhealthy") bugs.orchestrator.update_ignores_unhealthy = true;
-  else if (name == "update_starts_without_waiting") bugs.orchestrator.update_starts_without_waiting = true;
-  else return false;
-  return true;
-}
-
 RandomFaults draw_swarm_faults(uint64_t seed, const RandomFaults& base) {
   Rng r = Rng(seed).derive("swarm");
   RandomFaults f = base;
@@ -378,10 +353,10 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
   co.node.raft.check_quorum = sc.check_quorum;
   co.node.raft.max_msg_bytes = sc.max_msg_bytes;
   co.node.raft.max_inflight = sc.max_inflight;
-  co.node.raft.bugs = opt.bugs.raft;
+  co.node.raft.bugs = opt.bugs;
   if (sc.has_services()) {
     result.services = std::make_unique<ServicesCluster>(
-        ServicesOptions{.managers = sc.managers, .services = sc.services, .tasks = sc.tasks, .bugs = opt.bugs.orchestrator});
+        ServicesOptions{.managers = sc.managers, .services = sc.services, .tasks = sc.tasks, .bugs = opt.bugs});
     co.make_host = result.services->host_factory();
   }
   result.cluster = std::make_unique<RaftCluster>(co);

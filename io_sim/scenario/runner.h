@@ -21,18 +21,12 @@
 
 namespace shoal::sim {
 
-// Test-only switches that break the protocol on purpose (raft/config.h, orchestrator/reconciler.h).
-struct PlantedBugSet {
-  raft::PlantedBugs raft;
-  orchestrator::PlantedBugs orchestrator;
-};
-
 struct RunOptions {
   uint64_t seed = 1;
   // Swarm testing: this seed also draws its own random fault probabilities.
   bool swarm = false;
   bool keep_trace = false;
-  PlantedBugSet bugs;
+  PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
 };
 
 struct RunResult {
@@ -56,8 +50,5 @@ RandomFaults draw_swarm_faults(uint64_t seed, const RandomFaults& base);
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
 
-// Names a planted bug ("vote_twice_in_term", ...) by setting its switch; false if unknown.
-bool plant_bug(const std::string& name, PlantedBugSet& bugs);
-const std::vector<std::string>& planted_bug_names();
 
 }  // namespace shoal::sim

@@ -36,7 +36,7 @@ bool allowed(RpcAccess access, const PeerIdentity* from) {
   switch (access) {
     case RpcAccess::kAnonymous: return true;
     case RpcAccess::kAnyNode: return from != nullptr;
-    case RpcAccess::kManagerOnly: return from != nullptr && from->role == "swarm-manager";
+    case RpcAccess::kManagerOnly: return from != nullptr && from->role == NodeRole::kManager;
   }
   return false;
 }
@@ -115,7 +115,7 @@ void SimRpc::dispatch(const PeerIdentity& from, const std::string& method, std::
   auto it = served_.find(method);
   if (it == served_.end()) return respond(Status::unavailable("this node serves no " + method), "");
   if (!allowed(it->second.access, &from)) {
-    return respond(Status::permission_denied(method + " is not open to a " + from.role), "");
+    return respond(Status::permission_denied(method + " is not open to a " + role_name(from.role)), "");
   }
   // The handler may outlive nothing: it runs now and replies now or later through `respond`.
   it->second.handler(&from, std::move(body), std::move(respond));

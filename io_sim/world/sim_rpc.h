@@ -16,7 +16,7 @@
 // an answer counts only from the node that was called.
 //
 //   ChannelMux mux(env.transport);
-//   SimRpc rpc(env, mux, self, [](NodeId id) { return id <= 3 ? "swarm-manager" : "swarm-worker"; });
+//   SimRpc rpc(env, mux, self, [](NodeId id) { return id <= 3 ? NodeRole::kManager : NodeRole::kWorker; });
 //   raft::RaftNode raft(Env{..., mux.raft(), ...}, ...);
 #pragma once
 
@@ -64,7 +64,7 @@ class ChannelMux {
 
 class SimRpc final : public Rpc {
  public:
-  using RoleOf = std::function<std::string(NodeId)>;  // "swarm-manager" or "swarm-worker"
+  using RoleOf = std::function<NodeRole(NodeId)>;
 
   SimRpc(Env& env, ChannelMux& mux, NodeId self, RoleOf role_of);
   ~SimRpc() override;

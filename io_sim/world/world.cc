@@ -119,7 +119,7 @@ struct World::Node {
         disk([&world, this] { world.schedule_sync(*this); }),
         node_disk(*this),
         env{clock, timers, rng, transport, node_disk},
-        identity{id, "swarm-manager", "sim"} {}
+        identity{id, NodeRole::kManager, "sim"} {}
 
   size_t index;
   NodeId id;

@@ -76,7 +76,7 @@ TEST(PkiTest, WorkerCertificateIsRefusedOnManagerOnlyCalls) {
   NodeProc& m1 = h.init("m1");
   InProcessNode w;
   ASSERT_TRUE(w.join(m1.addr, h.worker_token(m1)).ok());
-  EXPECT_EQ(w.joined.role(), "worker");
+  EXPECT_EQ(w.joined.role(), storepb::WORKER);
   const NodeId m1_id = *ca::parse_node_id(h.node_id(m1));
 
   // A worker may ask about itself...

@@ -16,7 +16,7 @@ GossipChaosOptions opts(uint64_t seed, size_t nodes = 8, int steps = 12) {
   return o;
 }
 
-int failing_seeds(gossip::PlantedBugs bugs, uint64_t seeds) {
+int failing_seeds(PlantedBugs bugs, uint64_t seeds) {
   int failed = 0;
   for (uint64_t s = 1; s <= seeds; ++s) {
     GossipChaosOptions o = opts(s);
@@ -47,13 +47,13 @@ TEST(GossipChaos, SeedsThatFoundCheckerMistakesStayClean) {
 }
 
 TEST(GossipChaos, EachPlantedBugFailsSomeSeeds) {
-  gossip::PlantedBugs keeps_dead;
+  PlantedBugs keeps_dead;
   keeps_dead.table_keeps_dead_owners = true;
   EXPECT_GT(failing_seeds(keeps_dead, 30), 0);
-  gossip::PlantedBugs ignores_remote;
+  PlantedBugs ignores_remote;
   ignores_remote.push_pull_ignores_remote = true;
   EXPECT_GT(failing_seeds(ignores_remote, 10), 0);
-  gossip::PlantedBugs never_expires;
+  PlantedBugs never_expires;
   never_expires.suspicion_never_expires = true;
   EXPECT_GT(failing_seeds(never_expires, 10), 0);
 }

@@ -25,7 +25,7 @@ inline std::set<std::string> checkers_catching(const std::string& bug, const std
   if (!sc.ok()) return {};
   RunOptions opt;
   opt.swarm = swarm;
-  EXPECT_TRUE(plant_bug(bug, opt.bugs));
+  EXPECT_TRUE(plant(opt.bugs, bug));
   for (uint64_t seed = 1; seed <= max_seeds; ++seed) {
     opt.seed = seed;
     RunResult r = run_scenario(*sc, opt);

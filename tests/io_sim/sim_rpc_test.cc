@@ -19,7 +19,7 @@ using std::chrono::milliseconds;
 class RpcApp final : public NodeApp {
  public:
   RpcApp(NodeId id, Env& env)
-      : mux(env.transport), rpc(env, mux, id, [](NodeId n) { return n <= 2 ? "swarm-manager" : "swarm-worker"; }) {
+      : mux(env.transport), rpc(env, mux, id, [](NodeId n) { return n <= 2 ? NodeRole::kManager : NodeRole::kWorker; }) {
     rpc.serve("slow", RpcAccess::kAnyNode, [&env](const PeerIdentity*, std::string, Rpc::Reply reply) {
       env.timers.after(milliseconds(300), [reply] { reply({}, "late"); });
     });

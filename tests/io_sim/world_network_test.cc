@@ -45,7 +45,7 @@ TEST(WorldNetworkTest, DeliversAfterLanLatencyWithSenderIdentity) {
   }
   const PeerIdentity& id = probe(f.world, 2).last_identity;
   EXPECT_EQ(id.node_id, 1u);
-  EXPECT_EQ(id.role, "swarm-manager");
+  EXPECT_EQ(id.role, NodeRole::kManager);
   EXPECT_EQ(id.cluster_id, "sim");
   EXPECT_EQ(f.world.stats(1).messages_sent, 50u);
   EXPECT_EQ(f.world.stats(1).bytes_sent, 250u);

@@ -64,7 +64,7 @@ class AgentLogsTest : public ::testing::Test {
     EXPECT_NE(it, rpc_.served.end());
     Answer a;
     bool answered = false;
-    PeerIdentity manager{1, "swarm-manager", "c"};
+    PeerIdentity manager{1, NodeRole::kManager, "c"};
     it->second.second(&manager, body, [&](Status s, std::string reply) {
       answered = true;
       a.status = s;

@@ -74,7 +74,7 @@ TEST_F(CertificateAuthorityTest, IssuedManagerCertificateVerifiesAndStatesTheNod
   auto id = identity_of(crypto_, chain);
   ASSERT_TRUE(id.ok()) << id.status().message();
   EXPECT_EQ(id->node_id, kNode);
-  EXPECT_EQ(id->role, "swarm-manager");
+  EXPECT_EQ(id->role, NodeRole::kManager);
   EXPECT_EQ(id->cluster_id, kCluster);
 
   auto info = crypto_.parse_certificate(chain);
@@ -89,7 +89,7 @@ TEST_F(CertificateAuthorityTest, AWorkerCertificateSaysSwarmWorker) {
   CertificateAuthority ca(root_);
   auto id = identity_of(crypto_, issue(ca, NodeRole::kWorker));
   ASSERT_TRUE(id.ok()) << id.status().message();
-  EXPECT_EQ(id->role, std::string(kWorkerOu));
+  EXPECT_EQ(id->role, NodeRole::kWorker);
   EXPECT_EQ(id->node_id, kNode);
 }
 
@@ -182,7 +182,7 @@ TEST_F(CertificateAuthorityTest, RotationLeavesAreAcceptedByOldRootOnlyAndNewRoo
   auto id = identity_of(crypto_, chain);
   ASSERT_TRUE(id.ok()) << id.status().message();
   EXPECT_EQ(id->node_id, kNode);
-  EXPECT_EQ(id->role, "swarm-manager");
+  EXPECT_EQ(id->role, NodeRole::kManager);
 
   // Without the intermediate, an old-root-only node cannot place the new leaf.
   const std::string leaf = chain.substr(0, chain.find("-----END CERTIFICATE-----") + 26);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/ca/node_identity.h"
 #include "io_real/crypto/openssl_crypto.h"
 
 namespace shoal::ca {
@@ -17,7 +18,7 @@ TEST(JoinTokens, EachTokenAdmitsItsOwnRole) {
   ASSERT_TRUE(m.ok() && w.ok());
   EXPECT_EQ(*m, NodeRole::kManager);
   EXPECT_EQ(*w, NodeRole::kWorker);
-  EXPECT_STREQ(role_ou(*m), "swarm-manager");
+  EXPECT_EQ(role_ou(*m), kManagerOu);
 }
 
 TEST(JoinTokens, ARotatedTokenStopsWorkingAndTheOtherRoleIsUntouched) {

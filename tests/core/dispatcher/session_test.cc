@@ -34,7 +34,7 @@ class Network {
         net_.timers_.after(timeout, [done = std::move(done)] { done(Status::unavailable("no answer"), ""); });
         return;
       }
-      PeerIdentity from{self_, "swarm-worker", "c"};
+      PeerIdentity from{self_, NodeRole::kWorker, "c"};
       net_.timers_.after(std::chrono::milliseconds(1), [this, handler = it->second, from, body = std::move(body),
                                                          done = std::move(done)]() mutable {
         handler(&from, std::move(body), [this, done = std::move(done)](Status s, std::string reply) {
@@ -173,7 +173,7 @@ class SessionTest : public ::testing::Test {
     storepb::StoreAction a;
     a.set_kind(storepb::StoreAction::CREATE);
     a.mutable_node()->set_id(ca::node_id_text(id));
-    a.mutable_node()->set_state("unknown");
+    a.mutable_node()->set_state(storepb::NodeObject::UNKNOWN);
     commit_action(std::move(a));
   }
   // A task the scheduler has placed on the worker.
@@ -264,7 +264,7 @@ TEST_F(SessionTest, AHeartbeatMarksTheNodeReadyWithItsDescription) {
   start_agent();
   timers_.advance(std::chrono::milliseconds(50));
   EXPECT_TRUE(agent_->in_session());
-  EXPECT_EQ(worker_node().state(), "ready");
+  EXPECT_EQ(worker_node().state(), storepb::NodeObject::READY);
   EXPECT_EQ(worker_node().hostname(), "worker-host");
   EXPECT_EQ(worker_node().description().platform().os(), "linux");
 }
@@ -272,16 +272,16 @@ TEST_F(SessionTest, AHeartbeatMarksTheNodeReadyWithItsDescription) {
 TEST_F(SessionTest, ASilentNodeIsMarkedDownWithinTheDeadlineAndReadyWhenItReturns) {
   start_agent();
   timers_.advance(std::chrono::seconds(5));
-  ASSERT_EQ(worker_node().state(), "ready") << "heartbeats keep it ready";
+  ASSERT_EQ(worker_node().state(), storepb::NodeObject::READY) << "heartbeats keep it ready";
   agent_.reset();  // the worker dies
   // Its last heartbeat was at most one period (500 ms) before it died.
   timers_.advance(std::chrono::milliseconds(1400));
-  EXPECT_EQ(worker_node().state(), "ready") << "under 2 s of silence is not a death";
+  EXPECT_EQ(worker_node().state(), storepb::NodeObject::READY) << "under 2 s of silence is not a death";
   timers_.advance(std::chrono::milliseconds(800));
-  EXPECT_EQ(worker_node().state(), "down") << "2.2 s after it died";
+  EXPECT_EQ(worker_node().state(), storepb::NodeObject::DOWN) << "2.2 s after it died";
   start_agent();
   timers_.advance(std::chrono::milliseconds(50));
-  EXPECT_EQ(worker_node().state(), "ready");
+  EXPECT_EQ(worker_node().state(), storepb::NodeObject::READY);
 }
 
 TEST_F(SessionTest, AnAssignedTaskRunsAndItsStatesReachTheStore) {
@@ -361,7 +361,7 @@ TEST_F(SessionTest, AnAgentMovesOnFromAManagerThatIsNotTheLeaderOrIsDead) {
   timers_.advance(std::chrono::seconds(3));
   EXPECT_TRUE(agent_->in_session());
   EXPECT_EQ(agent_->manager(), kManager);
-  EXPECT_EQ(worker_node().state(), "ready");
+  EXPECT_EQ(worker_node().state(), storepb::NodeObject::READY);
 }
 
 TEST_F(SessionTest, AManagerThatKnowsTheLeaderSendsTheAgentStraightThere) {
@@ -410,7 +410,7 @@ TEST_F(SessionTest, ASuccessorIsNotHeldBackForATaskOnANodeThatIsDown) {
   storepb::StoreAction down;
   down.set_kind(storepb::StoreAction::UPDATE);
   *down.mutable_node() = *store_.find_node(ca::node_id_text(kManager));
-  down.mutable_node()->set_state("down");
+  down.mutable_node()->set_state(storepb::NodeObject::DOWN);
   commit_action(std::move(down));
   timers_.advance(std::chrono::milliseconds(50));
   EXPECT_EQ(started_ids(), std::vector<std::string>{"new"}) << "its end would never be reported";
@@ -421,9 +421,9 @@ TEST_F(SessionTest, ANewLeaderGivesEveryNodeTimeToFindItBeforeMarkingItDown) {
   timers_.advance(std::chrono::seconds(10));
   leader_ = true;  // no node has spoken to this dispatcher yet
   timers_.advance(std::chrono::milliseconds(2500));
-  EXPECT_NE(worker_node().state(), "down") << "inside node_down_after + leader_grace";
+  EXPECT_NE(worker_node().state(), storepb::NodeObject::DOWN) << "inside node_down_after + leader_grace";
   timers_.advance(std::chrono::milliseconds(800));
-  EXPECT_EQ(worker_node().state(), "down");
+  EXPECT_EQ(worker_node().state(), storepb::NodeObject::DOWN);
 }
 
 }  // namespace

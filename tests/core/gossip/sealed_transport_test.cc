@@ -28,7 +28,7 @@ class Wire final : public Transport {
  public:
   void send(NodeId to, std::string payload) override { sent.push_back({to, std::move(payload)}); }
   void set_handler(Handler h) override { handler = std::move(h); }
-  void deliver(NodeId from, std::string_view bytes) { handler(PeerIdentity{from, "", ""}, bytes); }
+  void deliver(NodeId from, std::string_view bytes) { handler(PeerIdentity{from, NodeRole::kWorker, ""}, bytes); }
   std::vector<std::pair<NodeId, std::string>> sent;
   Handler handler;
 };

@@ -53,9 +53,9 @@ class OrchestratorTest : public ::testing::Test {
     auto* n = a.mutable_node();
     n->set_id(id);
     n->set_hostname("host-" + id);
-    n->set_role("worker");
-    n->set_state("ready");
-    n->mutable_spec()->set_availability("active");
+    n->set_role(storepb::WORKER);
+    n->set_state(storepb::NodeObject::READY);
+    n->mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
     n->mutable_description()->mutable_resources()->set_memory_bytes(memory);
     n->mutable_description()->mutable_resources()->set_nano_cpus(2'000'000'000);
     commit_action(std::move(a));

@@ -40,7 +40,8 @@ class ReconcilerTest : public ::testing::Test {
     commit(std::move(tx));
   }
 
-  void add_node(const std::string& id, const std::string& state = "ready", const std::string& availability = "active") {
+  void add_node(const std::string& id, storepb::NodeObject::State state = storepb::NodeObject::READY,
+                storepb::NodeSpec::Availability availability = storepb::NodeSpec::ACTIVE) {
     storepb::StoreAction a;
     const auto* existing = store_.find_node(id);
     a.set_kind(existing ? storepb::StoreAction::UPDATE : storepb::StoreAction::CREATE);
@@ -48,7 +49,7 @@ class ReconcilerTest : public ::testing::Test {
     if (existing) *n = *existing;
     n->set_id(id);
     n->set_hostname("host-" + id);
-    n->set_role("worker");
+    n->set_role(storepb::WORKER);
     n->set_state(state);
     n->mutable_spec()->set_availability(availability);
     commit(std::move(a));
@@ -248,8 +249,8 @@ TEST_F(ReconcilerTest, TasksOnADownOrDrainedNodeAreReplacedAtOnceWithoutCounting
   reconcile();
   set_status(live_in_slot(1)->id(), storepb::RUNNING, "n1");
   set_status(live_in_slot(2)->id(), storepb::RUNNING, "n2");
-  add_node("n1", "down");
-  add_node("n2", "ready", "drain");
+  add_node("n1", storepb::NodeObject::DOWN);
+  add_node("n2", storepb::NodeObject::READY, storepb::NodeSpec::DRAIN);
   reconcile();
   ASSERT_EQ(live().size(), 2u);
   for (const auto* t : live()) {
@@ -264,7 +265,7 @@ TEST_F(ReconcilerTest, APausedNodeKeepsItsTasks) {
   create_service(1);
   reconcile();
   set_status("t1", storepb::RUNNING, "n1");
-  add_node("n1", "ready", "pause");
+  add_node("n1", storepb::NodeObject::READY, storepb::NodeSpec::PAUSE);
   EXPECT_EQ(reconcile(), 0u);
   EXPECT_EQ(live_in_slot(1)->id(), "t1");
 }
@@ -322,13 +323,13 @@ TEST_F(ReconcilerTest, GlobalServiceFollowsNodesAsTheyJoinDrainAndLeave) {
   reconcile();
   EXPECT_EQ(live().size(), 3u);
 
-  add_node("n1", "ready", "drain");
+  add_node("n1", storepb::NodeObject::READY, storepb::NodeSpec::DRAIN);
   reconcile();
   ASSERT_EQ(live().size(), 2u);
   for (const auto* t : live()) EXPECT_NE(t->node_id(), "n1");
 
   // A down node keeps its task (it is that node's), and gets no second one.
-  add_node("n2", "down");
+  add_node("n2", storepb::NodeObject::DOWN);
   EXPECT_EQ(reconcile(), 0u);
 }
 
@@ -343,11 +344,11 @@ TEST_F(ReconcilerTest, ADrainedNodesGlobalTaskThatFailedOnItsWayOutIsReplacedOnc
   }();
   ASSERT_FALSE(on_n1.empty());
   set_status(on_n1, storepb::RUNNING);
-  add_node("n1", "ready", "drain");
+  add_node("n1", storepb::NodeObject::READY, storepb::NodeSpec::DRAIN);
   reconcile();
   set_status(on_n1, storepb::FAILED);  // it failed rather than stopped cleanly
   EXPECT_EQ(reconcile(), 0u) << "a drained node gets no task";
-  add_node("n1", "ready", "active");
+  add_node("n1", storepb::NodeObject::READY, storepb::NodeSpec::ACTIVE);
   reconcile();
   bool n1_has_one = false;
   for (const auto* t : live()) n1_has_one = n1_has_one || t->node_id() == "n1";
@@ -594,7 +595,7 @@ TEST_F(UpdaterTest, AWaitingSuccessorLostWithItsNodeIsReplacedByOneThatStillWait
   const std::string lost = first->id();
   const std::string old = first->wait_for(0);
   set_status(lost, storepb::ASSIGNED, store_.find_task(old)->node_id() == "n1" ? "n2" : "n1");
-  add_node(store_.find_task(lost)->node_id(), "down");
+  add_node(store_.find_task(lost)->node_id(), storepb::NodeObject::DOWN);
   reconcile();
   const storepb::TaskObject* next = live_in_slot(1);
   ASSERT_NE(next, nullptr);

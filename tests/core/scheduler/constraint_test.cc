@@ -14,9 +14,9 @@ storepb::NodeObject sample_node() {
   storepb::NodeObject n;
   n.set_id("00000000000000a1");
   n.set_hostname("Web-01");
-  n.set_role("manager");
-  n.set_state("ready");
-  n.mutable_spec()->set_availability("active");
+  n.set_role(storepb::MANAGER);
+  n.set_state(storepb::NodeObject::READY);
+  n.mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
   (*n.mutable_spec()->mutable_annotations()->mutable_labels())["zone"] = "East";
   (*n.mutable_spec()->mutable_annotations()->mutable_labels())["empty"] = "";
   n.mutable_description()->mutable_platform()->set_os("linux");

@@ -60,9 +60,12 @@ World draw_world(const Draw& draw) {
   for (int i = 0; i < node_count; ++i) {
     storepb::NodeObject n;
     n.set_id("n" + std::to_string(i));
-    n.set_state(pick<std::string>(draw, {"ready", "ready", "ready", "ready", "down", "unknown"}));
-    n.mutable_spec()->set_availability(pick<std::string>(draw, {"active", "active", "active", "active", "pause", "drain"}));
-    n.set_role(pick<std::string>(draw, {"worker", "manager"}));
+    using State = storepb::NodeObject;
+    using Spec = storepb::NodeSpec;
+    n.set_state(pick<State::State>(draw, {State::READY, State::READY, State::READY, State::READY, State::DOWN, State::UNKNOWN}));
+    n.mutable_spec()->set_availability(
+        pick<Spec::Availability>(draw, {Spec::ACTIVE, Spec::ACTIVE, Spec::ACTIVE, Spec::ACTIVE, Spec::PAUSE, Spec::DRAIN}));
+    n.set_role(pick<storepb::NodeRole>(draw, {storepb::WORKER, storepb::MANAGER}));
     n.mutable_description()->mutable_platform()->set_os("linux");
     const std::string zone = pick<std::string>(draw, {"", "a", "b"});
     if (!zone.empty()) (*n.mutable_spec()->mutable_annotations()->mutable_labels())["zone"] = zone;
@@ -157,8 +160,10 @@ void model_add(Model& m, const std::string& node_id, const storepb::TaskObject& 
 // Why `t` cannot go to `n` now, or "" when it can.
 std::string model_refusal(const storepb::NodeObject& n, const ModelNode& mn, const storepb::TaskObject& t,
                           const std::vector<Constraint>& constraints) {
-  if (n.state() != "ready") return "node is " + n.state();
-  if (n.spec().availability() != "active") return "node is " + n.spec().availability();
+  if (n.state() != storepb::NodeObject::READY) return "node is " + storepb::NodeObject::State_Name(n.state());
+  if (n.spec().availability() != storepb::NodeSpec::ACTIVE) {
+    return "node is " + storepb::NodeSpec::Availability_Name(n.spec().availability());
+  }
   for (const auto& c : constraints) {
     if (!c.matches(n)) return "constraint " + c.key + " " + c.value;
   }
@@ -287,8 +292,8 @@ RC_GTEST_PROP(SchedulerProperty, IdenticalTasksSpreadEvenly, ()) {
   for (int i = 0; i < node_count; ++i) {
     storepb::NodeObject n;
     n.set_id("n" + std::to_string(i));
-    n.set_state(full_range(0, 5) == 0 ? "down" : "ready");
-    n.mutable_spec()->set_availability(full_range(0, 5) == 0 ? "drain" : "active");
+    n.set_state(full_range(0, 5) == 0 ? storepb::NodeObject::DOWN : storepb::NodeObject::READY);
+    n.mutable_spec()->set_availability(full_range(0, 5) == 0 ? storepb::NodeSpec::DRAIN : storepb::NodeSpec::ACTIVE);
     w.nodes.emplace(n.id(), std::move(n));
   }
   // Other services' tasks change the totals, not the balance of this service.
@@ -314,7 +319,7 @@ RC_GTEST_PROP(SchedulerProperty, IdenticalTasksSpreadEvenly, ()) {
   const SchedulePlan plan = schedule(w.nodes, w.tasks);
   std::map<std::string, int> per_node;
   for (const auto& [id, n] : w.nodes) {
-    if (n.state() == "ready" && n.spec().availability() == "active") per_node[id] = 0;
+    if (n.state() == storepb::NodeObject::READY && n.spec().availability() == storepb::NodeSpec::ACTIVE) per_node[id] = 0;
   }
   for (const auto& a : plan.assigned) {
     RC_ASSERT(per_node.count(a.node_id) == 1u);
@@ -337,8 +342,8 @@ RC_GTEST_PROP(SchedulerProperty, SpreadKeepsGroupsAndTheirNodesWithinOne, ()) {
   for (int i = 0; i < node_count; ++i) {
     storepb::NodeObject n;
     n.set_id("n" + std::to_string(i));
-    n.set_state("ready");
-    n.mutable_spec()->set_availability("active");
+    n.set_state(storepb::NodeObject::READY);
+    n.mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
     const std::string zone = std::vector<std::string>{"-", "a", "b", "c"}[static_cast<size_t>(full_range(0, 4))];
     if (zone != "-") (*n.mutable_spec()->mutable_annotations()->mutable_labels())["zone"] = zone;
     zone_of[n.id()] = zone;
@@ -388,18 +393,18 @@ RC_GTEST_PROP(SchedulerProperty, SpreadKeepsGroupsAndTheirNodesWithinOne, ()) {
 
 World small_world() {
   World w;
-  auto node = [&](const std::string& id, const std::string& state, int64_t cpus) {
+  auto node = [&](const std::string& id, storepb::NodeObject::State state, int64_t cpus) {
     storepb::NodeObject n;
     n.set_id(id);
     n.set_state(state);
-    n.mutable_spec()->set_availability("active");
+    n.mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
     n.mutable_description()->mutable_resources()->set_nano_cpus(cpus);
     n.mutable_description()->mutable_resources()->set_memory_bytes(kGiB);
     w.nodes.emplace(id, std::move(n));
   };
-  node("n1", "ready", 2 * kHalfCpu);
-  node("n2", "down", 8 * kHalfCpu);
-  node("n3", "ready", 2 * kHalfCpu);
+  node("n1", storepb::NodeObject::READY, 2 * kHalfCpu);
+  node("n2", storepb::NodeObject::DOWN, 8 * kHalfCpu);
+  node("n3", storepb::NodeObject::READY, 2 * kHalfCpu);
   for (const char* id : {"p1", "p2", "p3"}) {
     storepb::TaskObject t;
     t.set_id(id);

@@ -25,9 +25,9 @@ struct Cluster {
     storepb::NodeObject& n = nodes[id];
     n.set_id(id);
     n.set_hostname("host-" + id);
-    n.set_role("worker");
-    n.set_state("ready");
-    n.mutable_spec()->set_availability("active");
+    n.set_role(storepb::WORKER);
+    n.set_state(storepb::NodeObject::READY);
+    n.mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
     n.mutable_description()->mutable_platform()->set_os("linux");
     n.mutable_description()->mutable_platform()->set_architecture("x86_64");
     n.mutable_description()->mutable_resources()->set_nano_cpus(4 * kCpu);
@@ -133,10 +133,10 @@ TEST(Scheduler, TasksAreTakenInIdOrder) {
 
 TEST(Scheduler, OnlyReadyActiveNodesTakeTasks) {
   Cluster c;
-  c.node("a-down").set_state("down");
-  c.node("b-unknown").set_state("unknown");
-  c.node("c-paused").mutable_spec()->set_availability("pause");
-  c.node("d-drained").mutable_spec()->set_availability("drain");
+  c.node("a-down").set_state(storepb::NodeObject::DOWN);
+  c.node("b-unknown").set_state(storepb::NodeObject::UNKNOWN);
+  c.node("c-paused").mutable_spec()->set_availability(storepb::NodeSpec::PAUSE);
+  c.node("d-drained").mutable_spec()->set_availability(storepb::NodeSpec::DRAIN);
   c.node("e-ok");
   c.pending("t1");
   c.pending("t2");
@@ -145,22 +145,22 @@ TEST(Scheduler, OnlyReadyActiveNodesTakeTasks) {
 
 TEST(Scheduler, DownNodeIsNotAvailable) {
   Cluster c;
-  c.node("n1").set_state("down");
+  c.node("n1").set_state(storepb::NodeObject::DOWN);
   c.pending("t1");
   EXPECT_EQ(reasons(c.run()), (Placed{{"t1", "no suitable node (1 node not available for new tasks)"}}));
 }
 
 TEST(Scheduler, UnknownStateNodeIsNotAvailable) {
   Cluster c;
-  c.node("n1").set_state("unknown");
+  c.node("n1").set_state(storepb::NodeObject::UNKNOWN);
   c.pending("t1");
   EXPECT_EQ(reasons(c.run()), (Placed{{"t1", "no suitable node (1 node not available for new tasks)"}}));
 }
 
 TEST(Scheduler, PausedAndDrainedNodesAreNotAvailable) {
   Cluster c;
-  c.node("n1").mutable_spec()->set_availability("pause");
-  c.node("n2").mutable_spec()->set_availability("drain");
+  c.node("n1").mutable_spec()->set_availability(storepb::NodeSpec::PAUSE);
+  c.node("n2").mutable_spec()->set_availability(storepb::NodeSpec::DRAIN);
   c.pending("t1");
   EXPECT_EQ(reasons(c.run()), (Placed{{"t1", "no suitable node (2 nodes not available for new tasks)"}}));
 }
@@ -170,7 +170,7 @@ TEST(Scheduler, PausedAndDrainedNodesAreNotAvailable) {
 TEST(Scheduler, ConstraintsChooseTheNode) {
   Cluster c;
   c.node("n1");
-  c.node("n2").set_role("manager");
+  c.node("n2").set_role(storepb::MANAGER);
   set_label(c.node("n3"), "zone", "east");
   c.pending("to-manager").mutable_spec()->mutable_placement()->add_constraints("node.role==manager");
   c.pending("to-east").mutable_spec()->mutable_placement()->add_constraints("node.labels.zone == east");
@@ -339,24 +339,24 @@ TEST(Scheduler, MaxReplicasCountsRunningTasksOfTheServiceOnly) {
 
 TEST(Scheduler, ReasonCountsEachNodeUnderItsFirstFailingFilterInFilterOrder) {
   Cluster c;
-  c.node("down").set_state("down");
+  c.node("down").set_state(storepb::NodeObject::DOWN);
   auto& down_small = c.node("down-small");  // a worker, short of CPU too: counted as not available
-  down_small.set_state("down");
+  down_small.set_state(storepb::NodeObject::DOWN);
   down_small.mutable_description()->mutable_resources()->set_nano_cpus(0);
-  c.node("drained").mutable_spec()->set_availability("drain");
+  c.node("drained").mutable_spec()->set_availability(storepb::NodeSpec::DRAIN);
   c.node("worker");                                 // fails the constraint
   c.node("worker2");
   auto& cpu = c.node("small-cpu");
-  cpu.set_role("manager");
+  cpu.set_role(storepb::MANAGER);
   cpu.mutable_description()->mutable_resources()->set_nano_cpus(kCpu);
   auto& mem = c.node("small-mem");
-  mem.set_role("manager");
+  mem.set_role(storepb::MANAGER);
   mem.mutable_description()->mutable_resources()->set_memory_bytes(kGiB);
   auto& both = c.node("small-both");
-  both.set_role("manager");
+  both.set_role(storepb::MANAGER);
   both.mutable_description()->mutable_resources()->set_nano_cpus(kCpu);
   both.mutable_description()->mutable_resources()->set_memory_bytes(kGiB);
-  c.node("full").set_role("manager");
+  c.node("full").set_role(storepb::MANAGER);
   c.running("r1", "svc", "full");
 
   auto& t = c.pending("t1");
@@ -373,8 +373,8 @@ TEST(Scheduler, ReasonCountsEachNodeUnderItsFirstFailingFilterInFilterOrder) {
 
 TEST(Scheduler, ReasonOfTheIssue) {
   Cluster c;
-  c.node("n1").mutable_spec()->set_availability("drain");
-  c.node("n2").set_state("down");
+  c.node("n1").mutable_spec()->set_availability(storepb::NodeSpec::DRAIN);
+  c.node("n2").set_state(storepb::NodeObject::DOWN);
   c.node("n3");
   reserve(c.pending("t1"), 0, 16 * kGiB);
   EXPECT_EQ(reasons(c.run()),
@@ -481,7 +481,7 @@ TEST(Scheduler, SpreadCountsTasksOnNodesTheTaskCannotUse) {
   set_label(c.node("n1"), "zone", "east");
   set_label(c.node("n2"), "zone", "east");
   set_label(c.node("n3"), "zone", "west");
-  c.node("n2").mutable_spec()->set_availability("drain");
+  c.node("n2").mutable_spec()->set_availability(storepb::NodeSpec::DRAIN);
   c.running("r1", "svc", "n2");
   spread(c.pending("t1"), "node.labels.zone");
   EXPECT_EQ(placed(c.run()), (Placed{{"t1", "n3"}}));
@@ -554,7 +554,7 @@ TEST(Scheduler, SpreadComesAfterTheFilters) {
   Cluster c;
   set_label(c.node("n1"), "zone", "east");
   set_label(c.node("n2"), "zone", "west");
-  c.node("n2").mutable_spec()->set_availability("pause");
+  c.node("n2").mutable_spec()->set_availability(storepb::NodeSpec::PAUSE);
   spread(c.pending("t1"), "node.labels.zone");
   spread(c.pending("t2"), "node.labels.zone");
   EXPECT_EQ(placed(c.run()), (Placed{{"t1", "n1"}, {"t2", "n1"}}));
@@ -568,7 +568,7 @@ TEST(Scheduler, SameInputSamePlan) {
     auto& n = c.node("n" + std::to_string(i));
     set_label(n, "zone", i % 2 ? "east" : "west");
   }
-  c.node("n5").set_state("down");
+  c.node("n5").set_state(storepb::NodeObject::DOWN);
   for (int i = 0; i < 20; ++i) {
     auto& t = c.pending("t" + std::to_string(100 + i), i % 3 ? "web" : "db");
     reserve(t, kCpu / 2, kGiB);

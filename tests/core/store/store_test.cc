@@ -96,7 +96,7 @@ TEST(StoreTest, SnapshotRoundTripsEverything) {
   a->mutable_cluster()->set_worker_token("w");
   auto* n = tx.add_actions();
   n->mutable_node()->set_id("0000000000000001");
-  n->mutable_node()->set_role("manager");
+  n->mutable_node()->set_role(storepb::MANAGER);
   s.apply(entry(2, tx));
   Store t;
   t.restore(s.snapshot());

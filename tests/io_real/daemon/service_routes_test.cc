@@ -65,10 +65,10 @@ class ServiceRoutesTest : public ::testing::Test {
       auto* node = n->mutable_node();
       node->set_id(id);
       node->set_hostname(host);
-      node->set_role("worker");
-      node->set_state("ready");
-      node->mutable_spec()->set_desired_role("worker");
-      node->mutable_spec()->set_availability("active");
+      node->set_role(storepb::WORKER);
+      node->set_state(storepb::NodeObject::READY);
+      node->mutable_spec()->set_desired_role(storepb::WORKER);
+      node->mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
       (*node->mutable_spec()->mutable_annotations()->mutable_labels())["zone"] = zone;
     }
     commit(std::move(tx));
@@ -536,7 +536,7 @@ TEST_F(ServiceRoutesTest, NodeUpdateSetsAvailabilityAndLabelsAndNodesShowTheirDe
                          json{{"Role", "worker"}, {"Availability", "drain"}, {"Labels", {{"rack", "r1"}}}});
   ASSERT_EQ(up.status, 200) << up.body.dump();
   const auto* stored = store_.find_node(kNodeA);
-  EXPECT_EQ(stored->spec().availability(), "drain");
+  EXPECT_EQ(stored->spec().availability(), storepb::NodeSpec::DRAIN);
   ASSERT_EQ(stored->spec().annotations().labels().size(), 1u) << "Labels replace the node's labels";
   EXPECT_EQ(stored->spec().annotations().labels().at("rack"), "r1");
   EXPECT_EQ(stored->description().resources().nano_cpus(), 4'000'000'000) << "the description is kept";
@@ -595,7 +595,7 @@ class LogRoutesTest : public ServiceRoutesTest {
     return a;
   }
 
-  void set_node_state(const char* id, const std::string& state) {
+  void set_node_state(const char* id, storepb::NodeObject::State state) {
     storepb::Transaction tx;
     auto* a = tx.add_actions();
     a->set_kind(storepb::StoreAction::UPDATE);
@@ -650,7 +650,7 @@ TEST_F(LogRoutesTest, NodesThatAreDownGoneOrSilentGetAWarningAndTheRestAreAnswer
   const std::string gone = add_task(web, 3, "00000000000000ff", storepb::RUNNING);
   const std::string forgotten = add_task(web, 4, kNodeA, storepb::COMPLETE);
   const std::string silent = add_task(web, 1, kNodeA, storepb::FAILED);  // an earlier attempt of slot 1
-  set_node_state(kNodeB, "down");
+  set_node_state(kNodeB, storepb::NodeObject::DOWN);
   node_answers_.emplace(up, std::string("up\n"));
   node_answers_.emplace(silent, Status::deadline_exceeded("no answer within 3s"));
   // `forgotten` has no answer: its node says not found, which is no warning (it ended long ago).

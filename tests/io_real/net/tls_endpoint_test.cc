@@ -161,7 +161,7 @@ TEST_F(TlsEndpointTest, TwoManagersExchangeRaftFramesWithVerifiedIdentities) {
   a->raft_transport().send(kM2, "append-entries");
   ASSERT_TRUE(run_until(io_, [&] { return ib.msgs.size() == 1; }));
   EXPECT_EQ(ib.msgs[0].first.node_id, kM1);
-  EXPECT_EQ(ib.msgs[0].first.role, kManager);
+  EXPECT_EQ(ib.msgs[0].first.role, NodeRole::kManager);
   EXPECT_EQ(ib.msgs[0].first.cluster_id, "cluster-a");
   EXPECT_EQ(ib.msgs[0].second, "append-entries");
 
@@ -315,7 +315,7 @@ TEST_F(TlsEndpointTest, AWorkerMayCallAnyNodeMethodsButNotManagerOnlyOnesNorSend
   ia.attach(*a);
   int writes = 0;
   a->serve("node.renew", Access::kAnyNode, [](const PeerIdentity* from, std::string, Endpoint::Reply reply) {
-    reply({}, "renewed " + from->role);
+    reply({}, "renewed " + std::string(role_name(from->role)));
   });
   a->serve("store.write", Access::kManagerOnly, [&](const PeerIdentity*, std::string, Endpoint::Reply reply) {
     ++writes;
@@ -331,7 +331,7 @@ TEST_F(TlsEndpointTest, AWorkerMayCallAnyNodeMethodsButNotManagerOnlyOnesNorSend
   w->call(kM1, "store.write", "", std::chrono::seconds(5), write.cb());
   ASSERT_TRUE(run_until(io_, [&] { return renew.done() && write.done(); }));
   EXPECT_TRUE(renew.status.ok()) << renew.status.message();
-  EXPECT_EQ(renew.body, "renewed swarm-worker");
+  EXPECT_EQ(renew.body, "renewed worker");
   EXPECT_EQ(write.status.code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(write.status.message(),
             "this operation needs a manager certificate (OU=swarm-manager); the caller presented swarm-worker");
