@@ -42,7 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Rng rng(7);
   test::NoTransport transport;
   test::NoDisk disk;
-  Env env{clock, timers, rng, transport, disk};
+  test::RecordingLogSink log_sink;
+  Log log{clock, log_sink};
+  Env env{clock, timers, rng, transport, disk, log};
   gossip::Membership member(env, config);
   gossip::Table table(env, member);
   (void)table.put("endpoints", "own", "198.18.0.1");

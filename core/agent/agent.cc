@@ -1,5 +1,7 @@
 #include "core/agent/agent.h"
 
+#include "core/store/task_name.h"
+
 #include <algorithm>
 #include <set>
 
@@ -428,6 +430,15 @@ void Agent::set_state(const std::string& id, storepb::TaskState state, std::stri
                       int exit_code) {
   auto it = tasks_.find(id);
   if (it == tasks_.end() || state < it->second.state) return;
+  if (state != it->second.state) {
+    // Failures at info (an operator wants to see why a task died), the rest at debug.
+    const LogLevel level = state == storepb::FAILED || state == storepb::REJECTED ? LogLevel::kInfo : LogLevel::kDebug;
+    if (env_.log.enabled(level)) {
+      env_.log.write(level, "agent",
+                     fmt::format("task {} ({}) {}: {}", store::task_name(it->second.assigned), id,
+                                 storepb::TaskState_Name(state), err.empty() ? message : err));
+    }
+  }
   it->second.state = state;
   storepb::TaskStatus& st = unreported_[id];
   st.set_state(state);

@@ -2,13 +2,6 @@
 
 namespace shoal::ca {
 
-std::string node_id_text(NodeId id) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, id >>= 4) out[i] = kHex[id & 0xf];
-  return out;
-}
-
 Result<NodeId> parse_node_id(std::string_view text) {
   if (text.size() != 16) {
     return Status::invalid_argument("node id '" + std::string(text) + "' is not 16 hex digits");

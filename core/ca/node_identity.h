@@ -17,7 +17,7 @@ inline constexpr std::string_view kWorkerOu = "swarm-worker";
 // The certificate OU that carries a role.
 constexpr std::string_view role_ou(NodeRole role) { return role == NodeRole::kManager ? kManagerOu : kWorkerOu; }
 
-std::string node_id_text(NodeId id);
+using shoal::node_id_text;
 // Parses the 16-hex-digit spelling; anything else is an error naming the bad text.
 Result<NodeId> parse_node_id(std::string_view text);
 

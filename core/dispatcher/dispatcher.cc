@@ -90,7 +90,11 @@ void Dispatcher::heartbeat(NodeId node, const dispatcherpb::HeartbeatRequest& re
   s.last_heartbeat = env_.clock.monotonic_now();
   if (n->state() != storepb::NodeObject::READY || !same_description(n->description(), req.description()) ||
       (!req.hostname().empty() && n->hostname() != req.hostname())) {
-    mark_node(*n, storepb::NodeObject::READY, &req.description(), req.hostname());
+    std::string why;
+    if (n->state() != storepb::NodeObject::READY) {
+      why = n->state() == storepb::NodeObject::DOWN ? "heartbeating again" : "first heartbeat";
+    }
+    mark_node(*n, storepb::NodeObject::READY, &req.description(), req.hostname(), std::move(why));
   }
   dispatcherpb::HeartbeatResponse resp;
   resp.set_session_id(s.id);
@@ -220,13 +224,19 @@ void Dispatcher::check() {
     if (it != sessions_.end() && it->second.last_heartbeat > last) last = it->second.last_heartbeat;
     if (now - last > opts_.node_down_after) {
       ++marked_down_;
-      mark_node(n, storepb::NodeObject::DOWN, nullptr, "");
+      std::string why;
+      if (env_.log.enabled(LogLevel::kInfo)) {
+        const bool heard = it != sessions_.end() && it->second.last_heartbeat > leader_since_;
+        why = heard ? fmt::format("no heartbeat for {:.1f} s", to_seconds(now - it->second.last_heartbeat))
+                    : fmt::format("no heartbeat in the {:.1f} s since this manager became leader", to_seconds(now - leader_since_));
+      }
+      mark_node(n, storepb::NodeObject::DOWN, nullptr, "", std::move(why));
     }
   }
 }
 
 void Dispatcher::mark_node(const storepb::NodeObject& node, storepb::NodeObject::State state,
-                           const storepb::NodeDescription* desc, const std::string& hostname) {
+                           const storepb::NodeDescription* desc, const std::string& hostname, std::string why) {
   if (!node_writes_in_flight_.insert(node.id()).second) return;  // the next heartbeat or check tries again
   storepb::Transaction tx;
   tx.set_now_ns(env_.clock.wall_now_unix_ns());
@@ -238,8 +248,14 @@ void Dispatcher::mark_node(const storepb::NodeObject& node, storepb::NodeObject:
   if (desc) *n->mutable_description() = *desc;
   if (!hostname.empty()) n->set_hostname(hostname);
   std::weak_ptr<bool> alive = alive_;
-  propose_(std::move(tx), [this, alive, id = node.id()](Status) {
-    if (!alive.expired() && *alive.lock()) node_writes_in_flight_.erase(id);
+  const std::string name = hostname.empty() ? node.hostname() : hostname;
+  propose_(std::move(tx), [this, alive, id = node.id(), name, state, why = std::move(why)](Status s) {
+    if (alive.expired() || !*alive.lock()) return;
+    node_writes_in_flight_.erase(id);
+    if (s.ok() && !why.empty()) {
+      env_.log.info("dispatcher", "node {}{} {}: {}", id, name.empty() ? "" : " (" + name + ")",
+                    state == storepb::NodeObject::DOWN ? "down" : "ready", why);
+    }
   });
 }
 

@@ -86,8 +86,10 @@ class Dispatcher {
   void answer_polls(const std::string& node_id, bool force);
   dispatcherpb::AssignmentsResponse changes_for(const std::string& node_id, Session& s, bool full);
   void check();
+  // Writes the node's state (and what it reports of itself); `why`, if not empty, is logged
+  // once the write commits.
   void mark_node(const storepb::NodeObject& node, storepb::NodeObject::State state, const storepb::NodeDescription* desc,
-                 const std::string& hostname);
+                 const std::string& hostname, std::string why);
   void on_store_change(const storepb::StoreAction& a);
   // The id of a task `t` waits for that has not ended on a node other than `node_id` (null:
   // none, it may be sent).

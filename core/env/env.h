@@ -6,6 +6,7 @@
 
 #include "core/env/clock.h"
 #include "core/env/disk.h"
+#include "core/env/log.h"
 #include "core/env/random.h"
 #include "core/env/timers.h"
 #include "core/env/transport.h"
@@ -18,6 +19,7 @@ struct Env {
   Rng& rng;
   Transport& transport;
   Disk& disk;
+  Log& log;
 };
 
 }  // namespace shoal

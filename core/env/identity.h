@@ -16,6 +16,14 @@ using NodeId = uint64_t;
 
 enum class NodeRole : uint8_t { kWorker = 0, kManager = 1 };
 
+// A node id's one spelling in certificates, the API, the CLI and logs: 16 lowercase hex digits.
+inline std::string node_id_text(NodeId id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, id >>= 4) out[i] = kHex[id & 0xf];
+  return out;
+}
+
 // Docker's word for a role: "worker" or "manager".
 constexpr const char* role_name(NodeRole role) { return role == NodeRole::kManager ? "manager" : "worker"; }
 

@@ -8,6 +8,7 @@
 #include "core/orchestrator/reconciler.h"
 #include "core/scheduler/scheduler.h"
 #include "core/store/object_id.h"
+#include "core/store/task_name.h"
 
 namespace shoal::orchestrator {
 
@@ -62,20 +63,25 @@ void Orchestrator::pass() {
 
   storepb::Transaction tx;
   tx.set_now_ns(env_.clock.wall_now_unix_ns());
-  const int64_t wake = reconcile_all(tx);
+  std::vector<Note> notes;
+  const int64_t wake = reconcile_all(tx, notes);
   if (wake > 0) wake_at(wake);
   // In the same transaction: a task made now is placed in the commit that makes it (one commit
   // less between a slot's old task stopping and its new one starting).
-  schedule_pending(tx);
+  std::map<std::string, std::string> placed;
+  schedule_pending(tx, placed, notes);
   if (tx.actions_size() == 0) return;
 
   in_flight_ = true;
   ++proposals_;
   std::weak_ptr<bool> alive = alive_;
-  propose_(std::move(tx), [this, alive](Status s) {
+  propose_(std::move(tx), [this, alive, notes = std::move(notes), placed = std::move(placed)](Status s) {
     if (alive.expired() || !*alive.lock()) return;
     in_flight_ = false;
-    if (s.ok()) return request_pass();
+    if (s.ok()) {
+      log_notes(notes, placed);
+      return request_pass();
+    }
     // Refused (an agent's report or an API write raced us) or not committed (leadership lost):
     // read again shortly.
     ++refused_;
@@ -85,7 +91,18 @@ void Orchestrator::pass() {
   });
 }
 
-int64_t Orchestrator::reconcile_all(storepb::Transaction& tx) {
+void Orchestrator::log_notes(const std::vector<Note>& notes, const std::map<std::string, std::string>& placed) {
+  for (const Note& n : notes) {
+    auto it = n.successor.empty() ? placed.end() : placed.find(n.successor);
+    if (it == placed.end()) {
+      env_.log.write(n.level, "orchestrator", n.text);
+    } else {
+      env_.log.write(n.level, "orchestrator", n.text + "; its new task " + it->second);
+    }
+  }
+}
+
+int64_t Orchestrator::reconcile_all(storepb::Transaction& tx, std::vector<Note>& notes) {
   std::set<std::string> orphaned_services;
   std::map<std::string, int64_t> seen_ended, seen_running;
   auto first_seen = [&tx](const std::map<std::string, int64_t>& before, const std::string& id) {
@@ -104,11 +121,16 @@ int64_t Orchestrator::reconcile_all(storepb::Transaction& tx) {
   }
   seen_ended_ = std::move(seen_ended);  // forgets tasks restarted or gone
   seen_running_ = std::move(seen_running);
-  const ReconcileContext ctx{store_.nodes(), tx.now_ns(), opts_.task_history_limit, [this] { return store::object_id(ids_); },
-                               opts_.bugs, &seen_ended_, &seen_running_};
+  const LogLevel wanted = env_.log.enabled(LogLevel::kDebug)  ? LogLevel::kDebug
+                         : env_.log.enabled(LogLevel::kInfo) ? LogLevel::kInfo
+                                                             : LogLevel::kOff;
+  const ReconcileContext ctx{store_.nodes(),  tx.now_ns(),    opts_.task_history_limit,
+                             [this] { return store::object_id(ids_); },
+                             opts_.bugs,      &seen_ended_,   &seen_running_, wanted};
   int64_t wake = 0;
   auto take = [&](Reconciliation r) {
     for (auto& a : r.actions) *tx.add_actions() = std::move(a);
+    for (auto& n : r.notes) notes.push_back(std::move(n));
     if (r.wake_at_ns > 0 && (wake == 0 || r.wake_at_ns < wake)) wake = r.wake_at_ns;
   };
   for (const auto& [id, svc] : store_.services()) take(reconcile_service(svc, store_.tasks_of_service(id), ctx));
@@ -116,7 +138,9 @@ int64_t Orchestrator::reconcile_all(storepb::Transaction& tx) {
   return wake;
 }
 
-void Orchestrator::schedule_pending(storepb::Transaction& tx) {
+void Orchestrator::schedule_pending(storepb::Transaction& tx, std::map<std::string, std::string>& placed,
+                                    std::vector<Note>& notes) {
+  const bool noting = env_.log.enabled(LogLevel::kInfo);
   // Tasks the reconciler's actions touch are left for the next pass (a second UPDATE of one task
   // in a transaction is refused: its version moved); the ones it creates are placed in their
   // CREATE actions.
@@ -142,6 +166,10 @@ void Orchestrator::schedule_pending(storepb::Transaction& tx) {
     st->clear_err();
   };
   for (const auto& a : plan.assigned) {
+    if (noting) {
+      const auto* n = store_.find_node(a.node_id);
+      placed[a.task_id] = "runs on node " + a.node_id + (n && !n->hostname().empty() ? " (" + n->hostname() + ")" : "");
+    }
     if (auto it = created.find(a.task_id); it != created.end()) {
       mark_assigned(*it->second, a.node_id);
       continue;
@@ -152,13 +180,18 @@ void Orchestrator::schedule_pending(storepb::Transaction& tx) {
     mark_assigned(*action.mutable_task(), a.node_id);
     *tx.add_actions() = std::move(action);
   }
+  // Tasks whose reason for waiting is new, by reason: one note each.
+  std::map<std::string, std::vector<std::string>> newly_waiting;
   for (const auto& u : plan.unplaced) {
+    if (noting) placed[u.task_id] = "waits: " + u.reason;
     if (auto it = created.find(u.task_id); it != created.end()) {
       it->second->mutable_status()->set_err(u.reason);
+      if (noting) newly_waiting[u.reason].push_back(store::task_name(*it->second));
       continue;
     }
     const storepb::TaskObject* t = store_.find_task(u.task_id);
     if (t->status().err() == u.reason) continue;  // already says so: no write
+    if (noting) newly_waiting[u.reason].push_back(store::task_name(*t));
     storepb::StoreAction action;
     action.set_kind(storepb::StoreAction::UPDATE);
     action.mutable_task_status()->set_task_id(u.task_id);
@@ -166,6 +199,12 @@ void Orchestrator::schedule_pending(storepb::Transaction& tx) {
     *st = t->status();
     st->set_err(u.reason);
     *tx.add_actions() = std::move(action);
+  }
+  for (const auto& [reason, names] : newly_waiting) {
+    std::string list;
+    for (size_t i = 0; i < names.size() && i < 5; ++i) list += (i ? ", " : "") + names[i];
+    if (names.size() > 5) list += " and " + std::to_string(names.size() - 5) + " more";
+    add_note(notes, LogLevel::kInfo, LogLevel::kInfo, "", "{} pending: {}", list, reason);
   }
 }
 

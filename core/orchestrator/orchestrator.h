@@ -56,8 +56,13 @@ class Orchestrator {
  private:
   void pass();
   // The reconciler's actions for every service, and the earliest time a delay ends (0: none).
-  int64_t reconcile_all(storepb::Transaction& tx);
-  void schedule_pending(storepb::Transaction& tx);
+  // Its notes (note.h) go to `notes`.
+  int64_t reconcile_all(storepb::Transaction& tx, std::vector<Note>& notes);
+  // Places pending tasks; where each went (or why it waits) goes to `placed`, by task id, and
+  // a note for each task whose reason for waiting changed to `notes`.
+  void schedule_pending(storepb::Transaction& tx, std::map<std::string, std::string>& placed, std::vector<Note>& notes);
+  // Logs a committed pass's notes.
+  void log_notes(const std::vector<Note>& notes, const std::map<std::string, std::string>& placed);
   void wake_at(int64_t at_ns);
 
   Env& env_;

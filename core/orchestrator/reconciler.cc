@@ -6,6 +6,7 @@
 #include "core/orchestrator/restart_policy.h"
 #include "core/orchestrator/updater.h"
 #include "core/scheduler/constraint.h"
+#include "core/store/task_name.h"
 
 namespace shoal::orchestrator {
 namespace {
@@ -20,12 +21,58 @@ bool meets_constraints(const storepb::TaskSpec& spec, const storepb::NodeObject&
   return std::all_of(constraints->begin(), constraints->end(), [&](const auto& c) { return c.matches(node); });
 }
 
+// "node <id> (<hostname>)", for notes.
+std::string node_label(const std::map<std::string, storepb::NodeObject>& nodes, const std::string& id) {
+  auto it = nodes.find(id);
+  if (it == nodes.end() || it->second.hostname().empty()) return "node " + id;
+  return "node " + id + " (" + it->second.hostname() + ")";
+}
+
+// How a task ended, in words: "failed: task: non-zero exit (1)", "completed", ...
+std::string how_it_ended(const storepb::TaskStatus& st) {
+  const std::string& detail = st.err().empty() ? st.message() : st.err();
+  switch (st.state()) {
+    case storepb::COMPLETE: return "completed";
+    case storepb::SHUTDOWN: return "was shut down";
+    case storepb::REJECTED: return "was rejected: " + detail;
+    default: return "failed: " + detail;
+  }
+}
+
+// Slot numbers as ranges: "1-3, 5".
+std::string slot_ranges(const std::vector<uint64_t>& slots) {
+  std::string out;
+  for (size_t i = 0; i < slots.size();) {
+    size_t j = i;
+    while (j + 1 < slots.size() && slots[j + 1] == slots[j] + 1) ++j;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(slots[i]);
+    if (j > i) out += "-" + std::to_string(slots[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
 // One pass over one service: collects actions, at most one per task.
 class Pass {
  public:
   Pass(const storepb::ServiceObject& svc, const ReconcileContext& ctx) : svc_(svc), ctx_(ctx) {}
 
-  Reconciliation take() { return std::move(out_); }
+  Reconciliation take() {
+    const std::string& name = svc_.spec().annotations().name();
+    if (!fresh_slots_.empty()) {
+      add_note(out_.notes, ctx_.notes, LogLevel::kInfo, "", "service {}: new tasks for slots {}", name,
+               slot_ranges(fresh_slots_));
+    }
+    if (fresh_nodes_ > 0) {
+      add_note(out_.notes, ctx_.notes, LogLevel::kInfo, "", "service {}: new tasks on {} node(s)", name, fresh_nodes_);
+    }
+    if (retired_ > 0) {
+      add_note(out_.notes, ctx_.notes, LogLevel::kInfo, "", "service {}: {} task(s) removed (scaled down or removed)",
+               name.empty() ? std::string("(removed)") : name, retired_);
+    }
+    return std::move(out_);
+  }
 
   // Drives one slot (a replica number, or a node for a global service) toward one live task.
   // `node_id` is set for global services; `may_create` is false when a global service's node
@@ -48,6 +95,11 @@ class Pass {
       created = drive_live_task(*current, slot, node_id, history);
     } else if (may_create && !gave_up(history) && !predecessor_stopping(history)) {
       create(slot, node_id, 0);
+      if (node_id.empty()) {
+        fresh_slots_.push_back(slot);
+      } else {
+        ++fresh_nodes_;
+      }
       created = true;
     }
     trim_history(history, created);
@@ -66,8 +118,10 @@ class Pass {
       touched_.insert(t.id());
       return t;
     };
+    uctx.notes = ctx_.notes;
     UpdatePass u = plan_update(svc_, tasks, uctx, touched_);
     for (auto& a : u.actions) out_.actions.push_back(std::move(a));
+    for (auto& n : u.notes) out_.notes.push_back(std::move(n));
     if (u.wake_at_ns > 0 && (out_.wake_at_ns == 0 || u.wake_at_ns < out_.wake_at_ns)) out_.wake_at_ns = u.wake_at_ns;
   }
 
@@ -75,6 +129,7 @@ class Pass {
   // service is. Live ones get desired state REMOVE; ended ones are deleted.
   void retire(const storepb::TaskObject& t) {
     if (is_live(t)) {
+      if (!touched_.count(t.id())) ++retired_;
       shut_down(t, storepb::REMOVE, "removed");
     } else if (is_terminal(t.status().state()) || t.node_id().empty()) {
       remove(t);
@@ -86,18 +141,26 @@ class Pass {
   bool drive_live_task(const storepb::TaskObject& t, uint64_t slot, const std::string& node_id,
                        const Tasks& history) {
     const bool global = !node_id.empty();
-    if (node_lost(t) && !ctx_.bugs.keep_tasks_on_lost_nodes) {
+    if (const char* why = lost_reason(t); why && !ctx_.bugs.keep_tasks_on_lost_nodes) {
       if (!ctx_.bugs.replace_without_shutdown || global) {
         shut_down(t, storepb::SHUTDOWN, global ? "node no longer eligible" : "node unavailable; task rescheduled");
       }
-      if (global) return false;
-      create(slot, node_id, t.attempt(), &t);
+      if (global) {
+        add_note(out_.notes, ctx_.notes, LogLevel::kInfo, "", "task {} shut down: {} {}", store::task_name(t),
+                 node_label(ctx_.nodes, t.node_id()), why);
+        return false;
+      }
+      const std::string successor = create(slot, node_id, t.attempt(), &t);
+      add_note(out_.notes, ctx_.notes, LogLevel::kInfo, successor, "task {} moved off {}: the node {}",
+               store::task_name(t), node_label(ctx_.nodes, t.node_id()), why);
       return true;
     }
     if (t.status().state() == storepb::ORPHANED) {
       // Lost with its node's agent (agent.h): replaced at once, like a task on a lost node.
       shut_down(t, storepb::SHUTDOWN, "task lost; rescheduled");
-      create(slot, node_id, t.attempt(), &t);
+      const std::string successor = create(slot, node_id, t.attempt(), &t);
+      add_note(out_.notes, ctx_.notes, LogLevel::kInfo, successor, "task {} replaced: its agent on {} lost it",
+               store::task_name(t), node_label(ctx_.nodes, t.node_id()));
       return true;
     }
     if (is_terminal(t.status().state())) {
@@ -108,15 +171,20 @@ class Pass {
       }
       const RestartDecision d = decide_restart(svc_.spec().task().restart(), t, history, ctx_.now_ns, seen);
       switch (d.kind) {
-        case RestartDecision::kNow:
+        case RestartDecision::kNow: {
           shut_down(t, storepb::SHUTDOWN, "restarted");
-          create(slot, node_id, t.attempt() + 1);
+          const std::string successor = create(slot, node_id, t.attempt() + 1);
+          add_note(out_.notes, ctx_.notes, LogLevel::kInfo, successor, "task {} restarted (attempt {}): it {}",
+                   store::task_name(t), t.attempt() + 1, how_it_ended(t.status()));
           return true;
+        }
         case RestartDecision::kLater:
           if (out_.wake_at_ns == 0 || d.at_ns < out_.wake_at_ns) out_.wake_at_ns = d.at_ns;
           return false;
         case RestartDecision::kNever:
           shut_down(t, storepb::SHUTDOWN, "not restarted (restart policy)", /*not_restarted=*/true);
+          add_note(out_.notes, ctx_.notes, LogLevel::kInfo, "", "task {} not restarted: it {}, and its restart policy says no more",
+                   store::task_name(t), how_it_ended(t.status()));
           return false;
       }
     }
@@ -135,16 +203,20 @@ class Pass {
     return it->second.state() != storepb::NodeObject::DOWN && it->second.spec().availability() != storepb::NodeSpec::DRAIN;
   }
 
-  // The node a task was placed on can no longer keep it. For a global service a down node keeps
-  // its task (it is that node's task); a replicated task is moved elsewhere.
-  bool node_lost(const storepb::TaskObject& t) const {
-    if (t.node_id().empty()) return false;
+  // Why the node a task was placed on can no longer keep it, completing "the node ..."; null if
+  // it can. For a global service a down node keeps its task (it is that node's task); a
+  // replicated task is moved elsewhere.
+  const char* lost_reason(const storepb::TaskObject& t) const {
+    if (t.node_id().empty()) return nullptr;
     auto it = ctx_.nodes.find(t.node_id());
-    if (it == ctx_.nodes.end()) return true;
+    if (it == ctx_.nodes.end()) return "left the cluster";
     const storepb::NodeObject& n = it->second;
-    if (n.spec().availability() == storepb::NodeSpec::DRAIN) return true;
-    if (svc_.spec().has_replicated() && n.state() == storepb::NodeObject::DOWN && !is_terminal(t.status().state())) return true;
-    return !meets_constraints(svc_.spec().task(), n);
+    if (n.spec().availability() == storepb::NodeSpec::DRAIN) return "is drained";
+    if (svc_.spec().has_replicated() && n.state() == storepb::NodeObject::DOWN && !is_terminal(t.status().state())) {
+      return "is down";
+    }
+    if (!meets_constraints(svc_.spec().task(), n)) return "no longer meets the service's constraints";
+    return nullptr;
   }
 
   // The slot's last task ended and its restart policy said never, under the current spec. A
@@ -200,15 +272,18 @@ class Pass {
 
   // `replaces`: a lost task whose successor waits for what it waited for (a stop-first
   // update's old task may still be stopping elsewhere).
-  void create(uint64_t slot, const std::string& node_id, uint64_t attempt,
-              const storepb::TaskObject* replaces = nullptr) {
+  // Returns the new task's id.
+  std::string create(uint64_t slot, const std::string& node_id, uint64_t attempt,
+                     const storepb::TaskObject* replaces = nullptr) {
     storepb::StoreAction a;
     a.set_kind(storepb::StoreAction::CREATE);
     *a.mutable_task() = make_task(slot, node_id, attempt);
     if (replaces) *a.mutable_task()->mutable_wait_for() = replaces->wait_for();
-    touched_.insert(a.task().id());
+    std::string id = a.task().id();
+    touched_.insert(id);
     filled_.insert(node_id.empty() ? std::to_string(slot) : node_id);
     out_.actions.push_back(std::move(a));
+    return id;
   }
 
   storepb::TaskObject make_task(uint64_t slot, const std::string& node_id, uint64_t attempt) {
@@ -240,6 +315,9 @@ class Pass {
   Reconciliation out_;
   std::set<std::string> touched_;
   std::set<std::string> filled_;  // slots given a task in this pass (updater.h's keys)
+  std::vector<uint64_t> fresh_slots_;  // empty slots given their task in this pass, for one note
+  size_t fresh_nodes_ = 0;             // likewise, a global service's nodes
+  size_t retired_ = 0;                 // live tasks removed in this pass
 };
 
 bool takes_new_global_task(const storepb::ServiceObject& svc, const storepb::NodeObject& n) {

@@ -34,6 +34,7 @@
 
 #include "core/api/store.pb.h"
 #include "core/env/planted_bugs.h"
+#include "core/orchestrator/note.h"
 
 namespace shoal::orchestrator {
 
@@ -48,11 +49,14 @@ struct ReconcileContext {
   const std::map<std::string, int64_t>* seen_ended = nullptr;
   // When this leader first saw each live task RUNNING, for the updater's monitor periods.
   const std::map<std::string, int64_t>* seen_running = nullptr;
+  // Notes below this level are not made (kOff: none), so a quiet log costs no formatting.
+  LogLevel notes = LogLevel::kOff;
 };
 
 struct Reconciliation {
   std::vector<storepb::StoreAction> actions;
   int64_t wake_at_ns = 0;  // > 0: call again at this time (a restart delay ends)
+  std::vector<Note> notes;
 };
 
 Reconciliation reconcile_service(const storepb::ServiceObject& service,

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/orchestrator/restart_policy.h"
+#include "core/store/task_name.h"
 
 namespace shoal::orchestrator {
 
@@ -71,6 +72,7 @@ class Planner {
     if (!update_in_progress(status_)) {
       if (old_slots.empty()) return std::move(out_);
       begin(State::UPDATING, "update in progress");  // a spec change the API did not announce
+      note(LogLevel::kInfo, "update of {} started: its tasks run an older spec", name());
     }
     if (const storepb::TaskObject* failed = count_failures(tasks)) {
       if (exceeded()) {
@@ -86,6 +88,8 @@ class Planner {
       status_.set_completed_at_ns(ctx_.now_ns);
       status_.set_message(rb ? "rollback completed" : "update completed");
       status_.set_next_batch_at_ns(0);
+      note(LogLevel::kInfo, "{} of {} completed: {} slot(s) run the {} spec", rb ? "rollback" : "update", name(),
+           updated, rb ? "previous" : "new");
     }
     return finish();
   }
@@ -194,15 +198,32 @@ class Planner {
   void react(const storepb::TaskObject& failed) {
     const std::string why = "failure or early termination of task " + failed.id();
     const bool rb = rolling_back(status_);
+    // "task web.3 failed its health check", "task web.3 exited: task: non-zero exit (1)"
+    const std::string& err = failed.status().err().empty() ? failed.status().message() : failed.status().err();
+    const std::string what = "task " + store::task_name(failed) +
+                             (err.find("unhealthy") != std::string::npos ? " failed its health check" : " ended: " + err);
     switch (cfg_.failure_action()) {
-      case storepb::UpdateConfig::CONTINUE: return;
+      case storepb::UpdateConfig::CONTINUE:
+        note(LogLevel::kInfo, "{} of {} continues although {}", rb ? "rollback" : "update", name(), what);
+        return;
       case storepb::UpdateConfig::ROLLBACK:
-        if (!rb && svc_.has_previous_spec()) return roll_back("update rolled back due to " + why);
+        if (!rb && svc_.has_previous_spec()) {
+          note(LogLevel::kInfo, "update of {} rolling back: {}", name(), what);
+          return roll_back("update rolled back due to " + why);
+        }
         [[fallthrough]];
       default:
         status_.set_state(rb ? State::ROLLBACK_PAUSED : State::PAUSED);
         status_.set_message(std::string(rb ? "rollback" : "update") + " paused due to " + why);
+        note(LogLevel::kInfo, "{} of {} paused: {}", rb ? "rollback" : "update", name(), what);
     }
+  }
+
+  const std::string& name() const { return svc_.spec().annotations().name(); }
+
+  template <typename... Args>
+  void note(LogLevel level, fmt::format_string<Args...> format, Args&&... args) {
+    add_note(out_.notes, ctx_.notes, level, "", format, std::forward<Args>(args)...);
   }
 
   void begin(State::State state, const std::string& message) {
@@ -252,9 +273,11 @@ class Planner {
       a.mutable_task()->set_desired_state(std::max(t.desired_state(), storepb::SHUTDOWN));
       out_.actions.push_back(std::move(a));
     };
+    std::string replaced;  // the batch's task names, for one note
     for (const Slot* s : old_slots) {
       if (room == 0) break;
       --room;
+      if (ctx_.notes != LogLevel::kOff) replaced += (replaced.empty() ? "" : ", ") + store::task_name(*s->current);
       // An older live task of the slot already runs the spec wanted (a rollback while a
       // start-first update still ran the old task beside the new one): the newer one just goes.
       const bool older_up_to_date = std::any_of(s->history.begin(), s->history.end(), [&](const auto* t) {
@@ -288,6 +311,10 @@ class Planner {
         }
       }
       out_.actions.push_back(std::move(successor));
+    }
+    if (!replaced.empty()) {
+      note(LogLevel::kInfo, "{} of {}: replacing {} ({} of {} slots done)", rolling_back(status_) ? "rollback" : "update",
+           name(), replaced, updated, slots_.size());
     }
   }
 

@@ -32,6 +32,7 @@
 
 #include "core/api/store.pb.h"
 #include "core/env/planted_bugs.h"
+#include "core/orchestrator/note.h"
 
 namespace shoal::orchestrator {
 
@@ -46,11 +47,13 @@ struct UpdateContext {
   // The cluster's nodes, by id: a slot's old task on a node that is down or gone is not waited for.
   const std::map<std::string, storepb::NodeObject>* nodes = nullptr;
   PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
+  LogLevel notes = LogLevel::kOff;  // as ReconcileContext::notes
 };
 
 struct UpdatePass {
   std::vector<storepb::StoreAction> actions;
   int64_t wake_at_ns = 0;  // > 0: call again then (a monitor period or a batch delay ends)
+  std::vector<Note> notes;
 };
 
 // `touched`: tasks the reconciler already acted on in this pass (the updater leaves them be).

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/env/log.h"
 #include "core/env/planted_bugs.h"
 #include "core/env/transport.h"
 
@@ -25,6 +26,9 @@ struct Config {
   // A leader steps down when it has not heard from a quorum for an election timeout, and
   // followers ignore votes while they have a live leader (the leader lease).
   bool check_quorum = true;
+  // Where the peer says what it did (role changes, membership, snapshots); null: nowhere. Raft
+  // also keeps the log's term up to date (Log::set_term).
+  Log* log = nullptr;
   PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
 };
 

@@ -38,6 +38,7 @@ Raft::Raft(const Config& config, Storage& storage, Rng rng)
   apply_conf_state(storage.snapshot().metadata().conf_state());
   prev_hard_ = hs;
   reset_randomized_election_timeout();
+  if (cfg_.log) cfg_.log->set_term(term_);
 }
 
 void Raft::bootstrap(const std::vector<NodeId>& voters) {
@@ -95,6 +96,7 @@ void Raft::reset(uint64_t term) {
   if (term_ != term) {
     term_ = term;
     vote_ = 0;
+    if (cfg_.log) cfg_.log->set_term(term_);
   }
   lead_ = 0;
   election_elapsed_ = 0;
@@ -119,9 +121,17 @@ void Raft::reset_randomized_election_timeout() {
 }
 
 void Raft::become_follower(uint64_t term, NodeId lead) {
+  const bool changed = role_ != Role::kFollower || term != term_ || (lead != 0 && lead != lead_);
   reset(term);
   lead_ = lead;
   role_ = Role::kFollower;
+  if (changed && cfg_.log) {
+    if (lead != 0) {
+      cfg_.log->info("raft", "follower at term {} of leader {}", term, node_id_text(lead));
+    } else {
+      cfg_.log->info("raft", "follower at term {}, no leader known", term);
+    }
+  }
 }
 
 void Raft::become_pre_candidate() {
@@ -130,6 +140,7 @@ void Raft::become_pre_candidate() {
   votes_.clear();
   lead_ = 0;
   role_ = Role::kPreCandidate;
+  if (cfg_.log) cfg_.log->info("raft", "pre-candidate: asking whether it could win term {}", term_ + 1);
 }
 
 void Raft::become_candidate() {
@@ -137,6 +148,7 @@ void Raft::become_candidate() {
   reset(term_ + 1);
   vote_ = id_;
   role_ = Role::kCandidate;
+  if (cfg_.log) cfg_.log->info("raft", "candidate at term {}", term_);
 }
 
 void Raft::become_leader() {
@@ -150,6 +162,7 @@ void Raft::become_leader() {
   pending_conf_index_ = log_.last_index();
   // An empty entry of the new term lets the leader commit (and so serve reads) in its term.
   append_entries({raftpb::Entry{}});
+  if (cfg_.log) cfg_.log->info("raft", "leader at term {}", term_);
 }
 
 void Raft::campaign(CampaignType type) {
@@ -226,6 +239,7 @@ void Raft::tick_heartbeat() {
     election_elapsed_ = 0;
     if (cfg_.check_quorum && !quorum_active()) {
       SHOAL_PROBE("raft.check_quorum_stepdown");
+      if (cfg_.log) cfg_.log->info("raft", "stepping down: no quorum heard from within an election timeout");
       become_follower(term_, 0);
       return;
     }
@@ -312,7 +326,9 @@ void Raft::handle_vote_request(const raftpb::Message& m) {
   raftpb::Message resp;
   resp.set_to(m.from());
   resp.set_type(vote_resp_type(m.type()));
+  const char* kind = m.type() == raftpb::MSG_VOTE ? "vote" : "pre-vote";
   if (can_vote && log_.is_up_to_date(m.index(), m.log_term())) {
+    if (cfg_.log) cfg_.log->debug("raft", "granted {} to {} for term {}", kind, node_id_text(m.from()), m.term());
     // Answer with the request's term so a pre-candidate counts it.
     resp.set_term(m.term());
     send(std::move(resp));
@@ -321,6 +337,10 @@ void Raft::handle_vote_request(const raftpb::Message& m) {
       vote_ = m.from();
     }
   } else {
+    if (cfg_.log) {
+      cfg_.log->debug("raft", "refused {} to {} for term {}: {}", kind, node_id_text(m.from()), m.term(),
+                      can_vote ? "its log is behind" : "voted for another, or a leader is known");
+    }
     resp.set_term(term_);
     resp.set_reject(true);
     send(std::move(resp));
@@ -494,6 +514,7 @@ bool Raft::restore(const raftpb::Snapshot& s) {
   SHOAL_PROBE("raft.snapshot_installed");
   log_.restore(s);
   apply_conf_state(md.conf_state());
+  if (cfg_.log) cfg_.log->info("raft", "restored a snapshot at index {} (term {})", md.index(), md.term());
   return true;
 }
 
@@ -663,9 +684,14 @@ raftpb::ConfState Raft::apply_conf_change(const raftpb::ConfChange& cc) {
     default:
       break;
   }
+  if (cfg_.log) {
+    static constexpr const char* kChanges[] = {"added voter", "removed", "added learner"};
+    cfg_.log->info("raft", "membership: {} {}", kChanges[std::min<int>(cc.type(), 2)], node_id_text(id));
+  }
   if (role_ == Role::kLeader) {
     if (!is_voter(id_)) {
       // A leader removed from the configuration steps down; the others elect a new one.
+      if (cfg_.log) cfg_.log->info("raft", "stepping down: no longer a voter");
       become_follower(term_, 0);
     } else if (maybe_commit()) {
       on_commit_advanced();
@@ -723,6 +749,7 @@ Status Raft::transfer_leadership(NodeId target) {
   if (!is_voter(target)) return Status::invalid_argument("transfer target is not a voter");
   if (lead_transferee_ == target) return {};
   lead_transferee_ = target;
+  if (cfg_.log) cfg_.log->info("raft", "transferring leadership to {}", node_id_text(target));
   election_elapsed_ = 0;  // the transfer must finish within an election timeout
   if (prs_[target].match == log_.last_index()) {
     send_timeout_now(target);

@@ -29,6 +29,7 @@ std::string entry_key(uint64_t index) {
 RaftNode::RaftNode(Env& env, RaftNodeOptions options, StateMachine& sm, RaftNodeEvents events)
     : env_(env), opts_(std::move(options)), sm_(sm), events_(std::move(events)) {
   opts_.raft.max_inflight = std::max<size_t>(opts_.raft.max_inflight, 1);
+  if (!opts_.raft.log) opts_.raft.log = &env_.log;
   status_ = load();
   restarted_ = storage_.hard_state().term() > 0;
   // The bootstrap is complete once its hard state (written last) says its entries are committed;

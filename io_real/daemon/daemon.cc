@@ -36,6 +36,7 @@
 #include "io_real/daemon/endpoint_rpc.h"
 #include "io_real/daemon/node_description.h"
 #include "io_real/env/real_env.h"
+#include "io_real/env/spdlog_sink.h"
 #include "io_real/net/endpoint.h"
 #include "io_real/runtime/process_runtime.h"
 #include "io_real/storage/rocksdb_disk.h"
@@ -63,6 +64,8 @@ struct Daemon::Impl {
   DaemonOptions opts;
   boost::asio::io_context io;
   real::SystemClock clock;
+  real::SpdlogSink log_sink;
+  Log log{clock, log_sink};
   real::AsioTimers timers{io};
   Rng rng{real::os_random_seed()};
   io::OpenSslCrypto crypto;
@@ -408,7 +411,7 @@ struct Daemon::Impl {
   }
 
   Status start_gossip() {
-    gossip_env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk});
+    gossip_env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk, log});
     GossipNodeOptions go;
     go.self = record.node_id;
     go.hostname = opts.hostname;
@@ -425,7 +428,7 @@ struct Daemon::Impl {
 
   // The agent talks to the managers the cluster last named (this node first, if it is one).
   void start_agent() {
-    agent_env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk});
+    agent_env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk, log});
     runtime = std::make_unique<real::ProcessRuntime>(io);
     agent::AgentOptions ao;
     ao.hostname = opts.hostname;
@@ -445,7 +448,7 @@ struct Daemon::Impl {
   // The manager's parts: Raft on the sealed disk, the replicated store, the Manager.
   Status start_manager(std::vector<NodeId> bootstrap_voters) {
     store = std::make_unique<store::Store>();
-    env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk});
+    env = std::make_unique<Env>(Env{clock, timers, rng, endpoint->raft_transport(), *disk, log});
     store->on_change([this](const storepb::StoreAction& a) { on_store_change(a); });
     raft::RaftNodeOptions ro;
     ro.raft.id = record.node_id;
@@ -461,13 +464,6 @@ struct Daemon::Impl {
     ro.force_new_cluster = opts.force_new_cluster;
     if (opts.force_new_cluster) spdlog::warn("--force-new-cluster: this manager alone is now the cluster");
     raft::RaftNodeEvents events;
-    events.on_soft_state = [](uint64_t term, raft::Role role, NodeId leader) {
-      spdlog::info("raft: term {}, {}, leader {}", term, raft::to_string(role), leader ? ca::node_id_text(leader) : "none");
-    };
-    events.on_conf_change = [](const raft::raftpb::ConfChange& cc) {
-      static constexpr const char* kinds[] = {"add voter", "remove", "add learner"};
-      spdlog::info("raft: membership change: {} {}", kinds[cc.type() % 3], ca::node_id_text(cc.node_id()));
-    };
     raft = std::make_unique<raft::RaftNode>(*env, ro, *store, events);
     if (!raft->status().ok()) return Status::corruption("raft state: " + raft->status().message());
     manager::ManagerOptions mo;

@@ -32,7 +32,7 @@ struct GossipNode::Impl {
   void start_ring(const std::vector<AeadKey>& first_keys, const std::string& advertise) {
     keys = first_keys;
     sealed = std::make_unique<gossip::SealedTransport>(env.clock, crypto, socket, opts.self, gossip::Keyring(keys));
-    gossip_env = std::make_unique<Env>(Env{env.clock, env.timers, env.rng, *sealed, env.disk});
+    gossip_env = std::make_unique<Env>(Env{env.clock, env.timers, env.rng, *sealed, env.disk, env.log});
     gossip::Config config;
     config.id = opts.self;
     config.meta = advertise;

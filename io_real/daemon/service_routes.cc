@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/agent/agent.h"
+#include "core/store/task_name.h"
 #include "io_real/daemon/api_routes.h"
 #include "io_real/daemon/route_helpers.h"
 #include "io_real/daemon/service_json.h"
@@ -108,10 +109,7 @@ Result<const storepb::NodeObject*> resolve_node(const store::Store& s, std::stri
   return resolve(s.nodes(), ref, "node", [&](std::string_view r) { return s.find_node(r); });
 }
 
-// "web.2", or "web.<node id>" for a global service's task (as the docker CLI names tasks).
-std::string task_name(const storepb::TaskObject& t) {
-  return t.service_name() + "." + (t.slot() != 0 ? std::to_string(t.slot()) : t.node_id());
-}
+using store::task_name;
 
 // A name for a service created without one, as Docker's namesgenerator makes them.
 std::string generated_name(Crypto& crypto, const store::Store& store) {

@@ -8,7 +8,7 @@ GossipApp::GossipApp(NodeId id, Env& env, const gossip::Config& config, gossip::
       sealed_(keys.empty() ? nullptr
                            : std::make_unique<gossip::SealedTransport>(env.clock, *crypto_, env.transport, id,
                                                                        gossip::Keyring(std::move(keys)))),
-      env_{env.clock, env.timers, env.rng, sealed_ ? static_cast<Transport&>(*sealed_) : env.transport, env.disk},
+      env_{env.clock, env.timers, env.rng, sealed_ ? static_cast<Transport&>(*sealed_) : env.transport, env.disk, env.log},
       membership_(env_, config, std::move(events)),
       table_(env_, membership_) {
   env_.transport.set_handler([this](const PeerIdentity& from, std::string_view payload) {

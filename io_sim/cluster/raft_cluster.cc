@@ -14,7 +14,8 @@ RaftHost::RaftHost(NodeId id, Env& env, const raft::RaftNodeOptions& options,
 RaftCluster::RaftCluster(ClusterOptions options)
     : options_(std::move(options)),
       checker_([this] { return world_->now(); }),
-      workload_rng_(Rng(options_.seed).derive("workload")) {
+      workload_rng_(Rng(options_.seed).derive("workload")),
+      log_sink_(*this, options_.log) {
   if (options_.voters == 0 || options_.voters > options_.nodes) options_.voters = options_.nodes;
   WorldOptions wo;
   wo.nodes = options_.nodes;
@@ -32,6 +33,7 @@ RaftCluster::RaftCluster(ClusterOptions options)
     if (options_.make_host) return options_.make_host(id, env, o, events_for(id));
     return std::make_unique<RaftHost>(id, env, o, events_for(id));
   });
+  world_->set_log_sink(&log_sink_);
   world_->after(std::chrono::seconds(1), [this] { commit_progress_tick(); });
 }
 
@@ -102,6 +104,14 @@ std::vector<NodeId> RaftCluster::members() {
   std::sort(out.begin(), out.end());
   out.erase(std::remove_if(out.begin(), out.end(), [this](NodeId id) { return !host(id); }), out.end());
   return out;
+}
+
+void RaftCluster::TimelineSink::write(const LogRecord& r) {
+  std::string line = format_sim_time(cluster_.world_->now()) + "  n" + std::to_string(r.node);
+  if (r.term != 0) line += " term " + std::to_string(r.term);
+  line += " " + std::string(r.component) + ": " + std::string(r.message);
+  if (r.level >= LogLevel::kWarn) line += std::string(" [") + level_name(r.level) + "]";
+  cluster_.timeline_.push_back(std::move(line));
 }
 
 void RaftCluster::note(NodeId node, const std::string& kind, const std::string& what) {
@@ -243,6 +253,7 @@ void RaftCluster::commit_progress_tick() {
       last_reported_commit_ = commit;
     }
   }
+  world_->set_log_sink(&log_sink_);
   world_->after(std::chrono::seconds(1), [this] { commit_progress_tick(); });
 }
 

@@ -45,6 +45,8 @@ struct ClusterOptions {
   LinkOptions link;
   DiskOptions disk;
   bool keep_trace = false;
+  // The nodes' log records (core/env/log.h) from this level go into the timeline (kOff: none).
+  LogLevel log = LogLevel::kOff;
   HostFactory make_host;
 };
 
@@ -125,6 +127,18 @@ class RaftCluster {
   uint64_t last_reported_commit_ = 0;
   std::map<NodeId, std::pair<uint64_t, raft::Role>> last_role_;
   std::vector<std::string> timeline_;
+  // The nodes' log records, as timeline lines: "1.250s  n3 term 2 orchestrator: ...".
+  class TimelineSink final : public LogSink {
+   public:
+    TimelineSink(RaftCluster& cluster, LogLevel level) : cluster_(cluster), level_(level) {}
+    LogLevel level() const override { return level_; }
+    void write(const LogRecord& r) override;
+
+   private:
+    RaftCluster& cluster_;
+    LogLevel level_;
+  };
+  TimelineSink log_sink_;
 };
 
 }  // namespace shoal::sim

@@ -42,7 +42,7 @@ ManagerHost::ManagerHost(NodeId id, Env& env, const raft::RaftNodeOptions& optio
     : mux_(env.transport),
       rpc_(env, mux_, id, [&cluster](NodeId n) { return cluster.role_of(n); }),
       crypto_(env.rng.next_u64()),
-      raft_env_{env.clock, env.timers, env.rng, mux_.raft(), env.disk},
+      raft_env_{env.clock, env.timers, env.rng, mux_.raft(), env.disk, env.log},
       raft_(raft_env_, options, store_, std::move(events)),
       manager_(raft_env_, crypto_, rpc_, raft_, store_,
                [&] {

@@ -1,6 +1,6 @@
 // shoalsim: runs Shoal's protocol core in the deterministic simulator.
 //
-//   shoalsim run SCENARIO [--seed N] [--swarm] [--timeline] [--trace-out FILE] [--check-determinism]
+//   shoalsim run SCENARIO [--seed N] [--swarm] [--timeline [--log-level L]] [--trace-out FILE] [--check-determinism]
 //   shoalsim sweep SCENARIO... --seeds N [--from S] [--no-swarm]
 //   both take --plant BUG to switch on a planted bug (tests prove the checkers with these).
 //   shoalsim sweep-gossip --seeds N [--from S] [--nodes K] [--loss P] [--steps T] [--plant BUG] [--verbose]
@@ -82,7 +82,7 @@ std::string replay_command(const std::string& path, uint64_t seed, bool swarm,
   return cmd;
 }
 
-int run_command(const std::string& path, uint64_t seed, bool swarm, bool timeline,
+int run_command(const std::string& path, uint64_t seed, bool swarm, bool timeline, LogLevel log,
                 const std::string& trace_out, bool check_determinism,
                 const std::vector<std::string>& bugs, const PlantedBugs& planted) {
   auto sc = load_scenario(path);
@@ -91,7 +91,8 @@ int run_command(const std::string& path, uint64_t seed, bool swarm, bool timelin
     return 2;
   }
   RunOptions opt{.seed = seed, .swarm = swarm,
-                 .keep_trace = check_determinism || !trace_out.empty(), .bugs = planted};
+                 .keep_trace = check_determinism || !trace_out.empty(),
+                 .log = timeline ? log : LogLevel::kOff, .bugs = planted};
   const auto wall_start = std::chrono::steady_clock::now();
   RunResult r = run_scenario(*sc, opt);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -209,7 +210,11 @@ int main(int argc, char** argv) {
   run->add_option("scenario", path, "scenario file (YAML)")->required()->check(CLI::ExistingFile);
   run->add_option("--seed", seed, "the run's seed");
   run->add_flag("--swarm", swarm, "also draw this seed's own random faults (as sweep does)");
-  run->add_flag("--timeline", timeline, "print the timeline of leaders, faults and commits");
+  run->add_flag("--timeline", timeline, "print the timeline: leaders, faults, commits and what each node logged");
+  std::string log_level = "info";
+  run->add_option("--log-level", log_level, "with --timeline: the least level of the nodes' records shown")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
   run->add_option("--trace-out", trace_out, "write the full trace as JSON lines");
   run->add_flag("--check-determinism", determinism, "run twice and compare the traces");
   run->add_option("--plant", bugs, "switch on a planted bug (for proving checkers)");
@@ -280,7 +285,13 @@ int main(int argc, char** argv) {
               << "setup_seconds: " << r.setup_seconds << "\n";
     return r.placed == bench_tasks ? 0 : 1;
   }
-  if (run->parsed()) return run_command(path, seed, swarm, timeline, trace_out, determinism, bugs, planted);
+  if (run->parsed()) {
+    const LogLevel level = log_level == "debug"  ? LogLevel::kDebug
+                           : log_level == "warn" ? LogLevel::kWarn
+                           : log_level == "error" ? LogLevel::kError
+                                                  : LogLevel::kInfo;
+    return run_command(path, seed, swarm, timeline, level, trace_out, determinism, bugs, planted);
+  }
   if (seeds == 0) {
     std::cerr << "shoalsim: --seeds must be at least 1\n";
     return 2;

@@ -342,6 +342,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
   co.voters = sc.voters;
   co.seed = opt.seed;
   co.keep_trace = opt.keep_trace;
+  co.log = opt.log;
   co.disk.torn = result.faults.disk_torn;
   co.disk.min_sync_latency = sc.disk_sync_min;
   co.disk.max_sync_latency = sc.disk_sync_max;

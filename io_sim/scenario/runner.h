@@ -26,6 +26,8 @@ struct RunOptions {
   // Swarm testing: this seed also draws its own random fault probabilities.
   bool swarm = false;
   bool keep_trace = false;
+  // The nodes' log records from this level go into the timeline (kOff: none; they cost time).
+  LogLevel log = LogLevel::kOff;
   PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
 };
 

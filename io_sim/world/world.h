@@ -160,6 +160,9 @@ class World {
   // Called after every event (for invariant checkers). Empty to remove.
   void set_after_event(std::function<void()> fn) { after_event_ = std::move(fn); }
 
+  // Where every node's Log goes (core/env/log.h); null: nowhere. The sink outlives the run.
+  void set_log_sink(LogSink* sink) { log_sink_.target = sink; }
+
   Trace& trace() { return trace_; }
   const Trace& trace() const { return trace_; }
   const NodeStats& stats(NodeId node) const;
@@ -196,7 +199,17 @@ class World {
   void schedule_sync(Node& n);
   void complete_sync(Node& n);
 
+  // Forwards the nodes' records to the sink set_log_sink() named, if any.
+  struct ForwardingSink final : LogSink {
+    LogSink* target = nullptr;
+    LogLevel level() const override { return target ? target->level() : LogLevel::kOff; }
+    void write(const LogRecord& r) override {
+      if (target) target->write(r);
+    }
+  };
+
   WorldOptions options_;
+  ForwardingSink log_sink_;  // before the nodes, whose logs point at it
   AppFactory factory_;
   Rng root_rng_;
   Rng net_rng_;

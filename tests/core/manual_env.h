@@ -7,7 +7,9 @@
 //   Rng rng(7);
 //   NoTransport transport;
 //   NoDisk disk;
-//   Env env{clock, timers, rng, transport, disk};
+//   RecordingLogSink log_sink;
+//   Log log{clock, log_sink};
+//   Env env{clock, timers, rng, transport, disk, log};
 //   timers.advance(std::chrono::milliseconds(10));
 #pragma once
 
@@ -16,12 +18,26 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/env/env.h"
 
 namespace shoal::test {
 
 constexpr int64_t kStartNs = 1'700'000'000'000'000'000;
+
+// Keeps a node's log records as "component: message" lines, from `level` up (kOff: none).
+class RecordingLogSink final : public LogSink {
+ public:
+  explicit RecordingLogSink(LogLevel level = LogLevel::kOff) : level_(level) {}
+  LogLevel level() const override { return level_; }
+  void set_level(LogLevel level) { level_ = level; }
+  void write(const LogRecord& r) override { lines.push_back(std::string(r.component) + ": " + std::string(r.message)); }
+  std::vector<std::string> lines;
+
+ private:
+  LogLevel level_;
+};
 
 class ManualClock final : public Clock {
  public:

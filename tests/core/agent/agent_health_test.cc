@@ -160,7 +160,7 @@ class HealthRuntime final : public Runtime {
 
 class AgentHealthTest : public ::testing::Test {
  protected:
-  AgentHealthTest() : timers_(clock_), rng_(1), env_{clock_, timers_, rng_, transport_, disk_}, rpc_(timers_), runtime_(timers_) {
+  AgentHealthTest() : timers_(clock_), rng_(1), env_{clock_, timers_, rng_, transport_, disk_, log_}, rpc_(timers_), runtime_(timers_) {
     runtime_.now = [this] { return clock_.now; };
   }
 
@@ -204,6 +204,8 @@ class AgentHealthTest : public ::testing::Test {
   Rng rng_;
   NoTransport transport_;
   NoDisk disk_;
+  test::RecordingLogSink log_sink_;
+  Log log_{clock_, log_sink_};
   Env env_;
   ScriptedManager rpc_;
   HealthRuntime runtime_;

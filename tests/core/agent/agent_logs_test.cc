@@ -53,7 +53,7 @@ struct Answer {
 
 class AgentLogsTest : public ::testing::Test {
  protected:
-  AgentLogsTest() : timers_(clock_), rng_(1), env_{clock_, timers_, rng_, transport_, disk_} {
+  AgentLogsTest() : timers_(clock_), rng_(1), env_{clock_, timers_, rng_, transport_, disk_, log_} {
     agent::AgentOptions opts;
     opts.hostname = "w1";
     agent_ = std::make_unique<agent::Agent>(env_, rpc_, runtime_, [] { return std::vector<NodeId>{}; }, opts);
@@ -90,6 +90,8 @@ class AgentLogsTest : public ::testing::Test {
   Rng rng_;
   NoTransport transport_;
   NoDisk disk_;
+  test::RecordingLogSink log_sink_;
+  Log log_{clock_, log_sink_};
   Env env_;
   ServedRpc rpc_;
   LogsRuntime runtime_;

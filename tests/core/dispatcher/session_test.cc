@@ -121,7 +121,7 @@ class SessionTest : public ::testing::Test {
   SessionTest()
       : timers_(clock_),
         rng_(3),
-        env_{clock_, timers_, rng_, transport_, disk_},
+        env_{clock_, timers_, rng_, transport_, disk_, log_},
         net_(timers_),
         manager_rpc_(net_, kManager),
         follower_rpc_(net_, kFollower),
@@ -248,6 +248,8 @@ class SessionTest : public ::testing::Test {
   Rng rng_;
   NoTransport transport_;
   NoDisk disk_;
+  test::RecordingLogSink log_sink_;
+  Log log_{clock_, log_sink_};
   Env env_;
   Network net_;
   Network::NodeRpc manager_rpc_, follower_rpc_, worker_rpc_;

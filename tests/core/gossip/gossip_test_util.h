@@ -101,7 +101,7 @@ inline gossippb::Part dead(NodeId node, uint64_t inc, NodeId from) {
 // One member (id 1) on manual seams, with peers 2..n known alive and answering pings.
 struct Rig {
   explicit Rig(size_t n, Config config = {}, Events events = {})
-      : timers(clock), rng(42), net(timers), env{clock, timers, rng, net, disk} {
+      : timers(clock), rng(42), net(timers), env{clock, timers, rng, net, disk, log} {
     config.id = 1;
     m = std::make_unique<Membership>(env, config, std::move(events));
     net.target = m.get();
@@ -118,6 +118,8 @@ struct Rig {
   Rng rng;
   FakeNet net;
   test::NoDisk disk;
+  test::RecordingLogSink log_sink;
+  Log log{clock, log_sink};
   Env env;
   std::unique_ptr<Membership> m;
 };

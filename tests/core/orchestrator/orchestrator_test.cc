@@ -22,7 +22,7 @@ class OrchestratorTest : public ::testing::Test {
   OrchestratorTest()
       : timers_(clock_),
         rng_(7),
-        env_{clock_, timers_, rng_, transport_, disk_},
+        env_{clock_, timers_, rng_, transport_, disk_, log_},
         orchestrator_(env_, store_, [this] { return leader_; },
                       [this](storepb::Transaction tx, std::function<void(Status)> done) {
                         // Committed a millisecond later, as Raft would.
@@ -97,6 +97,8 @@ class OrchestratorTest : public ::testing::Test {
   Rng rng_;
   NoTransport transport_;
   NoDisk disk_;
+  test::RecordingLogSink log_sink_;
+  Log log_{clock_, log_sink_};
   Env env_;
   store::Store store_;
   bool leader_ = true;
