@@ -47,7 +47,7 @@
 #include "core/api/dispatcher.pb.h"
 #include "core/api/store.pb.h"
 #include "core/env/env.h"
-#include "core/env/rpc.h"
+#include "core/rpc/rpc.h"
 #include "core/env/runtime.h"
 
 namespace shoal::agent {

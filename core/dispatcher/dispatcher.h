@@ -35,7 +35,7 @@
 #include "core/api/dispatcher.pb.h"
 #include "core/api/store.pb.h"
 #include "core/env/env.h"
-#include "core/env/rpc.h"
+#include "core/rpc/rpc.h"
 #include "core/store/store.h"
 
 namespace shoal::dispatcher {

@@ -30,7 +30,7 @@
 #include "core/ca/join_tokens.h"
 #include "core/env/crypto.h"
 #include "core/env/env.h"
-#include "core/env/rpc.h"
+#include "core/rpc/rpc.h"
 #include "core/dispatcher/dispatcher.h"
 #include "core/orchestrator/orchestrator.h"
 #include "core/raft/raft_node.h"

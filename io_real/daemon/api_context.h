@@ -6,7 +6,7 @@
 #include <string>
 #include "core/api/agent.pb.h"
 #include "core/env/crypto.h"
-#include "core/env/rpc.h"
+#include "core/rpc/rpc.h"
 #include "core/manager/manager.h"
 #include "core/store/store.h"
 #include "io_real/daemon/data_dir.h"

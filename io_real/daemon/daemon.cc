@@ -33,7 +33,7 @@
 #include "io_real/daemon/api_routes.h"
 #include "io_real/daemon/data_dir.h"
 #include "io_real/daemon/docker_json.h"
-#include "io_real/daemon/endpoint_rpc.h"
+#include "core/rpc/rpc_peer.h"
 #include "io_real/daemon/node_description.h"
 #include "io_real/env/real_env.h"
 #include "io_real/env/spdlog_sink.h"
@@ -75,7 +75,7 @@ struct Daemon::Impl {
   bool locked = false;
   std::unique_ptr<storage::RocksDisk> disk;
   std::unique_ptr<net::Endpoint> endpoint;
-  std::unique_ptr<EndpointRpc> rpc;
+  std::unique_ptr<RpcPeer> rpc;
   std::unique_ptr<Env> env;
   std::unique_ptr<store::Store> store;
   TimerId info_timer = 0;
@@ -244,11 +244,11 @@ struct Daemon::Impl {
   }
 
   // ---- join ----
-  Result<std::string> call_once(net::Endpoint& ep, const std::string& method, std::string body,
+  Result<std::string> call_once(RpcPeer& rpc, const std::string& method, std::string body,
                                 std::function<Status(std::string_view)> check) {
     std::optional<Status> status;
     std::string reply;
-    ep.call_address(opts.join_addr, /*anonymous=*/true, std::move(check), method, std::move(body), kJoinTimeout,
+    rpc.call_address(opts.join_addr, /*anonymous=*/true, std::move(check), method, std::move(body), kJoinTimeout,
                     [&](Status s, std::string b) {
                       status = s;
                       reply = std::move(b);
@@ -268,12 +268,13 @@ struct Daemon::Impl {
     auto token = ca::parse_join_token(opts.join_token);
     if (!token.ok()) return Status::invalid_argument("invalid join token: " + token.status().message());
     net::Endpoint anon(io, net::EndpointOptions{}, net::TlsIdentity{});
+    RpcPeer anon_rpc(timers, rng, log, anon.rpc_wire(), PeerIdentity{});
     auto unreachable = [this](const Status& s) {
       return Status::unavailable("cannot reach a manager at " + opts.join_addr + ": " + s.message() +
                                  "; check the address and that the manager's port is open");
     };
     // 1. The root CA the manager shows, checked against the token before anything secret leaves.
-    auto root = call_once(anon, "ca.root", "", [](std::string_view) { return Status{}; });
+    auto root = call_once(anon_rpc, "ca.root", "", [](std::string_view) { return Status{}; });
     if (!root.ok()) {
       return root.status().code() == StatusCode::kUnavailable || root.status().code() == StatusCode::kDeadlineExceeded
                  ? unreachable(root.status())
@@ -297,7 +298,7 @@ struct Daemon::Impl {
     Result<std::string> answer = Status::unavailable("not tried");
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     for (;;) {
-      answer = call_once(anon, "node.join", req.SerializeAsString(), [this, root_pem](std::string_view chain) {
+      answer = call_once(anon_rpc, "node.join", req.SerializeAsString(), [this, root_pem](std::string_view chain) {
         return crypto.verify_certificate(chain, {root_pem}, now_s());
       });
       if (answer.ok() || answer.status().code() != StatusCode::kUnavailable ||
@@ -396,7 +397,7 @@ struct Daemon::Impl {
     for (const auto& [mid, addr] : record.managers) {
       if (mid != record.node_id) endpoint->set_peer_address(mid, addr);
     }
-    rpc = std::make_unique<EndpointRpc>(io, *endpoint, self_identity());
+    rpc = std::make_unique<RpcPeer>(timers, rng, log, endpoint->rpc_wire(), self_identity());
     if (Status s = start_gossip(); !s.ok()) return s;
     if (record.role == NodeRole::kManager) {
       if (Status s = start_manager(std::move(bootstrap_voters)); !s.ok()) return s;

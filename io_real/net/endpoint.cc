@@ -2,7 +2,7 @@
 //   helpers      addresses, certificate subjects and chains, TLS contexts, log limiting
 //   Connection   one TLS connection: handshake (with the identity check in the verify callback),
 //                read loop into a FrameDecoder, a bounded outbox written in batches, closing
-//   EndpointImpl peers, the listener, RPC dispatch and pending calls, the raft Transport
+//   EndpointImpl peers, the listener, the raft Transport and the RpcWire (channels are connections)
 //
 // Lifetime: Endpoint owns the EndpointImpl through a shared_ptr; asynchronous handlers hold the
 // Connection they serve (shared_ptr) and reach the EndpointImpl through a weak_ptr, so a handler
@@ -36,7 +36,6 @@
 #include <optional>
 #include <set>
 
-#include "core/api/rpc.pb.h"
 #include "core/ca/node_identity.h"
 #include "core/env/check.h"
 #include "core/wire/frame.h"
@@ -241,7 +240,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::optional<PeerIdentity>& peer() const { return peer_; }
   const std::string& remote() const { return remote_; }
   size_t queued_bytes() const { return outbox_bytes_; }
-  std::set<uint64_t>& calls() { return calls_; }
+  // Its RpcWire channel id; and once closed, why (the refusal's own Status when the caller's
+  // check refused the server, else unavailable).
+  RpcWire::ChannelId id = 0;
+  const Status& lost() const { return lost_; }
 
   // Who we expect at the other end (outgoing connections). verify=false: no certificate checks
   // (an anonymous call_address; its check_server decides).
@@ -262,7 +264,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Drops queued frames of one type (raft frames queued for a peer that turned out not to be a
   // manager); returns how many.
   size_t drop_queued(FrameType type);
-  bool has_work() const { return !outbox_.empty() || !calls_.empty(); }
+  bool has_work() const { return !outbox_.empty(); }
   // Closes now. `reason` is logged by the EndpointImpl along with the connection.
   void close(const std::string& reason);
   // Sends what is queued (a refusal, say), then closes; reads meanwhile are ignored.
@@ -303,8 +305,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string write_buf_;  // frames being written now (still counted in outbox_bytes_)
   size_t write_frames_ = 0;
   bool writing_ = false;
-  std::set<uint64_t> calls_;  // calls whose request went (or will go) out on this connection
   std::string close_reason_;
+  Status lost_;
 
   friend class EndpointImpl;
 };
@@ -333,12 +335,7 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   void forget_peer(NodeId id);
   Status set_identity(TlsIdentity identity);
   Transport& raft_transport() { return raft_; }
-  void serve(std::string method, Access access, Endpoint::RpcHandler handler) {
-    methods_[std::move(method)] = Method{access, std::move(handler)};
-  }
-  void call(NodeId to, std::string method, std::string body, Duration timeout, Endpoint::Reply done);
-  void call_address(std::string host_port, bool anonymous, std::function<Status(std::string_view)> check_server,
-                    std::string method, std::string body, Duration timeout, Endpoint::Reply done);
+  RpcWire& rpc_wire() { return wire_; }
   Endpoint::Stats stats() const;
 
   // From connections.
@@ -348,7 +345,6 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   void on_frame(const std::shared_ptr<Connection>& c, wire::Frame frame);
   void on_bad_frame(Connection& c, const Status& why);
   void on_closed(const std::shared_ptr<Connection>& c, const std::string& reason);
-  void finish_call(uint64_t id, Status s, std::string body);
   void count_frames_out(uint64_t n) { frames_out_ += n; }
   std::shared_ptr<ssl::context> client_context() const { return ctx_.client; }
   const EndpointOptions& options() const { return opts_; }
@@ -365,10 +361,23 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
     EndpointImpl* ep_;
   };
 
-  struct Method {
-    Access access;
-    Endpoint::RpcHandler handler;
+  // The RpcWire: every connection is a channel.
+  class Wire final : public RpcWire {
+   public:
+    explicit Wire(EndpointImpl* ep) : ep_(ep) {}
+    void set_events(Events events) override { ep_->rpc_events_ = std::move(events); }
+    Result<ChannelId> channel_to(NodeId to) override { return ep_->channel_to(to); }
+    Result<ChannelId> open_channel(const std::string& address, bool anonymous, ServerCheck check,
+                                   Duration connect_timeout) override {
+      return ep_->open_channel(address, anonymous, std::move(check), connect_timeout);
+    }
+    Status send(ChannelId channel, std::string frame) override { return ep_->send_rpc(channel, std::move(frame)); }
+    void close(ChannelId channel) override { ep_->close_channel(channel); }
+
+   private:
+    EndpointImpl* ep_;
   };
+
   struct Peer {
     std::string address;
     std::shared_ptr<Connection> conn;
@@ -376,27 +385,18 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
     bool reported_down = false;  // a failure was logged; further ones go to debug until a success
     bool reported_full = false;  // a full queue was logged; further drops are only counted
   };
-  struct PendingCall {
-    Endpoint::Reply done;
-    std::unique_ptr<asio::steady_timer> timer;
-    std::weak_ptr<Connection> conn;
-    std::string what;  // "call 'm' to node x" for messages
-  };
-
   void accept();
   std::shared_ptr<Connection> make_connection(Connection::Kind kind);
   std::shared_ptr<Connection> peer_connection(NodeId to);
   void kick(const std::shared_ptr<Connection>& c, NodeId to);
   void send_raft(NodeId to, std::string payload);
-  void handle_request(const std::shared_ptr<Connection>& c, rpcpb::RpcRequest req);
-  void handle_response(const std::shared_ptr<Connection>& c, const rpcpb::RpcResponse& resp);
-  void send_response(const std::weak_ptr<Connection>& wc, uint64_t id, const Status& s, std::string body);
-  void refuse(const std::shared_ptr<Connection>& c, uint64_t rpc_id, const std::string& why);
-  uint64_t start_call(const std::shared_ptr<Connection>& c, std::string method, std::string body,
-                      Duration timeout, Endpoint::Reply done, std::string what);
-  void post_done(Endpoint::Reply done, Status s) {
-    asio::post(io_, [done = std::move(done), s = std::move(s)]() { done(s, {}); });
-  }
+  Result<RpcWire::ChannelId> channel_to(NodeId to);
+  Result<RpcWire::ChannelId> open_channel(const std::string& address, bool anonymous, RpcWire::ServerCheck check,
+                                          Duration connect_timeout);
+  Status send_rpc(RpcWire::ChannelId channel, std::string frame);
+  void close_channel(RpcWire::ChannelId channel);
+  // Refuses what a connection sent (a raft frame it may not send) and closes it.
+  void refuse(const std::shared_ptr<Connection>& c, const std::string& why);
   std::string conn_text(const Connection& c) const;
 
   asio::io_context& io_;
@@ -406,19 +406,20 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   Status identity_error_;
   RaftTransport raft_;
   Transport::Handler raft_handler_;
+  Wire wire_{this};
+  RpcWire::Events rpc_events_;
+  std::map<RpcWire::ChannelId, std::weak_ptr<Connection>> channels_;
+  RpcWire::ChannelId next_channel_ = 1;
   std::unique_ptr<tcp::acceptor> acceptor_;
   bool started_ = false;
   bool stopped_ = false;
-  uint64_t next_call_id_ = 1;
   std::map<NodeId, Peer> peers_;
   std::set<std::shared_ptr<Connection>> inbound_;
   std::set<std::shared_ptr<Connection>> address_conns_;
-  std::map<std::string, Method> methods_;
-  std::map<uint64_t, PendingCall> calls_;
   LogLimiter warn_limit_{"net", spdlog::level::warn};
 
   std::atomic<uint64_t> frames_in_{0}, frames_out_{0}, bad_frames_{0}, refused_handshakes_{0},
-      refused_frames_{0}, dropped_queue_full_{0}, connects_{0}, call_timeouts_{0};
+      refused_frames_{0}, dropped_queue_full_{0}, connects_{0};
 };
 
 // ---- Connection: implementation ---------------------------------------------------------------
@@ -584,7 +585,7 @@ void Connection::on_handshake(const error_code& e) {
     Status s = check_server(chain);
     if (!s.ok()) {
       ep->on_handshake_failed(*this, "server refused by the caller's check: " + s.message(), true);
-      for (uint64_t call : std::set<uint64_t>(calls_)) ep->finish_call(call, s, {});
+      lost_ = s;
       return close("server refused by the caller's check: " + s.message());
     }
   }
@@ -798,7 +799,10 @@ void EndpointImpl::accept() {
 
 std::shared_ptr<Connection> EndpointImpl::make_connection(Connection::Kind kind) {
   const auto max_body = static_cast<uint32_t>(std::min<size_t>(opts_.max_frame_body, UINT32_MAX));
-  return std::make_shared<Connection>(weak_from_this(), io_, kind, max_body);
+  auto c = std::make_shared<Connection>(weak_from_this(), io_, kind, max_body);
+  c->id = next_channel_++;
+  channels_[c->id] = c;
+  return c;
 }
 
 void EndpointImpl::stop() {
@@ -818,9 +822,7 @@ void EndpointImpl::stop() {
   peers_.clear();
   inbound_.clear();
   address_conns_.clear();
-  std::vector<uint64_t> ids;
-  for (const auto& [id, call] : calls_) ids.push_back(id);
-  for (uint64_t id : ids) finish_call(id, Status::unavailable("the endpoint was stopped"), {});
+  channels_.clear();
 }
 
 uint16_t EndpointImpl::listen_port() const {
@@ -921,9 +923,12 @@ void EndpointImpl::on_bad_frame(Connection& c, const Status& why) {
 }
 
 void EndpointImpl::on_closed(const std::shared_ptr<Connection>& c, const std::string& reason) {
-  const std::string failure = c->was_open ? "connection lost before the reply (" + reason + ")"
-                                          : "cannot reach " + c->remote() + ": " + reason;
-  for (uint64_t id : std::set<uint64_t>(c->calls())) finish_call(id, Status::unavailable(failure), {});
+  channels_.erase(c->id);
+  if (rpc_events_.on_lost) {
+    const std::string failure = c->was_open ? "connection lost before the reply (" + reason + ")"
+                                            : "cannot reach " + c->remote() + ": " + reason;
+    rpc_events_.on_lost(c->id, c->lost().ok() ? Status::unavailable(failure) : c->lost());
+  }
   switch (c->kind()) {
     case Connection::Kind::kInbound:
       inbound_.erase(c);
@@ -1017,10 +1022,10 @@ void EndpointImpl::on_frame(const std::shared_ptr<Connection>& c, wire::Frame fr
   ++frames_in_;
   switch (frame.type) {
     case FrameType::kRaft: {
-      if (!c->peer()) return refuse(c, 0, "a raft frame from a connection without a certificate");
+      if (!c->peer()) return refuse(c, "a raft frame from a connection without a certificate");
       if (c->peer()->role != NodeRole::kManager) {
-        return refuse(c, 0, "a raft frame from a " + std::string(ca::role_ou(c->peer()->role)) +
-                                " certificate (raft is for managers)");
+        return refuse(c, "a raft frame from a " + std::string(ca::role_ou(c->peer()->role)) +
+                             " certificate (raft is for managers)");
       }
       if (raft_handler_) {
         const PeerIdentity from = *c->peer();  // the connection may close inside the handler
@@ -1033,187 +1038,65 @@ void EndpointImpl::on_frame(const std::shared_ptr<Connection>& c, wire::Frame fr
       spdlog::debug("net {}: gossip frame from {} ignored (no gossip yet)", name(), conn_text(*c));
       return;
     case FrameType::kRpc: {
-      rpcpb::RpcFrame msg;
-      if (!msg.ParseFromString(frame.body) || msg.kind_case() == rpcpb::RpcFrame::KIND_NOT_SET) {
-        on_bad_frame(*c, Status::invalid_argument("an RPC frame that does not parse"));
-        return c->close("an RPC frame that does not parse");
-      }
-      if (msg.has_request()) return handle_request(c, std::move(*msg.mutable_request()));
-      return handle_response(c, msg.response());
+      if (!rpc_events_.on_frame) return;
+      const std::optional<PeerIdentity> from = c->peer();  // the connection may close inside
+      rpc_events_.on_frame(c->id, from ? &*from : nullptr, frame.body);
+      return;
     }
   }
 }
 
-// Sends a permission_denied reply (for an RPC) and closes the connection after it.
-void EndpointImpl::refuse(const std::shared_ptr<Connection>& c, uint64_t rpc_id, const std::string& why) {
+void EndpointImpl::refuse(const std::shared_ptr<Connection>& c, const std::string& why) {
   ++refused_frames_;
   if (warn_limit_.allow()) spdlog::warn("net {}: closing {}: refused {}", name(), conn_text(*c), why);
-  if (rpc_id != 0) send_response(c, rpc_id, Status::permission_denied("refused " + why), {});
   c->close_after_flush("refused " + why);
 }
 
-void EndpointImpl::handle_request(const std::shared_ptr<Connection>& c, rpcpb::RpcRequest req) {
-  const uint64_t id = req.id();
-  auto m = methods_.find(req.method());
-  if (!c->peer()) {
-    if (m == methods_.end() || m->second.access != Access::kAnonymous) {
-      return refuse(c, id, "a call of '" + req.method() +
-                               "' from a connection without a certificate (such a connection may only "
-                               "fetch the CA and join)");
-    }
-  } else if (m == methods_.end()) {
-    return send_response(c, id, Status::not_found("node " + name() + " serves no method '" + req.method() + "'"), {});
-  } else if (m->second.access == Access::kManagerOnly && c->peer()->role != NodeRole::kManager) {
-    ++refused_frames_;
-    spdlog::info("net {}: '{}' refused to {}: needs a manager certificate", name(), req.method(),
-                 describe(*c->peer()));
-    return send_response(c, id,
-                         Status::permission_denied(
-                             "this operation needs a manager certificate (OU=swarm-manager); the caller presented " +
-                             std::string(ca::role_ou(c->peer()->role))),
-                         {});
-  }
-  std::optional<PeerIdentity> from = c->peer();
-  auto once = std::make_shared<bool>(false);
-  Endpoint::Reply reply = [w = weak_from_this(), wc = std::weak_ptr<Connection>(c), id, once,
-                           method = req.method()](Status s, std::string body) {
-    SHOAL_CHECK(!*once, "RPC handler for '%s' replied twice", method.c_str());
-    *once = true;
-    if (auto self = w.lock()) self->send_response(wc, id, s, std::move(body));
-  };
-  // Copy the handler: it may replace itself (serve) while running.
-  Endpoint::RpcHandler handler = m->second.handler;
-  handler(from ? &*from : nullptr, std::move(*req.mutable_body()), std::move(reply));
-}
-
-void EndpointImpl::send_response(const std::weak_ptr<Connection>& wc, uint64_t id, const Status& s, std::string body) {
-  auto c = wc.lock();
-  if (!c || !c->open() || stopped_) {
-    spdlog::debug("net {}: reply to call {} dropped: the caller's connection is gone", name(), id);
-    return;
-  }
-  rpcpb::RpcFrame msg;
-  auto* resp = msg.mutable_response();
-  resp->set_id(id);
-  if (s.ok() && body.size() + 64 > opts_.max_frame_body) {
-    resp->set_code(static_cast<int32_t>(StatusCode::kInvalidArgument));
-    resp->set_message("the reply of " + std::to_string(body.size()) + " bytes exceeds the frame limit");
-  } else {
-    resp->set_code(static_cast<int32_t>(s.code()));
-    if (!s.ok()) resp->set_message(s.message());
-    if (s.ok()) resp->set_body(std::move(body));
-  }
-  std::string frame = wire::encode_frame(FrameType::kRpc, msg.SerializeAsString());
-  if (!c->enqueue(FrameType::kRpc, std::move(frame), opts_.max_queued_bytes_per_peer)) {
-    ++dropped_queue_full_;
-    spdlog::warn("net {}: reply to call {} dropped: the send queue of {} is full", name(), id, conn_text(*c));
-  }
-}
-
-void EndpointImpl::handle_response(const std::shared_ptr<Connection>& c, const rpcpb::RpcResponse& resp) {
-  auto it = calls_.find(resp.id());
-  if (it == calls_.end() || it->second.conn.lock() != c) {
-    spdlog::debug("net {}: reply to unknown call {} from {} (timed out?)", name(), resp.id(), conn_text(*c));
-    return;
-  }
-  Status s;
-  const int32_t code = resp.code();
-  if (code < 0 || code > static_cast<int32_t>(StatusCode::kDeadlineExceeded)) {
-    s = Status::io_error("peer replied with unknown status code " + std::to_string(code) + ": " + resp.message());
-  } else if (code != 0) {
-    s = Status(static_cast<StatusCode>(code), resp.message());
-  }
-  finish_call(resp.id(), std::move(s), resp.body());
-  if (c->kind() == Connection::Kind::kAddress && c->calls().empty()) c->close("call finished");
-}
-
-uint64_t EndpointImpl::start_call(const std::shared_ptr<Connection>& c, std::string method, std::string body,
-                                  Duration timeout, Endpoint::Reply done, std::string what) {
-  const uint64_t id = next_call_id_++;
-  rpcpb::RpcFrame msg;
-  auto* req = msg.mutable_request();
-  req->set_id(id);
-  req->set_method(std::move(method));
-  req->set_body(std::move(body));
-  std::string frame = wire::encode_frame(FrameType::kRpc, msg.SerializeAsString());
-  if (frame.size() - wire::kFrameHeaderSize > opts_.max_frame_body) {
-    post_done(std::move(done), Status::invalid_argument(what + ": request exceeds the frame limit of " +
-                                                        std::to_string(opts_.max_frame_body) + " bytes"));
-    return 0;
-  }
-  if (!c->enqueue(FrameType::kRpc, std::move(frame), opts_.max_queued_bytes_per_peer)) {
-    ++dropped_queue_full_;
-    post_done(std::move(done), Status::unavailable(what + ": the send queue is full"));
-    return 0;
-  }
-  PendingCall pc;
-  pc.done = std::move(done);
-  pc.conn = c;
-  pc.what = what;
-  pc.timer = std::make_unique<asio::steady_timer>(io_, timeout);
-  pc.timer->async_wait([w = weak_from_this(), id, timeout](const error_code& e) {
-    if (e) return;
-    auto self = w.lock();
-    if (!self) return;
-    auto it = self->calls_.find(id);
-    if (it == self->calls_.end()) return;
-    ++self->call_timeouts_;
-    std::string what = it->second.what;
-    spdlog::info("net {}: {} timed out after {}", self->name(), what, ms_text(timeout));
-    auto conn = it->second.conn.lock();
-    self->finish_call(id, Status::deadline_exceeded(what + ": no reply within " + ms_text(timeout)), {});
-    if (conn && conn->kind() == Connection::Kind::kAddress && conn->calls().empty()) conn->close("call timed out");
-  });
-  calls_.emplace(id, std::move(pc));
-  c->calls().insert(id);
-  return id;
-}
-
-void EndpointImpl::finish_call(uint64_t id, Status s, std::string body) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  PendingCall pc = std::move(it->second);
-  calls_.erase(it);
-  pc.timer->cancel();
-  if (auto c = pc.conn.lock()) c->calls().erase(id);
-  // Always later, on the loop: never inside a method the caller is running.
-  asio::post(io_, [done = std::move(pc.done), s = std::move(s), body = std::move(body)]() mutable {
-    done(std::move(s), std::move(body));
-  });
-}
-
-void EndpointImpl::call(NodeId to, std::string method, std::string body, Duration timeout, Endpoint::Reply done) {
-  std::string what = "call '" + method + "' to node " + ca::node_id_text(to);
-  if (stopped_) return post_done(std::move(done), Status::unavailable(what + ": endpoint stopped"));
-  if (!ctx_.client) {
-    return post_done(std::move(done),
-                     Status::failed_precondition(what + ": this node has no certificate (join the cluster first)"));
-  }
+Result<RpcWire::ChannelId> EndpointImpl::channel_to(NodeId to) {
+  if (stopped_) return Status::unavailable("the endpoint is stopped");
+  if (!ctx_.client) return Status::failed_precondition("this node has no certificate (join the cluster first)");
   auto c = peer_connection(to);
-  if (!c) return post_done(std::move(done), Status::unavailable(what + ": no address known for that node"));
-  if (start_call(c, std::move(method), std::move(body), timeout, std::move(done), std::move(what)) != 0) kick(c, to);
+  if (!c) return Status::unavailable("no address known for that node");
+  return c->id;
 }
 
-void EndpointImpl::call_address(std::string host_port, bool anonymous,
-                                std::function<Status(std::string_view)> check_server, std::string method,
-                                std::string body, Duration timeout, Endpoint::Reply done) {
-  std::string what = "call '" + method + "' to " + host_port;
-  if (stopped_) return post_done(std::move(done), Status::unavailable(what + ": endpoint stopped"));
+Result<RpcWire::ChannelId> EndpointImpl::open_channel(const std::string& address, bool anonymous,
+                                                      RpcWire::ServerCheck check, Duration connect_timeout) {
+  if (stopped_) return Status::unavailable("the endpoint is stopped");
   auto ctx = anonymous ? ctx_.anon_client : ctx_.client;
-  if (!ctx) {
-    return post_done(std::move(done),
-                     Status::failed_precondition(what + ": this node has no certificate (call anonymously)"));
-  }
+  if (!ctx) return Status::failed_precondition("this node has no certificate (call anonymously)");
   auto c = make_connection(Connection::Kind::kAddress);
   c->verify_server = !anonymous;
-  c->check_server = std::move(check_server);
-  if (start_call(c, std::move(method), std::move(body), timeout, std::move(done), std::move(what)) == 0) return;
+  c->check_server = std::move(check);
   address_conns_.insert(c);
   try {
-    c->start_outbound(std::move(host_port), std::move(ctx), std::min(timeout, opts_.handshake_timeout));
+    c->start_outbound(address, std::move(ctx), std::min(connect_timeout, opts_.handshake_timeout));
   } catch (const std::exception& x) {
     c->close(std::string("cannot make a TLS connection: ") + x.what());
   }
+  return c->id;
+}
+
+Status EndpointImpl::send_rpc(RpcWire::ChannelId channel, std::string frame) {
+  auto it = channels_.find(channel);
+  std::shared_ptr<Connection> c = it == channels_.end() ? nullptr : it->second.lock();
+  if (!c || c->closed()) return Status::unavailable("the connection is closed");
+  if (frame.size() > opts_.max_frame_body) {
+    return Status::invalid_argument("the frame of " + std::to_string(frame.size()) + " bytes exceeds the frame limit of " +
+                                    std::to_string(opts_.max_frame_body) + " bytes");
+  }
+  if (!c->enqueue(FrameType::kRpc, wire::encode_frame(FrameType::kRpc, frame), opts_.max_queued_bytes_per_peer)) {
+    ++dropped_queue_full_;
+    return Status::unavailable("the send queue is full (" + conn_text(*c) + ")");
+  }
+  if (c->kind() == Connection::Kind::kPeer) kick(c, c->expected_node);
+  return {};
+}
+
+void EndpointImpl::close_channel(RpcWire::ChannelId channel) {
+  auto it = channels_.find(channel);
+  if (it == channels_.end()) return;
+  if (auto c = it->second.lock()) c->close_after_flush("closed by the RPC layer");
 }
 
 Endpoint::Stats EndpointImpl::stats() const {
@@ -1225,7 +1108,6 @@ Endpoint::Stats EndpointImpl::stats() const {
   s.refused_frames = refused_frames_;
   s.dropped_queue_full = dropped_queue_full_;
   s.connects = connects_;
-  s.call_timeouts = call_timeouts_;
   return s;
 }
 
@@ -1243,18 +1125,7 @@ void Endpoint::set_peer_address(NodeId id, std::string host_port) { impl_->set_p
 void Endpoint::forget_peer(NodeId id) { impl_->forget_peer(id); }
 Status Endpoint::set_identity(TlsIdentity identity) { return impl_->set_identity(std::move(identity)); }
 Transport& Endpoint::raft_transport() { return impl_->raft_transport(); }
-void Endpoint::serve(std::string method, Access access, RpcHandler handler) {
-  impl_->serve(std::move(method), access, std::move(handler));
-}
-void Endpoint::call(NodeId to, std::string method, std::string body, Duration timeout, Reply done) {
-  impl_->call(to, std::move(method), std::move(body), timeout, std::move(done));
-}
-void Endpoint::call_address(std::string host_port, bool anonymous,
-                            std::function<Status(std::string_view)> check_server, std::string method,
-                            std::string body, Duration timeout, Reply done) {
-  impl_->call_address(std::move(host_port), anonymous, std::move(check_server), std::move(method), std::move(body),
-                      timeout, std::move(done));
-}
+RpcWire& Endpoint::rpc_wire() { return impl_->rpc_wire(); }
 Endpoint::Stats Endpoint::stats() const { return impl_->stats(); }
 
 }  // namespace shoal::net

@@ -1,31 +1,31 @@
 // Endpoint: a node's one network port (2377) — TCP with TLS 1.3 and mutual authentication,
-// carrying Shoal frames (core/wire/frame.h): Raft messages between managers and the cluster's
-// RPCs (join, a write forwarded to the leader, certificate renewal, ...).
+// carrying Shoal frames (core/wire/frame.h): Raft messages between managers, and the frames of
+// the cluster's RPCs (join, a write forwarded to the leader, certificate renewal, ...) as the
+// RpcWire (core/env/rpc_wire.h) under the node's RpcPeer (core/rpc/rpc_peer.h). It carries
+// frames; requests, answers, deadlines and who may call what are the RpcPeer's.
 //
 // Who is talking. Both sides present certificates issued by the cluster's root CA; the subject
 // states the node (CN = node id, OU = role, O = cluster id, core/ca/node_identity.h). A presented
 // certificate must verify against one of `trusted_roots_pem` (with any intermediates the peer
 // sends), be within its validity period, carry O == this cluster's id and a well-formed CN/OU;
 // otherwise the handshake is refused, logged and counted. A client may also connect with no
-// certificate at all (a node that is joining): such an anonymous connection may only call RPCs
-// served as Access::kAnonymous; anything else it sends is refused and the connection closed.
+// certificate at all (a node that is joining): its RPC frames reach the RpcPeer as anonymous.
 //
 // What is allowed. kRaft frames travel only between manager certificates (OU=swarm-manager): a
 // raft frame from a worker or an anonymous peer closes that connection; raft frames to a peer
-// whose certificate is not a manager's are dropped. RPCs are served with an Access level: a
-// worker calling a kManagerOnly method gets Status::permission_denied with a plain reason.
+// whose certificate is not a manager's are dropped.
 //
 // Wire. Each connection carries frames both ways: kRaft bodies are the Transport's payloads,
-// kRpc bodies are rpcpb::RpcFrame (core/api/rpc.proto), a request or a response matched by id.
-// A node keeps one outgoing connection per peer for what it sends and answers calls on the
-// connection they came in on.
+// kRpc bodies are the RpcWire's frames. Every connection is an RpcWire channel. A node keeps one
+// outgoing connection per peer for what it sends, and its RpcPeer answers calls on the channel
+// they came in on.
 //
 // Faults. A malformed, oversized or wrong-version frame closes that one connection with the
 // decoder's reason logged and counted; every other connection is untouched. Outgoing connections
 // (one per peer) reconnect with exponential backoff from reconnect_min to reconnect_max. Each
 // connection's send queue is bounded by max_queued_bytes_per_peer: raft frames beyond it are
-// dropped and counted (Raft retransmits), calls beyond it fail with unavailable. Calls time out
-// with deadline_exceeded; a connection that drops fails its calls with unavailable.
+// dropped and counted (Raft retransmits), RPC frames beyond it are refused (unavailable). A
+// connection that drops is reported to the RpcPeer as its channel lost.
 //
 // Threads. Everything runs on the io_context given to the constructor, which must be run by
 // one thread; all callbacks (raft handler, RPC handlers, replies) run there. Call the methods
@@ -36,9 +36,7 @@
 //   if (Status s = ep.start(); !s.ok()) return s;
 //   ep.set_peer_address(other, "10.0.0.2:2377");
 //   ep.raft_transport().set_handler([&](const PeerIdentity& from, std::string_view m) { ... });
-//   ep.serve("node.renew", net::Access::kAnyNode, [](const PeerIdentity* from, std::string body,
-//                                                    net::Endpoint::Reply reply) { reply({}, ...); });
-//   ep.call(other, "raft.forward", body, 5s, [](Status s, std::string reply_body) { ... });
+//   RpcPeer rpc(env, ep.rpc_wire(), self);     // calls and served methods
 //   io.run();
 #pragma once
 
@@ -50,6 +48,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/env/rpc_wire.h"
 #include "core/env/status.h"
 #include "core/env/time.h"
 #include "core/env/transport.h"
@@ -69,13 +68,6 @@ struct TlsIdentity {
   std::string cert_chain_pem{};                // leaf followed by any intermediates; empty = none
   std::string key_pem{};                       // the leaf's private key
   std::vector<std::string> trusted_roots_pem{};  // during a root rotation: the old and the new
-};
-
-// Who may call an RPC.
-enum class Access {
-  kAnonymous,    // anyone, even with no certificate (fetching the root CA, joining)
-  kAnyNode,      // any node certificate of this cluster, worker or manager
-  kManagerOnly,  // OU=swarm-manager only
 };
 
 struct EndpointOptions {
@@ -123,28 +115,12 @@ class Endpoint {
   // kRaft frames to managers by NodeId. Only manager certificates may send or receive them.
   Transport& raft_transport();
 
-  // A reply to a call: ok and a body, or an error (its body is then ignored). Called once.
-  using Reply = std::function<void(Status, std::string body)>;
-  // `from` is nullptr for an anonymous caller. The handler may reply later (keep `reply`); a
-  // reply after the caller's connection closed goes nowhere.
-  using RpcHandler = std::function<void(const PeerIdentity* from, std::string body, Reply reply)>;
-  // Serves `method` (replacing any earlier handler for it). Calls to a method nobody serves get
-  // not_found.
-  void serve(std::string method, Access access, RpcHandler handler);
-
-  // Calls `method` on node `to` (its address from set_peer_address) over the connection to it,
-  // after checking that its certificate names that node. `done` runs exactly once, always
-  // later on the io_context, never inside call().
-  void call(NodeId to, std::string method, std::string body, Duration timeout, Reply done);
-  // Calls `method` on whoever listens at `host_port`, over a connection of its own that is
-  // closed after the reply. anonymous = present no client certificate and do not verify the
-  // server against trusted roots (a joining node that does not know the CA yet); otherwise the
-  // server must verify against trusted roots with a well-formed identity of this cluster.
-  // check_server (may be empty) sees the chain the server presented, PEM, leaf first, and may
-  // refuse: then nothing is sent and `done` gets its Status.
-  void call_address(std::string host_port, bool anonymous,
-                    std::function<Status(std::string_view server_chain_pem)> check_server, std::string method,
-                    std::string body, Duration timeout, Reply done);
+  // The RPC frames' wire: channel_to(node) is the connection to that peer (its address from
+  // set_peer_address, its certificate checked to name that node); open_channel(address) a
+  // connection of its own (anonymous: no client certificate and no check of the server against
+  // the trusted roots, for a node that is joining and does not know the CA yet; otherwise the
+  // server must verify with a well-formed identity of this cluster). Its events run on `io`.
+  RpcWire& rpc_wire();
 
   struct Stats {
     uint64_t frames_in = 0;
@@ -154,7 +130,6 @@ class Endpoint {
     uint64_t refused_frames = 0;      // allowed by the codec, not by the sender's role
     uint64_t dropped_queue_full = 0;  // frames not queued because the peer's queue was full
     uint64_t connects = 0;            // connections established (TLS done), either direction
-    uint64_t call_timeouts = 0;
   };
   Stats stats() const;
 

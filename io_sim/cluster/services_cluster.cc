@@ -40,7 +40,8 @@ TaskHost::TaskHost(NodeId id, Env& env, Rpc& rpc, const TaskFaults& faults, size
 ManagerHost::ManagerHost(NodeId id, Env& env, const raft::RaftNodeOptions& options, raft::RaftNodeEvents events,
                          ServicesCluster& cluster)
     : mux_(env.transport),
-      rpc_(env, mux_, id, [&cluster](NodeId n) { return cluster.role_of(n); }),
+      wire_(mux_.rpc(), id, [&cluster](NodeId n) { return std::optional<PeerIdentity>(cluster.identity_of(n)); }, {}),
+      rpc_(env.timers, env.rng, env.log, wire_, cluster.identity_of(id)),
       crypto_(env.rng.next_u64()),
       raft_env_{env.clock, env.timers, env.rng, mux_.raft(), env.disk, env.log},
       raft_(raft_env_, options, store_, std::move(events)),
@@ -59,7 +60,8 @@ ManagerHost::~ManagerHost() = default;
 
 WorkerHost::WorkerHost(NodeId id, Env& env, ServicesCluster& cluster)
     : mux_(env.transport),
-      rpc_(env, mux_, id, [&cluster](NodeId n) { return cluster.role_of(n); }),
+      wire_(mux_.rpc(), id, [&cluster](NodeId n) { return std::optional<PeerIdentity>(cluster.identity_of(n)); }, {}),
+      rpc_(env.timers, env.rng, env.log, wire_, cluster.identity_of(id)),
       tasks_(id, env, rpc_, cluster.options().tasks, cluster.options().managers) {}
 
 // ---- the cluster ---------------------------------------------------------------------------

@@ -35,7 +35,8 @@
 #include "io_sim/cluster/raft_cluster.h"
 #include "io_sim/scenario/scenario.h"
 #include "io_sim/world/sim_crypto.h"
-#include "io_sim/world/sim_rpc.h"
+#include "core/rpc/rpc_peer.h"
+#include "io_sim/world/sim_rpc_wire.h"
 #include "io_sim/world/sim_runtime.h"
 
 namespace shoal::sim {
@@ -74,7 +75,8 @@ class ManagerHost final : public RaftMember {
 
  private:
   ChannelMux mux_;
-  SimRpc rpc_;
+  SimRpcWire wire_;
+  RpcPeer rpc_;
   SimCrypto crypto_;
   Env raft_env_;
   store::Store store_;
@@ -91,7 +93,8 @@ class WorkerHost final : public NodeApp {
 
  private:
   ChannelMux mux_;
-  SimRpc rpc_;
+  SimRpcWire wire_;
+  RpcPeer rpc_;
   TaskHost tasks_;
 };
 
@@ -129,6 +132,7 @@ class ServicesCluster {
   ManagerHost* manager_host(NodeId id);
   TaskHost* task_host(NodeId id);
   NodeRole role_of(NodeId id) const { return id <= options_.managers ? NodeRole::kManager : NodeRole::kWorker; }
+  PeerIdentity identity_of(NodeId id) const { return PeerIdentity{id, role_of(id), "sim"}; }
   static std::string node_id(NodeId id);
 
  private:

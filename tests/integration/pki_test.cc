@@ -11,7 +11,9 @@
 
 #include "core/api/manager.pb.h"
 #include "core/ca/node_identity.h"
+#include "core/rpc/rpc_peer.h"
 #include "io_real/crypto/openssl_crypto.h"
+#include "io_real/env/real_env.h"
 #include "io_real/net/endpoint.h"
 #include "tests/integration/cluster_harness.h"
 
@@ -19,6 +21,18 @@ namespace shoal::integration {
 namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
+
+// The RPC layer on an endpoint's wire, as shoald has it.
+struct RpcOn {
+  RpcOn(boost::asio::io_context& io, net::Endpoint& ep, PeerIdentity self)
+      : timers(io), rpc(timers, rng, log, ep.rpc_wire(), std::move(self)) {}
+  real::SystemClock clock;
+  real::AsioTimers timers;
+  Rng rng{1};
+  NullLogSink sink;
+  Log log{clock, sink};
+  RpcPeer rpc;
+};
 
 // A node made inside the test: it joins with a token over an anonymous connection, exactly as
 // shoald does, and then holds a real certificate of the cluster.
@@ -31,7 +45,8 @@ struct InProcessNode {
   std::pair<Status, std::string> call_address(net::Endpoint& ep, const std::string& addr, const std::string& method,
                                               std::string body) {
     std::optional<std::pair<Status, std::string>> out;
-    ep.call_address(addr, true, [](std::string_view) { return Status{}; }, method, std::move(body), 5s,
+    RpcOn on(io, ep, PeerIdentity{});
+    on.rpc.call_address(addr, true, [](std::string_view) { return Status{}; }, method, std::move(body), 5s,
                     [&](Status s, std::string b) { out.emplace(s, std::move(b)); });
     for (int i = 0; i < 200 && !out; ++i) {
       io.restart();
@@ -60,12 +75,14 @@ struct InProcessNode {
                      {joined.cert_chain_pem(), key_pem, {joined.root_ca_pem()}});
     ep.set_peer_address(manager_id, addr);
     std::optional<Status> out;
-    ep.call(manager_id, method, std::move(body), 3s, [&](Status s, std::string) { out = s; });
+    RpcOn on(io, ep, PeerIdentity{joined.node_id(), NodeRole::kWorker, joined.cluster_id()});
+    on.rpc.call(manager_id, method, std::move(body), 3s, [&](Status s, std::string) { out = s; });
     for (int i = 0; i < 100 && !out; ++i) {
       io.restart();
       io.run_for(50ms);
     }
     ep.stop();
+    io.restart();
     io.run_for(50ms);
     return out.value_or(Status::deadline_exceeded("test: no answer"));
   }

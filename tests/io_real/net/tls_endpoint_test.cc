@@ -22,8 +22,12 @@
 #include <string>
 #include <vector>
 
+#include "core/env/random.h"
+#include "core/rpc/rpc_peer.h"
 #include "core/wire/frame.h"
 #include "io_real/crypto/openssl_crypto.h"
+#include "io_real/env/real_env.h"
+#include "io_real/env/spdlog_sink.h"
 #include "io_real/net/endpoint.h"
 #include "tests/io_real/net/test_pki.h"
 #include "tests/io_real/net/io_test_util.h"
@@ -56,13 +60,43 @@ struct Inbox {
   }
 };
 
+using Access = RpcAccess;
+
+// An endpoint with the node's RPC layer on its wire, as shoald puts them together.
+class TestNode : public Endpoint {
+ public:
+  TestNode(asio::io_context& io, EndpointOptions o, TlsIdentity tls)
+      : Endpoint(io, o, std::move(tls)), timers_(io), rpc(timers_, rng_, log_, rpc_wire(), PeerIdentity{o.self, NodeRole::kManager, o.cluster_id}) {}
+  void serve(std::string method, Access access, Rpc::Handler handler) {
+    rpc.serve(std::move(method), access, std::move(handler));
+  }
+  void call(NodeId to, std::string method, std::string body, Duration timeout, Rpc::Reply done) {
+    rpc.call(to, std::move(method), std::move(body), timeout, std::move(done));
+  }
+  void call_address(const std::string& address, bool anonymous, RpcWire::ServerCheck check, std::string method,
+                    std::string body, Duration timeout, Rpc::Reply done) {
+    rpc.call_address(address, anonymous, std::move(check), std::move(method), std::move(body), timeout,
+                     std::move(done));
+  }
+
+ private:
+  real::SystemClock clock_;
+  real::AsioTimers timers_;
+  Rng rng_{7};
+  real::SpdlogSink sink_;
+  Log log_{clock_, sink_};
+
+ public:
+  RpcPeer rpc;
+};
+
 // The outcome of one call.
 struct CallResult {
   int calls = 0;
   Status status;
   std::string body;
   bool done() const { return calls > 0; }
-  Endpoint::Reply cb() {
+  Rpc::Reply cb() {
     return [this](Status s, std::string b) {
       ++calls;
       status = std::move(s);
@@ -126,11 +160,11 @@ class RawTlsClient {
 
 class TlsEndpointTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Endpoint> make(NodeId id, TlsIdentity tls, EndpointOptions o = {}) {
+  std::unique_ptr<TestNode> make(NodeId id, TlsIdentity tls, EndpointOptions o = {}) {
     o.self = id;
     if (o.cluster_id.empty()) o.cluster_id = pki_.cluster_id();
     if (o.listen_address.empty()) o.listen_address = "127.0.0.1:0";
-    auto e = std::make_unique<Endpoint>(io_, o, std::move(tls));
+    auto e = std::make_unique<TestNode>(io_, o, std::move(tls));
     Status s = e->start();
     EXPECT_TRUE(s.ok()) << s.message();
     return e;
@@ -193,11 +227,11 @@ TEST_F(TlsEndpointTest, ALeafIssuedByAnIntermediateIsAcceptedWithItsChain) {
 TEST_F(TlsEndpointTest, RpcsGoToTheNamedNodeAndCarryTheCallersIdentity) {
   auto a = make(kM1, pki_.node(kM1, kManager));
   auto b = make(kM2, pki_.node(kM2, kManager));
-  b->serve("echo", Access::kAnyNode, [](const PeerIdentity* from, std::string body, Endpoint::Reply reply) {
+  b->serve("echo", Access::kAnyNode, [](const PeerIdentity* from, std::string body, Rpc::Reply reply) {
     ASSERT_NE(from, nullptr);
     reply({}, body + " from " + std::to_string(from->node_id));
   });
-  b->serve("fail", Access::kAnyNode, [](const PeerIdentity*, std::string, Endpoint::Reply reply) {
+  b->serve("fail", Access::kAnyNode, [](const PeerIdentity*, std::string, Rpc::Reply reply) {
     reply(Status::failed_precondition("the store is locked"), "ignored");
   });
   a->set_peer_address(kM2, addr(*b));
@@ -230,7 +264,7 @@ TEST_F(TlsEndpointTest, ACertificateFromAnotherCaIsRefused) {
   Inbox ia;
   ia.attach(*a);
   int handled = 0;
-  a->serve("echo", Access::kAnyNode, [&](const PeerIdentity*, std::string b, Endpoint::Reply reply) {
+  a->serve("echo", Access::kAnyNode, [&](const PeerIdentity*, std::string b, Rpc::Reply reply) {
     ++handled;
     reply({}, b);
   });
@@ -314,10 +348,10 @@ TEST_F(TlsEndpointTest, AWorkerMayCallAnyNodeMethodsButNotManagerOnlyOnesNorSend
   Inbox ia;
   ia.attach(*a);
   int writes = 0;
-  a->serve("node.renew", Access::kAnyNode, [](const PeerIdentity* from, std::string, Endpoint::Reply reply) {
+  a->serve("node.renew", Access::kAnyNode, [](const PeerIdentity* from, std::string, Rpc::Reply reply) {
     reply({}, "renewed " + std::string(role_name(from->role)));
   });
-  a->serve("store.write", Access::kManagerOnly, [&](const PeerIdentity*, std::string, Endpoint::Reply reply) {
+  a->serve("store.write", Access::kManagerOnly, [&](const PeerIdentity*, std::string, Rpc::Reply reply) {
     ++writes;
     reply({}, "");
   });
@@ -334,13 +368,13 @@ TEST_F(TlsEndpointTest, AWorkerMayCallAnyNodeMethodsButNotManagerOnlyOnesNorSend
   EXPECT_EQ(renew.body, "renewed worker");
   EXPECT_EQ(write.status.code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(write.status.message(),
-            "this operation needs a manager certificate (OU=swarm-manager); the caller presented swarm-worker");
+            "this operation needs a manager certificate (OU=swarm-manager); the caller presented a worker's");
   EXPECT_EQ(writes, 0);
-  EXPECT_EQ(a->stats().refused_frames, 1u);
+  EXPECT_EQ(a->rpc.stats().refused, 1u);
 
   // A raft frame from a worker closes its connection.
   w->raft_transport().send(kM1, "vote for me");
-  ASSERT_TRUE(run_until(io_, [&] { return a->stats().refused_frames == 2; }));
+  ASSERT_TRUE(run_until(io_, [&] { return a->stats().refused_frames == 1; }));
   run_for(io_, std::chrono::milliseconds(50));
   EXPECT_TRUE(ia.msgs.empty());
   EXPECT_TRUE(logs_.contains("a raft frame from a swarm-worker certificate"));
@@ -348,9 +382,9 @@ TEST_F(TlsEndpointTest, AWorkerMayCallAnyNodeMethodsButNotManagerOnlyOnesNorSend
   // Raft frames from a manager to a worker are not sent.
   a->set_peer_address(kW1, addr(*w));
   a->raft_transport().send(kW1, "append-entries");
-  ASSERT_TRUE(run_until(io_, [&] { return a->stats().refused_frames == 3; }));
+  ASSERT_TRUE(run_until(io_, [&] { return a->stats().refused_frames == 2; }));
   a->raft_transport().send(kW1, "append-entries");  // now on the open connection
-  EXPECT_EQ(a->stats().refused_frames, 4u);
+  EXPECT_EQ(a->stats().refused_frames, 3u);
   run_for(io_, std::chrono::milliseconds(50));
   EXPECT_TRUE(iw.msgs.empty());
 }
@@ -362,17 +396,17 @@ TEST_F(TlsEndpointTest, AnAnonymousClientMayOnlyCallAnonymousRpcs) {
   ia.attach(*a);
   int root_calls = 0, renew_calls = 0;
   bool anonymous_seen = false;
-  a->serve("ca.root", Access::kAnonymous, [&](const PeerIdentity* from, std::string, Endpoint::Reply reply) {
+  a->serve("ca.root", Access::kAnonymous, [&](const PeerIdentity* from, std::string, Rpc::Reply reply) {
     ++root_calls;
     anonymous_seen = from == nullptr;
     reply({}, pki_.root_pem());
   });
-  a->serve("node.renew", Access::kAnyNode, [&](const PeerIdentity*, std::string, Endpoint::Reply reply) {
+  a->serve("node.renew", Access::kAnyNode, [&](const PeerIdentity*, std::string, Rpc::Reply reply) {
     ++renew_calls;
     reply({}, "");
   });
   // A joining node: no certificate, does not listen.
-  auto x = std::make_unique<Endpoint>(io_, EndpointOptions{.cluster_id = "cluster-a"}, TlsIdentity{});
+  auto x = std::make_unique<TestNode>(io_, EndpointOptions{.cluster_id = "cluster-a"}, TlsIdentity{});
   ASSERT_TRUE(x->start().ok());
 
   std::string chain;
@@ -402,7 +436,8 @@ TEST_F(TlsEndpointTest, AnAnonymousClientMayOnlyCallAnonymousRpcs) {
       "ca.root", "", std::chrono::seconds(5), refused.cb());
   ASSERT_TRUE(run_until(io_, [&] { return refused.done(); }));
   EXPECT_EQ(refused.status.code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(refused.status.message(), "root CA digest does not match");
+  EXPECT_NE(refused.status.message().find("root CA digest does not match"), std::string::npos)
+      << refused.status.message();
   run_for(io_, std::chrono::milliseconds(50));
   EXPECT_EQ(root_calls, 1);
   EXPECT_EQ(a->stats().frames_in, frames_before);
@@ -413,7 +448,7 @@ TEST_F(TlsEndpointTest, AnAnonymousClientMayOnlyCallAnonymousRpcs) {
   ASSERT_TRUE(run_until(io_, [&] { return renew.done(); }));
   EXPECT_EQ(renew.status.code(), StatusCode::kPermissionDenied) << renew.status.message();
   EXPECT_EQ(renew_calls, 0);
-  EXPECT_EQ(a->stats().refused_frames, 1u);
+  EXPECT_EQ(a->rpc.stats().refused, 1u);
 
   // So is a raft frame.
   RawTlsClient raw(io_, nullptr);
@@ -423,7 +458,7 @@ TEST_F(TlsEndpointTest, AnAnonymousClientMayOnlyCallAnonymousRpcs) {
   raw.send(wire::encode_frame(wire::FrameType::kRaft, "vote for me"));
   ASSERT_TRUE(run_until(io_, [&] { return raw.closed; }));
   EXPECT_TRUE(ia.msgs.empty());
-  EXPECT_EQ(a->stats().refused_frames, 2u);
+  EXPECT_EQ(a->stats().refused_frames, 1u);
   EXPECT_TRUE(logs_.contains("a raft frame from a connection without a certificate"));
 
   // Without anonymity, x (no certificate) cannot call.
@@ -473,7 +508,8 @@ TEST_F(TlsEndpointTest, MalformedFramesCloseOnlyThatConnection) {
     ASSERT_TRUE(raw.handshaken);
     raw.send(cases[i].bytes);
     ASSERT_TRUE(run_until(io_, [&] { return raw.closed; }));
-    EXPECT_EQ(a->stats().bad_frames, i + 1);
+    // The last case's frame is whole, so the RPC layer is the one that finds it bad.
+    EXPECT_EQ(a->stats().bad_frames + a->rpc.stats().bad_frames, i + 1);
     EXPECT_TRUE(logs_.contains(cases[i].logged));
     // The node keeps serving its peers, both ways.
     ASSERT_TRUE(deliver(*b, kM1, "after " + std::to_string(i), ia));
@@ -514,9 +550,9 @@ TEST_F(TlsEndpointTest, ReconnectsAfterThePeerRestarts) {
 TEST_F(TlsEndpointTest, CallsTimeOutAndALostConnectionFailsThem) {
   auto a = make(kM1, pki_.node(kM1, kManager));
   auto b = make(kM2, pki_.node(kM2, kManager));
-  std::vector<Endpoint::Reply> held;  // b never answers by itself
+  std::vector<Rpc::Reply> held;  // b never answers by itself
   b->serve("slow", Access::kAnyNode,
-           [&](const PeerIdentity*, std::string, Endpoint::Reply reply) { held.push_back(std::move(reply)); });
+           [&](const PeerIdentity*, std::string, Rpc::Reply reply) { held.push_back(std::move(reply)); });
   a->set_peer_address(kM2, addr(*b));
 
   CallResult r;
@@ -525,7 +561,7 @@ TEST_F(TlsEndpointTest, CallsTimeOutAndALostConnectionFailsThem) {
   ASSERT_TRUE(run_until(io_, [&] { return r.done(); }));
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(100));
   EXPECT_EQ(r.status.code(), StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(a->stats().call_timeouts, 1u);
+  EXPECT_EQ(a->rpc.stats().timeouts, 1u);
   ASSERT_EQ(held.size(), 1u);
   held[0]({}, "too late");  // a late reply is ignored
   run_for(io_, std::chrono::milliseconds(50));

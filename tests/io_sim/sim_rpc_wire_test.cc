@@ -1,13 +1,15 @@
-// SimRpc over a simulated World: calls answer, time out when the peer is gone, honour each
-// method's access, and a node's calls to itself run on a later turn; Raft's channel on the same
-// transport is kept apart.
+// The node's RPC layer (RpcPeer) on the simulator's wire (SimRpcWire) over a simulated World:
+// calls answer, time out when the peer is gone, honour each method's access, and a node's calls
+// to itself run on a later turn; conversations opened to an address carry anonymous callers;
+// Raft's channel on the same transport is kept apart.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <optional>
 
 #include "core/api/rpc.pb.h"
-#include "io_sim/world/sim_rpc.h"
+#include "core/rpc/rpc_peer.h"
+#include "io_sim/world/sim_rpc_wire.h"
 #include "io_sim/world/world.h"
 
 namespace shoal::sim {
@@ -15,11 +17,16 @@ namespace {
 
 using std::chrono::milliseconds;
 
+PeerIdentity identity(NodeId n) { return PeerIdentity{n, n <= 2 ? NodeRole::kManager : NodeRole::kWorker, "sim"}; }
+
 // A node with an RPC endpoint: managers are nodes 1 and 2, node 3 a worker.
 class RpcApp final : public NodeApp {
  public:
   RpcApp(NodeId id, Env& env)
-      : mux(env.transport), rpc(env, mux, id, [](NodeId n) { return n <= 2 ? NodeRole::kManager : NodeRole::kWorker; }) {
+      : mux(env.transport),
+        wire(mux.rpc(), id, [](NodeId n) { return std::optional<PeerIdentity>(identity(n)); },
+             [](NodeId n) { return "chain of n" + std::to_string(n); }),
+        rpc(env.timers, env.rng, env.log, wire, identity(id)) {
     rpc.serve("slow", RpcAccess::kAnyNode, [&env](const PeerIdentity*, std::string, Rpc::Reply reply) {
       env.timers.after(milliseconds(300), [reply] { reply({}, "late"); });
     });
@@ -29,11 +36,15 @@ class RpcApp final : public NodeApp {
     rpc.serve("secret", RpcAccess::kManagerOnly, [](const PeerIdentity*, std::string, Rpc::Reply reply) {
       reply({}, "for managers");
     });
+    rpc.serve("hello", RpcAccess::kAnonymous, [](const PeerIdentity* from, std::string, Rpc::Reply reply) {
+      reply({}, from ? "from n" + std::to_string(from->node_id) : "from someone anonymous");
+    });
     rpc.serve("never", RpcAccess::kAnyNode, [](const PeerIdentity*, std::string, Rpc::Reply) {});
     mux.raft().set_handler([this](const PeerIdentity&, std::string_view m) { raft_seen = std::string(m); });
   }
   ChannelMux mux;
-  SimRpc rpc;
+  SimRpcWire wire;
+  RpcPeer rpc;
   std::string raft_seen;
 };
 
@@ -42,9 +53,9 @@ struct Answer {
   std::string body;
 };
 
-class SimRpcTest : public ::testing::Test {
+class SimRpcWireTest : public ::testing::Test {
  protected:
-  SimRpcTest()
+  SimRpcWireTest()
       : world(options(), [](NodeId id, Env& env) { return std::make_unique<RpcApp>(id, env); }) {
     world.start_all();
   }
@@ -64,14 +75,14 @@ class SimRpcTest : public ::testing::Test {
   World world;
 };
 
-TEST_F(SimRpcTest, ACallIsAnsweredWithTheCallersIdentity) {
+TEST_F(SimRpcWireTest, ACallIsAnsweredWithTheCallersIdentity) {
   auto a = call(1, 2, "echo");
   ASSERT_TRUE(a.has_value());
   EXPECT_TRUE(a->status.ok()) << a->status.message();
   EXPECT_EQ(a->body, "hi from n1");
 }
 
-TEST_F(SimRpcTest, AWorkerIsRefusedAManagerOnlyMethodAndAManagerIsNot) {
+TEST_F(SimRpcWireTest, AWorkerIsRefusedAManagerOnlyMethodAndAManagerIsNot) {
   auto refused = call(3, 1, "secret");
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->status.code(), StatusCode::kPermissionDenied);
@@ -80,16 +91,16 @@ TEST_F(SimRpcTest, AWorkerIsRefusedAManagerOnlyMethodAndAManagerIsNot) {
   EXPECT_TRUE(allowed->status.ok());
 }
 
-TEST_F(SimRpcTest, AnUnknownMethodIsUnavailableAndASilentPeerTimesOut) {
+TEST_F(SimRpcWireTest, AnUnknownMethodIsNotFoundAndASilentPeerTimesOut) {
   auto unknown = call(1, 2, "nothing");
   ASSERT_TRUE(unknown.has_value());
-  EXPECT_EQ(unknown->status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(unknown->status.code(), StatusCode::kNotFound);
   auto silent = call(1, 2, "never", milliseconds(300));
   ASSERT_TRUE(silent.has_value());
   EXPECT_EQ(silent->status.code(), StatusCode::kDeadlineExceeded);
 }
 
-TEST_F(SimRpcTest, ACallToACrashedNodeTimesOutAndOneToItselfRunsLocally) {
+TEST_F(SimRpcWireTest, ACallToACrashedNodeTimesOutAndOneToItselfRunsLocally) {
   world.crash(2);
   auto dead = call(1, 2, "echo", milliseconds(200));
   ASSERT_TRUE(dead.has_value());
@@ -101,10 +112,10 @@ TEST_F(SimRpcTest, ACallToACrashedNodeTimesOutAndOneToItselfRunsLocally) {
   EXPECT_EQ(self->body, "hi from n1");
 }
 
-// Seed 932 of services_chaos: a leader answered a restarted agent's previous life's long poll
-// after the restart, the World delivered the answer to the new life, and it completed the new
-// life's status report of the same call number: the report was never applied.
-TEST_F(SimRpcTest, AnAnswerToAPreviousLifesCallCompletesNothingAfterARestart) {
+// The World delivers to a restarted node an answer sent to its previous life (a real process
+// would never see it: its connection died with it). It must complete none of the new life's
+// calls, such as an agent's status report that would then never be applied.
+TEST_F(SimRpcWireTest, AnAnswerToAPreviousLifesCallCompletesNothingAfterARestart) {
   std::optional<Answer> old_life;
   app(1).rpc.call(2, "slow", "hi", milliseconds(1000), [&](Status s, std::string b) { old_life = Answer{s, b}; });
   world.run_for(milliseconds(100));
@@ -119,12 +130,14 @@ TEST_F(SimRpcTest, AnAnswerToAPreviousLifesCallCompletesNothingAfterARestart) {
 // The other half of the restart fix: an answer counts only from the node that was called. Node 3
 // learns node 1's call numbers from a call made to it and answers node 1's next call, made to
 // node 2, in node 2's stead.
-TEST_F(SimRpcTest, AnAnswerFromANodeThatWasNotCalledCompletesNothing) {
+TEST_F(SimRpcWireTest, AnAnswerFromANodeThatWasNotCalledCompletesNothing) {
   uint64_t seen_id = 0;
-  app(3).mux.set_rpc_handler([&](const PeerIdentity&, std::string_view payload) {
+  RpcWire::Events spy;
+  spy.on_frame = [&](RpcWire::ChannelId, const PeerIdentity*, std::string_view payload) {
     rpcpb::RpcFrame f;
     if (f.ParseFromArray(payload.data(), static_cast<int>(payload.size())) && f.has_request()) seen_id = f.request().id();
-  });
+  };
+  app(3).wire.set_events(spy);
   app(1).rpc.call(3, "never", "hi", milliseconds(1000), [](Status, std::string) {});
   world.run_for(milliseconds(50));
   ASSERT_NE(seen_id, 0u);
@@ -133,13 +146,57 @@ TEST_F(SimRpcTest, AnAnswerFromANodeThatWasNotCalledCompletesNothing) {
   rpcpb::RpcFrame forged;
   forged.mutable_response()->set_id(seen_id + 1);
   forged.mutable_response()->set_body("forged");
-  app(3).mux.send_rpc(1, forged.SerializeAsString());
+  ASSERT_TRUE(app(3).wire.send(1, forged.SerializeAsString()).ok());
   world.run_for(std::chrono::seconds(1));
   ASSERT_TRUE(to_2->has_value());
   EXPECT_EQ((*to_2)->status.code(), StatusCode::kDeadlineExceeded) << (*to_2)->body;
+  EXPECT_EQ(app(1).rpc.stats().stray_answers, 1u);
 }
 
-TEST_F(SimRpcTest, RaftsChannelAndRpcsShareTheTransportWithoutMixing) {
+// A joining node calls a manager by address, anonymously: only kAnonymous methods answer it.
+TEST_F(SimRpcWireTest, AnAnonymousConversationMayOnlyCallAnonymousMethods) {
+  auto hello = std::make_shared<std::optional<Answer>>();
+  auto secret = std::make_shared<std::optional<Answer>>();
+  app(3).rpc.call_address(sim_address(1), /*anonymous=*/true, {}, "hello", "", milliseconds(500),
+                          [hello](Status s, std::string b) { *hello = Answer{s, b}; });
+  app(3).rpc.call_address(sim_address(1), /*anonymous=*/true, {}, "echo", "", milliseconds(500),
+                          [secret](Status s, std::string b) { *secret = Answer{s, b}; });
+  world.run_for(std::chrono::seconds(1));
+  ASSERT_TRUE(hello->has_value() && secret->has_value());
+  EXPECT_TRUE((*hello)->status.ok()) << (*hello)->status.message();
+  EXPECT_EQ((*hello)->body, "from someone anonymous");
+  EXPECT_EQ((*secret)->status.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(app(1).rpc.stats().refused, 1u);
+  // Not anonymous: the callee sees who calls.
+  auto named = std::make_shared<std::optional<Answer>>();
+  app(3).rpc.call_address(sim_address(1), /*anonymous=*/false, {}, "hello", "", milliseconds(500),
+                          [named](Status s, std::string b) { *named = Answer{s, b}; });
+  world.run_for(std::chrono::seconds(1));
+  ASSERT_TRUE(named->has_value());
+  EXPECT_EQ((*named)->body, "from n3");
+}
+
+// The caller's check of the server's chain refuses before anything is sent, with its own status.
+TEST_F(SimRpcWireTest, AServerCheckThatRefusesEndsTheCallWithItsOwnStatus) {
+  std::string shown;
+  auto answer = std::make_shared<std::optional<Answer>>();
+  app(3).rpc.call_address(
+      sim_address(2), true,
+      [&](std::string_view chain) {
+        shown = std::string(chain);
+        return Status::permission_denied("not the CA the token names");
+      },
+      "hello", "", milliseconds(500), [answer](Status s, std::string b) { *answer = Answer{s, b}; });
+  world.run_for(std::chrono::seconds(1));
+  EXPECT_EQ(shown, "chain of n2");
+  ASSERT_TRUE(answer->has_value());
+  EXPECT_EQ((*answer)->status.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE((*answer)->status.message().find("not the CA the token names"), std::string::npos);
+  EXPECT_EQ(parse_sim_address("n12:2377"), 12u);
+  EXPECT_EQ(parse_sim_address("10.0.0.1:2377"), 0u);
+}
+
+TEST_F(SimRpcWireTest, RaftsChannelAndRpcsShareTheTransportWithoutMixing) {
   app(1).mux.raft().send(2, "append");
   auto a = call(1, 2, "echo");
   ASSERT_TRUE(a.has_value());
