@@ -17,7 +17,7 @@
 #include "core/env/status.h"
 #include "core/env/time.h"
 
-#include "io_real/api/base64.h"
+#include "core/wire/base64.h"
 
 namespace shoal::cli {
 
@@ -77,8 +77,8 @@ std::string pretty_word(std::string_view word);
 // ("node2" < "node10").
 bool natural_less(std::string_view a, std::string_view b);
 
-using api::base64_decode;
-using api::base64_encode;
+using wire::base64_decode;
+using wire::base64_encode;
 
 std::string trim(std::string_view text);
 

@@ -5,19 +5,19 @@
 #include <functional>
 #include <string>
 #include "core/api/agent.pb.h"
+#include "core/api/node.pb.h"
 #include "core/env/crypto.h"
-#include "core/rpc/rpc.h"
 #include "core/manager/manager.h"
+#include "core/node/node_gossip.h"
+#include "core/rpc/rpc.h"
 #include "core/store/store.h"
-#include "io_real/daemon/data_dir.h"
 
 namespace shoal::daemon {
 
-class GossipNode;
-
 struct ApiContext {
   Crypto* crypto = nullptr;
-  const NodeRecord* record = nullptr;  // null while locked
+  // This node's record; null while it is locked (or in tests).
+  std::function<const nodepb::NodeRecord*()> record;
   store::Store* store = nullptr;       // managers only
   manager::Manager* manager = nullptr; // managers only
   std::string hostname;
@@ -31,9 +31,9 @@ struct ApiContext {
   // Asks the agent of `node` for a task's output (agent.logs over the Rpc seam); `done` runs
   // once, on the daemon's loop. Null on nodes that are not managers.
   std::function<void(const storepb::NodeObject& node, const agentpb::LogsRequest& req, Rpc::Reply done)> task_logs;
-  // This node's gossip (null in tests): its membership view and table, for GET /gossip and the
-  // Gossip field of GET /nodes.
-  GossipNode* gossip = nullptr;
+  // This node's gossip (null in tests, or while locked): its membership view and table, for
+  // GET /gossip and the Gossip field of GET /nodes.
+  std::function<node::NodeGossip*()> gossip;
   // Commits a store transaction; null: manager->submit (the daemon leaves it null).
   std::function<void(storepb::Transaction, manager::Manager::Done)> submit;
 };

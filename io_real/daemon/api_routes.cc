@@ -5,9 +5,9 @@
 #include "core/ca/join_token.h"
 #include "core/ca/join_tokens.h"
 #include "core/ca/node_identity.h"
-#include "io_real/api/base64.h"
+#include "core/wire/base64.h"
 #include "io_real/daemon/docker_json.h"
-#include "io_real/daemon/gossip_node.h"
+#include "core/node/unlock_key.h"
 #include "io_real/daemon/route_helpers.h"
 #include "io_real/daemon/service_routes.h"
 
@@ -64,7 +64,7 @@ void add_object_routes(api::Router& router, ApiContext& ctx, const std::string& 
     if (spec.name().empty()) return respond(api::error_response(400, std::string(R::kName) + " name is required"));
     *o->mutable_spec() = spec;
     std::string data_b64 = body->contains("Data") && (*body)["Data"].is_string() ? (*body)["Data"].get<std::string>() : "";
-    auto data = api::base64_decode(data_b64);
+    auto data = wire::base64_decode(data_b64);
     if (!data.ok()) return respond(api::error_response(400, "Data: " + data.status().message()));
     o->set_data(*data);
     const std::string id = o->id();
@@ -95,7 +95,8 @@ json node_view(ApiContext& ctx, const storepb::NodeObject& n) {
   const bool reachable = nid.ok() && (!ctx.reachable || ctx.reachable(*nid));
   json j = node_json(n, ctx.manager ? ctx.manager->leader() : 0, reachable);
   // Beside the managers' view, the answering node's gossip view (a Shoal field; Docker has none).
-  const gossip::Membership* m = ctx.gossip ? ctx.gossip->membership() : nullptr;
+  node::NodeGossip* g = ctx.gossip ? ctx.gossip() : nullptr;
+  const gossip::Membership* m = g ? g->membership() : nullptr;
   if (nid.ok() && m != nullptr) {
     const gossip::MemberInfo* info = m->member(*nid);
     j["Gossip"] = {{"State", info ? gossip::state_name(info->state) : "unknown"},
@@ -108,18 +109,19 @@ json node_view(ApiContext& ctx, const storepb::NodeObject& n) {
 json gossip_view(ApiContext& ctx) {
   json members = json::array();
   json tables = json::object();
-  const gossip::Membership* m = ctx.gossip ? ctx.gossip->membership() : nullptr;
+  node::NodeGossip* g = ctx.gossip ? ctx.gossip() : nullptr;
+  const gossip::Membership* m = g ? g->membership() : nullptr;
   if (m != nullptr) {
     for (const auto& info : m->members()) {
       members.push_back({{"ID", ca::node_id_text(info.id)}, {"State", gossip::state_name(info.state)},
                          {"Incarnation", info.incarnation}, {"Addr", info.meta}});
     }
-    for (const auto& [key, value] : ctx.gossip->table()->visible()) {
+    for (const auto& [key, value] : g->table()->visible()) {
       tables[key.first][key.second] = {{"Value", value.second}, {"Owner", ca::node_id_text(value.first)}};
     }
   }
   json dropped = json::object();
-  if (const gossip::SealStats* st = ctx.gossip ? ctx.gossip->seal_stats() : nullptr) {
+  if (const gossip::SealStats* st = g ? g->seal_stats() : nullptr) {
     for (const auto& [why, n] : st->dropped_by_reason) dropped[why] = n;
   }
   if (m != nullptr) {
@@ -131,14 +133,17 @@ json gossip_view(ApiContext& ctx) {
 json info_json(ApiContext& ctx) {
   json swarm;
   const bool locked = ctx.locked && ctx.locked();
-  swarm["LocalNodeState"] = locked ? "locked" : (ctx.record ? "active" : "inactive");
+  const nodepb::NodeRecord* record = ctx.record ? ctx.record() : nullptr;
+  swarm["LocalNodeState"] = locked ? "locked" : (record ? "active" : "inactive");
   swarm["ControlAvailable"] = ctx.manager != nullptr;
   swarm["Error"] = "";
-  if (ctx.record) {
-    swarm["NodeID"] = ca::node_id_text(ctx.record->node_id);
-    swarm["NodeAddr"] = ctx.record->advertise_addr.substr(0, ctx.record->advertise_addr.rfind(':'));
+  if (record) {
+    swarm["NodeID"] = ca::node_id_text(record->node_id());
+    swarm["NodeAddr"] = record->advertise_addr().substr(0, record->advertise_addr().rfind(':'));
     json remotes = json::array();
-    for (const auto& [id, addr] : ctx.record->managers) remotes.push_back({{"NodeID", ca::node_id_text(id)}, {"Addr", addr}});
+    for (const auto& m : record->managers()) {
+      remotes.push_back({{"NodeID", ca::node_id_text(m.node_id())}, {"Addr", m.addr()}});
+    }
     swarm["RemoteManagers"] = remotes;
   }
   if (ctx.store && ctx.store->cluster()) {
@@ -155,7 +160,7 @@ json info_json(ApiContext& ctx) {
     }
     swarm["RemoteManagers"] = remotes;
   }
-  return {{"ID", ctx.record ? ca::node_id_text(ctx.record->node_id) : ""},
+  return {{"ID", record ? ca::node_id_text(record->node_id()) : ""},
           {"Name", ctx.hostname},
           {"ServerVersion", "shoal-0.3"},
           {"OperatingSystem", "linux"},
@@ -232,7 +237,7 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
       if (on && !c.autolock()) {
         AeadKey k;
         ctx.crypto->random_bytes(k.data(), k.size());
-        c.set_unlock_key(format_unlock_key(k));
+        c.set_unlock_key(node::format_unlock_key(k));
       }
       if (!on) c.clear_unlock_key();
       c.set_autolock(on);
@@ -240,7 +245,7 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     if (query_true(req, "rotateManagerUnlockKey") && c.autolock()) {
       AeadKey k;
       ctx.crypto->random_bytes(k.data(), k.size());
-      c.set_unlock_key(format_unlock_key(k));
+      c.set_unlock_key(node::format_unlock_key(k));
     }
     if (spec.contains("CAConfig")) {
       const json& ca_cfg = spec["CAConfig"];
@@ -267,7 +272,7 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     if (!ctx.locked || !ctx.locked()) return respond(api::error_response(503, "swarm is not locked"));
     auto body = parse_body(req);
     if (!body.ok()) return respond(from_status(body.status()));
-    auto key = parse_unlock_key(body->value("UnlockKey", ""));
+    auto key = node::parse_unlock_key(body->value("UnlockKey", ""));
     if (!key.ok()) return respond(api::error_response(400, "invalid unlock key: " + key.status().message()));
     Status s = ctx.unlock(*key);
     if (!s.ok()) return respond(api::error_response(400, "the unlock key is incorrect: " + s.message()));

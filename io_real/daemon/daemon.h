@@ -1,19 +1,15 @@
-// Daemon: one shoald process — a manager or a worker of one cluster — on one io_context thread.
-//
-// Start-up takes one of three paths, then runs the node until SIGINT/SIGTERM:
-//   init     make a new cluster: root CA, this manager's certificate, join tokens, a one-member
-//            Raft; once it leads, it commits the founding transaction (cluster + node objects)
-//   join     fetch the root CA from a manager, check it against the token's digest, then send
-//            the token with a certificate request; a manager joins Raft as a learner
-//   restart  open the data directory (or wait to be unlocked, when the cluster is autolocked)
-//
-// The client API (Docker's shape, io_real/daemon/api_routes) is served on a unix socket.
+// Daemon: one shoald process on one io_context thread. It wires the real world to the node
+// (core/node/node.h), which makes every protocol decision: the TLS endpoint on the cluster port,
+// the gossip socket, the process runtime, the data directory, the OS clock, Asio timers and
+// spdlog. It starts the node one of three ways (init, join, restart; see the Node), serves the
+// client API (Docker's shape, io_real/daemon/api_routes) on a unix socket once the node is up,
+// and runs until SIGINT/SIGTERM or a `swarm leave`.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
-#include "core/ca/certificate_authority.h"
-#include <map>
 
+#include "core/ca/certificate_authority.h"
 #include "core/env/status.h"
 #include "core/env/time.h"
 

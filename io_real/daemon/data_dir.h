@@ -1,49 +1,46 @@
-// A node's data directory: what it keeps between runs and how it is protected.
+// DataDir: a node's data directory on a real disk, behind the NodeStorage seam
+// (core/env/node_storage.h):
 //
-//   <dir>/raft/        RocksDB (io_real/storage): the Raft log and this node's own records,
-//                      every value sealed under the data key
+//   <dir>/raft/        RocksDB (io_real/storage/rocksdb_disk.h): Raft's log and the node's own
+//                      record (core/node/node_record.h), every value sealed under the data key
 //   <dir>/unlock.key   the key-encryption key as an unlock key "SWMKEY-1-<base64>", mode 0600;
 //                      absent when the cluster is autolocked (then `shoal swarm unlock` gives it)
 //
-// The node's own records live in the sealed store beside the Raft log, under "node/...": its
-// identity (node id, cluster id, role, addresses), private key, certificate and the root CA.
+// Thread contract: the node's loop; the store's sync completions are posted there with `post`.
 #pragma once
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
-#include <vector>
-#include "core/env/crypto.h"
-#include "core/env/disk.h"
-#include "core/env/status.h"
-#include "core/env/transport.h"
+
+#include "core/env/node_storage.h"
+#include "io_real/storage/rocksdb_disk.h"
 
 namespace shoal::daemon {
 
-struct NodeRecord {
-  NodeId node_id = 0;
-  std::string cluster_id;
-  NodeRole role = NodeRole::kWorker;
-  std::string listen_addr;
-  std::string advertise_addr;
-  std::string key_pem;
-  std::string cert_pem;
-  std::string root_ca_pem;
-  std::vector<std::pair<NodeId, std::string>> managers;  // last known manager addresses
+class DataDir final : public NodeStorage {
+ public:
+  using Post = std::function<void(std::function<void()>)>;
+  DataDir(std::string dir, Crypto& crypto, Post post);
+  ~DataDir() override;
+
+  std::string describe() const override { return "data directory " + dir_; }
+  bool in_use() const override;
+  Result<Disk*> open_store(const AeadKey& kek, bool create) override;
+  Status rewrap(const AeadKey& kek) override;
+  void close() override;
+  Result<std::optional<AeadKey>> read_unlock_key() const override;
+  Status write_unlock_key(const AeadKey& kek) override;
+  Status remove_unlock_key() override;
+  void wipe() override;
+
+ private:
+  std::string unlock_path() const { return dir_ + "/unlock.key"; }
+
+  std::string dir_;
+  Crypto& crypto_;
+  Post post_;
+  std::unique_ptr<storage::RocksDisk> disk_;
 };
-
-// Whether `dir` already holds a node (its raft store exists).
-bool data_dir_in_use(const std::string& dir);
-Status make_data_dir(const std::string& dir);
-
-// The unlock key's text form, as Docker's: "SWMKEY-1-" + base64 of the 32-byte key.
-std::string format_unlock_key(const AeadKey& kek);
-Result<AeadKey> parse_unlock_key(std::string_view text);
-// Reads <dir>/unlock.key; nullopt when absent (autolocked).
-Result<std::optional<AeadKey>> read_unlock_key_file(const std::string& dir);
-Status write_unlock_key_file(const std::string& dir, const AeadKey& kek);
-Status remove_unlock_key_file(const std::string& dir);
-
-void save_node_record(Disk& disk, const NodeRecord& rec);
-// The node's record, or an error naming what is missing or malformed.
-Result<NodeRecord> load_node_record(const Disk& disk);
 
 }  // namespace shoal::daemon

@@ -4,7 +4,8 @@
 #include <ctime>
 
 #include "core/ca/node_identity.h"
-#include "io_real/api/base64.h"
+#include "core/wire/base64.h"
+#include "core/wire/rfc3339.h"
 
 namespace shoal::daemon {
 namespace {
@@ -22,16 +23,6 @@ nlohmann::json meta(uint64_t version, int64_t created, int64_t updated) {
 
 }  // namespace
 
-std::string rfc3339(int64_t unix_ns) {
-  const time_t secs = static_cast<time_t>(unix_ns / 1'000'000'000);
-  const long nanos = static_cast<long>(unix_ns % 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
-  return buf;
-}
 
 const char* node_role_word(storepb::NodeRole role) { return role == storepb::MANAGER ? "manager" : "worker"; }
 
@@ -94,7 +85,7 @@ nlohmann::json node_json(const storepb::NodeObject& n, uint64_t leader_id, bool 
 nlohmann::json config_json(const storepb::ConfigObject& c) {
   nlohmann::json j = meta(c.version(), c.created_at_ns(), c.updated_at_ns());
   j["ID"] = c.id();
-  j["Spec"] = {{"Name", c.spec().name()}, {"Labels", labels_json(c.spec().labels())}, {"Data", api::base64_encode(c.data())}};
+  j["Spec"] = {{"Name", c.spec().name()}, {"Labels", labels_json(c.spec().labels())}, {"Data", wire::base64_encode(c.data())}};
   return j;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include "core/api/store.pb.h"
+#include "core/wire/rfc3339.h"
 
 namespace shoal::daemon {
 
@@ -17,8 +18,7 @@ const char* node_state_word(storepb::NodeObject::State state);
 std::optional<storepb::NodeRole> parse_node_role(std::string_view word);
 std::optional<storepb::NodeSpec::Availability> parse_availability(std::string_view word);
 
-// RFC 3339 with nanoseconds, UTC, as Docker prints times: "2026-11-27T06:02:32.123456789Z".
-std::string rfc3339(int64_t unix_ns);
+using wire::rfc3339;
 
 nlohmann::json node_json(const storepb::NodeObject& n, uint64_t leader_id, bool reachable);
 nlohmann::json config_json(const storepb::ConfigObject& c);

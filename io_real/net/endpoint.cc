@@ -199,7 +199,7 @@ Result<Contexts> make_contexts(const TlsIdentity& id, const EndpointOptions& opt
       return Status::invalid_argument("this node's certificate names node " + ca::node_id_text(self->node_id) +
                                       ", not this node " + ca::node_id_text(opts.self));
     }
-    if (self->cluster_id != opts.cluster_id) {
+    if (!opts.cluster_id.empty() && self->cluster_id != opts.cluster_id) {
       return Status::invalid_argument("this node's certificate is for cluster '" + self->cluster_id +
                                       "', not '" + opts.cluster_id + "'");
     }
@@ -320,6 +320,7 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
     auto c = make_contexts(identity_, opts_);
     if (c.ok()) {
       ctx_ = std::move(*c);
+      adopt_self();
     } else {
       identity_error_ = c.status();
       // Keep an anonymous client so a node without a usable certificate can still join.
@@ -329,6 +330,10 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   }
 
   Status start();
+  Status listen(const std::string& address) {
+    opts_.listen_address = address;
+    return start();
+  }
   void stop();
   uint16_t listen_port() const;
   void set_peer_address(NodeId id, std::string host_port);
@@ -398,6 +403,12 @@ class EndpointImpl : public std::enable_shared_from_this<EndpointImpl> {
   // Refuses what a connection sent (a raft frame it may not send) and closes it.
   void refuse(const std::shared_ptr<Connection>& c, const std::string& why);
   std::string conn_text(const Connection& c) const;
+  // A node made before it had an identity takes its id and cluster from its first certificate.
+  void adopt_self() {
+    if (!ctx_.self) return;
+    if (opts_.self == 0) opts_.self = ctx_.self->node_id;
+    if (opts_.cluster_id.empty()) opts_.cluster_id = ctx_.self->cluster_id;
+  }
 
   asio::io_context& io_;
   EndpointOptions opts_;
@@ -856,6 +867,7 @@ Status EndpointImpl::set_identity(TlsIdentity identity) {
   }
   const bool had_server = ctx_.server != nullptr;
   ctx_ = std::move(*c);
+  adopt_self();
   identity_ = std::move(identity);
   identity_error_ = {};
   spdlog::info("net {}: new TLS identity ({} trusted root(s)) for new connections", name(),
@@ -1119,6 +1131,7 @@ Endpoint::Endpoint(asio::io_context& io, EndpointOptions options, TlsIdentity id
     : impl_(std::make_shared<internal::EndpointImpl>(io, std::move(options), std::move(identity))) {}
 Endpoint::~Endpoint() { impl_->stop(); }
 Status Endpoint::start() { return impl_->start(); }
+Status Endpoint::listen(const std::string& address) { return impl_->listen(address); }
 void Endpoint::stop() { impl_->stop(); }
 uint16_t Endpoint::listen_port() const { return impl_->listen_port(); }
 void Endpoint::set_peer_address(NodeId id, std::string host_port) { impl_->set_peer_address(id, std::move(host_port)); }

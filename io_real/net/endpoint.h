@@ -48,6 +48,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/env/cluster_net.h"
 #include "core/env/rpc_wire.h"
 #include "core/env/status.h"
 #include "core/env/time.h"
@@ -63,14 +64,10 @@ namespace internal {
 class EndpointImpl;
 }
 
-// What this node shows and whom it trusts.
-struct TlsIdentity {
-  std::string cert_chain_pem{};                // leaf followed by any intermediates; empty = none
-  std::string key_pem{};                       // the leaf's private key
-  std::vector<std::string> trusted_roots_pem{};  // during a root rotation: the old and the new
-};
+using shoal::TlsIdentity;
 
 struct EndpointOptions {
+  // Who this node is; both unset: taken from the first identity given (a node that joins).
   NodeId self = 0;
   std::string cluster_id{};
   std::string listen_address{};  // "127.0.0.1:2377", "[::1]:2377"; port 0 = ephemeral; empty = no listening
@@ -85,42 +82,44 @@ struct EndpointOptions {
   size_t max_inbound_connections = 4096;  // further connections are closed at once, counted
 };
 
-class Endpoint {
+class Endpoint : public ClusterNet {
  public:
   // Callbacks given to the Endpoint run on `io`.
   Endpoint(boost::asio::io_context& io, EndpointOptions options, TlsIdentity identity);
   // Closes everything; pending calls are failed with unavailable (on the io_context, later).
-  ~Endpoint();
+  ~Endpoint() override;
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
   // Binds and listens on options.listen_address (nothing to do if it is empty). A busy address,
   // a bad address or an unusable certificate/key is a clear error.
   Status start();
-  // Closes the listener and every connection; pending calls fail with unavailable. Idempotent.
-  void stop();
+  // start() at `address`, for a node whose identity came after the endpoint was made.
+  Status listen(const std::string& address) override;
+  // Closes the listener and every connection (their channels are lost). Idempotent.
+  void stop() override;
   // The bound port (useful with port 0); 0 when not listening.
   uint16_t listen_port() const;
 
   // Where a peer listens, "host:port". Changing it closes the current connection to that peer.
-  void set_peer_address(NodeId id, std::string host_port);
+  void set_peer_address(NodeId id, std::string host_port) override;
   // Closes the connection to the peer and drops what was queued for it; its calls fail.
-  void forget_peer(NodeId id);
+  void forget_peer(NodeId id) override;
   // A renewed certificate or rotated roots: used for every handshake from now on. Connections
   // already established keep the identity they were made with. An unusable identity (bad PEM,
   // key not matching the certificate, another node's or cluster's subject) is refused and the
   // current one kept.
-  Status set_identity(TlsIdentity identity);
+  Status set_identity(TlsIdentity identity) override;
 
   // kRaft frames to managers by NodeId. Only manager certificates may send or receive them.
-  Transport& raft_transport();
+  Transport& raft_transport() override;
 
   // The RPC frames' wire: channel_to(node) is the connection to that peer (its address from
   // set_peer_address, its certificate checked to name that node); open_channel(address) a
   // connection of its own (anonymous: no client certificate and no check of the server against
   // the trusted roots, for a node that is joining and does not know the CA yet; otherwise the
   // server must verify with a well-formed identity of this cluster). Its events run on `io`.
-  RpcWire& rpc_wire();
+  RpcWire& rpc_wire() override;
 
   struct Stats {
     uint64_t frames_in = 0;

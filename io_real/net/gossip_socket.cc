@@ -145,6 +145,7 @@ class GossipSocketImpl : public std::enable_shared_from_this<GossipSocketImpl> {
   Status start();
   void stop();
   uint16_t port() const { return port_; }
+  size_t max_datagram() const { return opts_.max_udp_payload; }
   Status set_address(NodeId id, const std::string& host_port);
   void forget_address(NodeId id) { book_.erase(id); }
   void send(NodeId to, std::string payload);
@@ -607,6 +608,7 @@ GossipSocket::GossipSocket(asio::io_context& io, GossipSocketOptions options)
 GossipSocket::~GossipSocket() { impl_->stop(); }
 Status GossipSocket::start() { return impl_->start(); }
 void GossipSocket::stop() { impl_->stop(); }
+size_t GossipSocket::max_datagram() const { return impl_->max_datagram(); }
 uint16_t GossipSocket::port() const { return impl_->port(); }
 Status GossipSocket::set_address(NodeId id, const std::string& host_port) { return impl_->set_address(id, host_port); }
 void GossipSocket::forget_address(NodeId id) { impl_->forget_address(id); }

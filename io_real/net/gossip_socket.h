@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 
+#include "core/env/gossip_net.h"
 #include "core/env/status.h"
 #include "core/env/time.h"
 #include "core/env/transport.h"
@@ -66,7 +67,7 @@ namespace internal {
 class GossipSocketImpl;
 }
 
-class GossipSocket final : public Transport {
+class GossipSocket final : public GossipNet {
  public:
   GossipSocket(boost::asio::io_context& io, GossipSocketOptions options);
   ~GossipSocket() override;
@@ -82,7 +83,8 @@ class GossipSocket final : public Transport {
   uint16_t port() const;
 
   // Where node `id` listens for gossip, "host:port". An unparsable address is refused.
-  Status set_address(NodeId id, const std::string& host_port);
+  Status set_address(NodeId id, const std::string& host_port) override;
+  size_t max_datagram() const override;
   void forget_address(NodeId id);
 
   void send(NodeId to, std::string payload) override;

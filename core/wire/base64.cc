@@ -1,8 +1,8 @@
-#include "io_real/api/base64.h"
+#include "core/wire/base64.h"
 
 #include <cstdint>
 
-namespace shoal::api {
+namespace shoal::wire {
 
 std::string base64_encode(std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -57,4 +57,4 @@ Result<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace shoal::api
+}  // namespace shoal::wire

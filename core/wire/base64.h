@@ -6,11 +6,11 @@
 
 #include "core/env/status.h"
 
-namespace shoal::api {
+namespace shoal::wire {
 
 std::string base64_encode(std::string_view bytes);
 // Errors (InvalidArgument) name what is wrong: a length that is not a multiple of 4, or a
 // character outside the alphabet.
 Result<std::string> base64_decode(std::string_view text);
 
-}  // namespace shoal::api
+}  // namespace shoal::wire
