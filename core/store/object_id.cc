@@ -17,4 +17,10 @@ std::string object_id(Rng& rng) {
   return object_id_from_bytes(bytes);
 }
 
+std::string new_object_id(Crypto& crypto) {
+  ObjectIdBytes bytes;
+  crypto.random_bytes(bytes.data(), bytes.size());
+  return object_id_from_bytes(bytes);
+}
+
 }  // namespace shoal::store

@@ -34,7 +34,7 @@
 #include "io_real/cli/format.h"
 #include "io_real/cli/stack_file.h"
 #include "io_real/cli/views.h"
-#include "io_real/daemon/service_json.h"
+#include "io_real/api/service_json.h"
 
 namespace shoal::cli {
 namespace {

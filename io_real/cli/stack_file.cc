@@ -9,7 +9,7 @@
 
 #include "core/scheduler/constraint.h"
 #include "io_real/cli/format.h"
-#include "io_real/daemon/service_json.h"
+#include "io_real/api/service_json.h"
 
 namespace shoal::cli {
 namespace {
@@ -356,8 +356,8 @@ Status Parser::deploy(const YAML::Node& n, const std::string& path, json& spec) 
   } else if (replicas && !replicas.IsNull()) {
     auto r = count(replicas, path + ".replicas");
     if (!r.ok()) return r.status();
-    if (*r > daemon::kMaxReplicas) {
-      return error(replicas, path + ".replicas", "at most " + std::to_string(daemon::kMaxReplicas) + " replicas");
+    if (*r > controlapi::kMaxReplicas) {
+      return error(replicas, path + ".replicas", "at most " + std::to_string(controlapi::kMaxReplicas) + " replicas");
     }
     mode["Replicated"]["Replicas"] = *r;
   }
@@ -473,7 +473,7 @@ Status Parser::deploy(const YAML::Node& n, const std::string& path, json& spec) 
 Result<json> Parser::service(const std::string& name, const YAML::Node& n, const std::string& path) {
   if (!n.IsMap()) return type_error(n, path, "a mapping");
   const std::string full_name = stack_ + "_" + name;
-  if (!daemon::valid_service_name(full_name) || full_name.size() > 63) {
+  if (!controlapi::valid_service_name(full_name) || full_name.size() > 63) {
     return error(n, path,
                  "invalid service name \"" + name + "\": \"" + full_name +
                      "\" must be letters, digits, '-' and '_', start and end with a letter or digit, and be at most "
@@ -534,7 +534,7 @@ Result<json> Parser::service(const std::string& name, const YAML::Node& n, const
 
   // What the daemon would refuse, refused here, before anything is sent.
   auto stored = daemon::service_spec_from_json(spec);
-  Status valid = stored.ok() ? daemon::validate_service_spec(*stored) : stored.status();
+  Status valid = stored.ok() ? controlapi::validate_service_spec(*stored) : stored.status();
   if (!valid.ok()) return error(n, path, valid.message());
   return spec;
 }
@@ -586,7 +586,7 @@ Result<StackFile> Parser::parse(std::string_view text) {
 
 Status validate_stack_name(std::string_view stack) {
   if (stack.empty()) return Status::invalid_argument("invalid stack name: it is empty");
-  if (!daemon::valid_service_name(stack) || stack.size() > 50) {
+  if (!controlapi::valid_service_name(stack) || stack.size() > 50) {
     return Status::invalid_argument("invalid stack name \"" + std::string(stack) +
                                     "\": use letters, digits, '-' and '_', starting and ending with a letter or "
                                     "digit, at most 50 characters");

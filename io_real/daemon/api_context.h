@@ -16,6 +16,7 @@ namespace shoal::daemon {
 
 struct ApiContext {
   Crypto* crypto = nullptr;
+  const Clock* clock = nullptr;  // the node's: the time a write records (null: the manager's)
   // This node's record; null while it is locked (or in tests).
   std::function<const nodepb::NodeRecord*()> record;
   store::Store* store = nullptr;       // managers only

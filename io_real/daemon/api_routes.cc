@@ -6,7 +6,10 @@
 #include "core/ca/join_tokens.h"
 #include "core/ca/node_identity.h"
 #include "core/wire/base64.h"
-#include "io_real/daemon/docker_json.h"
+#include "io_real/api/docker_json.h"
+#include "core/controlapi/cluster.h"
+#include "core/controlapi/nodes.h"
+#include "core/controlapi/objects.h"
 #include "core/node/unlock_key.h"
 #include "io_real/daemon/route_helpers.h"
 #include "io_real/daemon/service_routes.h"
@@ -27,6 +30,8 @@ struct ObjectRoutes;
 template <>
 struct ObjectRoutes<storepb::ConfigObject> {
   static constexpr const char* kName = "config";
+  static constexpr auto create = &controlapi::create_config;
+  static constexpr auto remove = &controlapi::remove_config;
   static const std::map<std::string, storepb::ConfigObject>& all(store::Store& s) { return s.configs(); }
   static const storepb::ConfigObject* find(store::Store& s, std::string_view k) { return s.find_config(k); }
   static storepb::ConfigObject* mutable_in(storepb::StoreAction* a) { return a->mutable_config(); }
@@ -35,6 +40,8 @@ struct ObjectRoutes<storepb::ConfigObject> {
 template <>
 struct ObjectRoutes<storepb::SecretObject> {
   static constexpr const char* kName = "secret";
+  static constexpr auto create = &controlapi::create_secret;
+  static constexpr auto remove = &controlapi::remove_secret;
   static const std::map<std::string, storepb::SecretObject>& all(store::Store& s) { return s.secrets(); }
   static const storepb::SecretObject* find(store::Store& s, std::string_view k) { return s.find_secret(k); }
   static storepb::SecretObject* mutable_in(storepb::StoreAction* a) { return a->mutable_secret(); }
@@ -54,21 +61,16 @@ void add_object_routes(api::Router& router, ApiContext& ctx, const std::string& 
     if (!manager_ready(ctx, respond)) return;
     auto body = parse_body(req);
     if (!body.ok()) return respond(from_status(body.status()));
-    storepb::Transaction tx;
-    auto* a = tx.add_actions();
-    a->set_kind(storepb::StoreAction::CREATE);
-    Obj* o = R::mutable_in(a);
-    o->set_id(new_object_id(*ctx.crypto));
     storepb::Annotations spec;
     fill_annotations(*body, &spec);
-    if (spec.name().empty()) return respond(api::error_response(400, std::string(R::kName) + " name is required"));
-    *o->mutable_spec() = spec;
     std::string data_b64 = body->contains("Data") && (*body)["Data"].is_string() ? (*body)["Data"].get<std::string>() : "";
     auto data = wire::base64_decode(data_b64);
+    if (spec.name().empty()) return respond(api::error_response(400, std::string(R::kName) + " name is required"));
     if (!data.ok()) return respond(api::error_response(400, "Data: " + data.status().message()));
-    o->set_data(*data);
-    const std::string id = o->id();
-    submit(ctx, std::move(tx), respond, [id](uint64_t) { return api::json_response(201, {{"ID", id}}); });
+    auto created = R::create(spec, std::move(*data), now_ns(ctx), *ctx.crypto);
+    if (!created.ok()) return respond(from_status(created.status()));
+    submit(ctx, std::move(created->tx), respond,
+           [id = created->id](uint64_t) { return api::json_response(201, {{"ID", id}}); });
   });
   router.add("GET", base + "/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
@@ -78,13 +80,9 @@ void add_object_routes(api::Router& router, ApiContext& ctx, const std::string& 
   });
   router.add("DELETE", base + "/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
-    const Obj* o = R::find(*ctx.store, p.at("id"));
-    if (!o) return respond(api::error_response(404, std::string(R::kName) + " " + p.at("id") + " not found"));
-    storepb::Transaction tx;
-    auto* a = tx.add_actions();
-    a->set_kind(storepb::StoreAction::REMOVE);
-    *R::mutable_in(a) = *o;
-    submit(ctx, std::move(tx), respond, [](uint64_t) { return api::empty_response(204); });
+    auto tx = R::remove(*ctx.store, p.at("id"));
+    if (!tx.ok()) return respond(from_status(tx.status()));
+    submit(ctx, std::move(*tx), respond, [](uint64_t) { return api::empty_response(204); });
   });
 }
 
@@ -223,46 +221,26 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     if (!version.ok()) return respond(from_status(version.status()));
     auto body = parse_body(req);
     if (!body.ok()) return respond(from_status(body.status()));
-    storepb::ClusterObject c = *ctx.store->cluster();
-    c.set_version(*version);
-    auto tokens = ca::JoinTokens::from_tokens(c.manager_token(), c.worker_token());
-    if (!tokens.ok()) return respond(from_status(tokens.status()));
-    if (query_true(req, "rotateWorkerToken")) tokens->rotate(NodeRole::kWorker, *ctx.crypto);
-    if (query_true(req, "rotateManagerToken")) tokens->rotate(NodeRole::kManager, *ctx.crypto);
-    c.set_worker_token(tokens->token(NodeRole::kWorker));
-    c.set_manager_token(tokens->token(NodeRole::kManager));
+    controlapi::ClusterChange change;
+    change.rotate_worker_token = query_true(req, "rotateWorkerToken");
+    change.rotate_manager_token = query_true(req, "rotateManagerToken");
+    change.rotate_unlock_key = query_true(req, "rotateManagerUnlockKey");
     const json& spec = *body;
     if (spec.contains("EncryptionConfig") && spec["EncryptionConfig"].contains("AutoLockManagers")) {
-      const bool on = spec["EncryptionConfig"]["AutoLockManagers"].get<bool>();
-      if (on && !c.autolock()) {
-        AeadKey k;
-        ctx.crypto->random_bytes(k.data(), k.size());
-        c.set_unlock_key(node::format_unlock_key(k));
-      }
-      if (!on) c.clear_unlock_key();
-      c.set_autolock(on);
-    }
-    if (query_true(req, "rotateManagerUnlockKey") && c.autolock()) {
-      AeadKey k;
-      ctx.crypto->random_bytes(k.data(), k.size());
-      c.set_unlock_key(node::format_unlock_key(k));
+      change.autolock = spec["EncryptionConfig"]["AutoLockManagers"].get<bool>();
     }
     if (spec.contains("CAConfig")) {
       const json& ca_cfg = spec["CAConfig"];
       if (ca_cfg.contains("NodeCertExpiry") && ca_cfg["NodeCertExpiry"].is_number_integer()) {
-        const int64_t ns = ca_cfg["NodeCertExpiry"].get<int64_t>();
-        if (ns < 60'000'000'000LL) return respond(api::error_response(400, "NodeCertExpiry must be at least 1 minute"));
-        c.set_node_cert_expiry_s(ns / 1'000'000'000LL);
+        change.node_cert_expiry_ns = ca_cfg["NodeCertExpiry"].get<int64_t>();
       }
       if (ca_cfg.contains("ForceRotate") && ca_cfg["ForceRotate"].is_number_unsigned()) {
-        c.set_ca_force_rotate(ca_cfg["ForceRotate"].get<uint64_t>());
+        change.ca_force_rotate = ca_cfg["ForceRotate"].get<uint64_t>();
       }
     }
-    storepb::Transaction tx;
-    auto* a = tx.add_actions();
-    a->set_kind(storepb::StoreAction::UPDATE);
-    *a->mutable_cluster() = c;
-    submit(ctx, std::move(tx), respond, [](uint64_t) { return api::empty_response(200); });
+    auto tx = controlapi::update_cluster(*ctx.store, *version, change, now_ns(ctx), *ctx.crypto);
+    if (!tx.ok()) return respond(from_status(tx.status()));
+    submit(ctx, std::move(*tx), respond, [](uint64_t) { return api::empty_response(200); });
   });
   router.add("GET", "/swarm/unlockkey", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
@@ -310,57 +288,33 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     if (!version.ok()) return respond(from_status(version.status()));
     auto body = parse_body(req);
     if (!body.ok()) return respond(from_status(body.status()));
-    storepb::NodeObject updated = *n;
-    updated.set_version(*version);
-    auto* spec = updated.mutable_spec();
     const json& js = *body;
+    controlapi::NodeSpecChange change;
     if (js.contains("Role")) {
       const std::string word = js["Role"].get<std::string>();
-      const auto role = parse_node_role(word);
-      if (!role) return respond(api::error_response(400, "invalid role '" + word + "'"));
-      if (*role == storepb::WORKER && n->spec().desired_role() == storepb::MANAGER) {
-        int managers = 0;
-        for (const auto& [id, other] : ctx.store->nodes()) managers += other.spec().desired_role() == storepb::MANAGER;
-        if (managers <= 1) {
-          return respond(api::error_response(400, "attempting to demote the last manager of the swarm"));
-        }
-      }
-      spec->set_desired_role(*role);
+      change.role = parse_node_role(word);
+      if (!change.role) return respond(api::error_response(400, "invalid role '" + word + "'"));
     }
     if (js.contains("Availability")) {
       const std::string word = js["Availability"].get<std::string>();
-      const auto av = parse_availability(word);
-      if (!av) return respond(api::error_response(400, "invalid availability '" + word + "'"));
-      spec->set_availability(*av);
+      change.availability = parse_availability(word);
+      if (!change.availability) return respond(api::error_response(400, "invalid availability '" + word + "'"));
     }
-    if (js.contains("Labels")) spec->mutable_annotations()->clear_labels();
-    storepb::Annotations a = spec->annotations();
+    storepb::Annotations a;
     fill_annotations(js, &a);
-    *spec->mutable_annotations() = a;
-    storepb::Transaction tx;
-    auto* act = tx.add_actions();
-    act->set_kind(storepb::StoreAction::UPDATE);
-    *act->mutable_node() = updated;
-    submit(ctx, std::move(tx), respond, [](uint64_t) { return api::empty_response(200); });
+    if (js.contains("Name") && js["Name"].is_string()) change.name = a.name();
+    if (js.contains("Labels")) change.labels = std::map<std::string, std::string>(a.labels().begin(), a.labels().end());
+    auto tx = controlapi::update_node(*ctx.store, n->id(), *version, change, now_ns(ctx));
+    if (!tx.ok()) return respond(from_status(tx.status()));
+    submit(ctx, std::move(*tx), respond, [](uint64_t) { return api::empty_response(200); });
   });
   router.add("DELETE", "/nodes/{id}", [&ctx](const HttpRequest& req, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     const auto* n = ctx.store->find_node(p.at("id"));
     if (!n) return respond(api::error_response(404, "node " + p.at("id") + " not found"));
-    if (n->spec().desired_role() == storepb::MANAGER || n->role() == storepb::MANAGER) {
-      return respond(api::error_response(400, "rejected: node " + n->id() +
-                                                  " is a cluster manager and is a member of the raft cluster. It "
-                                                  "must be demoted to worker before removal"));
-    }
-    if (n->state() == storepb::NodeObject::READY && !query_true(req, "force")) {
-      return respond(api::error_response(400, "rejected: node " + n->id() +
-                                                  " is not down and can't be removed; use --force to remove it anyway"));
-    }
-    storepb::Transaction tx;
-    auto* a = tx.add_actions();
-    a->set_kind(storepb::StoreAction::REMOVE);
-    *a->mutable_node() = *n;
-    submit(ctx, std::move(tx), respond, [](uint64_t) { return api::empty_response(200); });
+    auto tx = controlapi::remove_node(*ctx.store, n->id(), query_true(req, "force"));
+    if (!tx.ok()) return respond(from_status(tx.status()));
+    submit(ctx, std::move(*tx), respond, [](uint64_t) { return api::empty_response(200); });
   });
 
   add_object_routes<storepb::ConfigObject>(router, ctx, "/configs");

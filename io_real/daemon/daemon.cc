@@ -144,6 +144,7 @@ struct Daemon::Impl {
 
   Status start_api() {
     api_ctx.crypto = &crypto;
+    api_ctx.clock = &clock;
     api_ctx.hostname = opts.hostname;
     api_ctx.record = [this] { return node->record(); };
     api_ctx.gossip = [this] { return node->gossip(); };

@@ -17,12 +17,6 @@ constexpr const char* kNotManagerMessage =
 
 api::HttpResponse from_status(const Status& s) { return api::error_response(http_status_of(s), s.message()); }
 
-std::string new_object_id(Crypto& crypto) {
-  store::ObjectIdBytes bytes;
-  crypto.random_bytes(bytes.data(), bytes.size());
-  return store::object_id_from_bytes(bytes);
-}
-
 bool query_true(const api::HttpRequest& r, const char* key) {
   auto it = r.query.find(key);
   return it != r.query.end() && (it->second == "1" || it->second == "true" || it->second == "True");

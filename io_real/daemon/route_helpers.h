@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/store/object_id.h"
 #include "io_real/api/router.h"
 #include "io_real/daemon/api_context.h"
 
@@ -23,8 +24,10 @@ namespace shoal::daemon {
 // Docker's {"message"} error with the status http_status_of gives `s`.
 api::HttpResponse from_status(const Status& s);
 
-// A fresh object id: 25 base-36 digits of 128 random bits, like Docker's.
-std::string new_object_id(Crypto& crypto);
+using store::new_object_id;
+
+// The node's wall clock, for the control API (0 without a clock: the manager stamps it).
+inline int64_t now_ns(const ApiContext& ctx) { return ctx.clock ? ctx.clock->wall_now_unix_ns() : 0; }
 
 // Whether the query parameter is "1", "true" or "True".
 bool query_true(const api::HttpRequest& r, const char* key);

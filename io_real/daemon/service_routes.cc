@@ -17,10 +17,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/agent/agent.h"
+#include "core/controlapi/resolve.h"
+#include "core/controlapi/services.h"
 #include "core/store/task_name.h"
 #include "io_real/daemon/api_routes.h"
 #include "io_real/daemon/route_helpers.h"
-#include "io_real/daemon/service_json.h"
+#include "io_real/api/service_json.h"
 
 namespace shoal::daemon {
 namespace {
@@ -81,54 +83,10 @@ bool labels_match(const google::protobuf::Map<std::string, std::string>& labels,
   return eq == std::string::npos || it->second == filter.substr(eq + 1);
 }
 
-// An object by exact key or name (`exact`), else by unique id prefix. Errors are Docker's.
-template <typename Obj, typename Exact>
-Result<const Obj*> resolve(const std::map<std::string, Obj>& all, std::string_view ref, const char* kind, Exact exact) {
-  if (const Obj* o = exact(ref)) return o;
-  const Obj* found = nullptr;
-  size_t matches = 0;
-  for (auto it = all.lower_bound(std::string(ref)); it != all.end() && starts_with(it->first, ref); ++it) {
-    found = &it->second;
-    ++matches;
-  }
-  if (matches == 1) return found;
-  if (matches > 1) {
-    return Status::invalid_argument(std::string(kind) + " " + std::string(ref) + " is ambiguous (" +
-                                    std::to_string(matches) + " matches found)");
-  }
-  return Status::not_found(std::string(kind) + " " + std::string(ref) + " not found");
-}
-
-Result<const storepb::ServiceObject*> resolve_service(const store::Store& s, std::string_view ref) {
-  return resolve(s.services(), ref, "service", [&](std::string_view r) { return s.find_service(r); });
-}
-Result<const storepb::TaskObject*> resolve_task(const store::Store& s, std::string_view ref) {
-  return resolve(s.tasks(), ref, "task", [&](std::string_view r) { return s.find_task(r); });
-}
-Result<const storepb::NodeObject*> resolve_node(const store::Store& s, std::string_view ref) {
-  return resolve(s.nodes(), ref, "node", [&](std::string_view r) { return s.find_node(r); });
-}
-
+using controlapi::resolve_node;
+using controlapi::resolve_service;
+using controlapi::resolve_task;
 using store::task_name;
-
-// A name for a service created without one, as Docker's namesgenerator makes them.
-std::string generated_name(Crypto& crypto, const store::Store& store) {
-  static constexpr const char* kLeft[] = {"admiring", "bold",   "brave",  "busy",    "calm",    "clever",  "eager",
-                                          "gallant",  "happy",  "keen",   "nifty",   "quirky",  "serene",  "sharp",
-                                          "stoic",    "tender", "upbeat", "vibrant", "wizardly", "zealous"};
-  static constexpr const char* kRight[] = {"babbage", "curie",  "darwin",  "euler",   "fermi",   "galois", "hopper",
-                                           "hypatia", "kepler", "lamport", "liskov",  "lovelace", "noether", "ongaro",
-                                           "pascal",  "ritchie", "shannon", "thompson", "turing", "wing"};
-  std::string name;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    uint8_t r[3];
-    crypto.random_bytes(r, sizeof r);
-    name = std::string(kLeft[r[0] % std::size(kLeft)]) + "_" + kRight[r[1] % std::size(kRight)];
-    if (attempt > 0) name += std::to_string(r[2] % 10);  // Docker's retry appends a digit
-    if (!store.find_service(name)) break;
-  }
-  return name;
-}
 
 void add_service_read_routes(api::Router& router, ApiContext& ctx) {
   router.add("GET", "/services", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
@@ -233,54 +191,6 @@ int update_status_of(const Status& s) {
   return http_status_of(s);
 }
 
-// The daemon's wall clock, for UpdateStatus.StartedAt (the transaction carries the same time, so
-// the service's UpdatedAt agrees).
-int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// A new update (or rollback) begins: the updater (core/orchestrator/updater.h) replaces the
-// tasks of older specs while the state is UPDATING or ROLLBACK_STARTED, so this also restarts a
-// paused one.
-void begin_update(storepb::ServiceObject& svc, storepb::UpdateStatus::State state, const std::string& message,
-                  int64_t now_ns) {
-  storepb::UpdateStatus* u = svc.mutable_update_status();
-  u->Clear();
-  u->set_state(state);
-  u->set_started_at_ns(now_ns);
-  u->set_message(message);
-}
-
-// Docker's `POST /services/{id}/update?rollback=previous` (swarmkit's UpdateService with
-// Rollback PREVIOUS): the previous spec comes back, the current one becomes the previous, and
-// the rollback config applies. The body, if any, is not read.
-void roll_back(ApiContext& ctx, const storepb::ServiceObject& current, uint64_t version, const Responder& respond) {
-  const std::string& name = current.spec().annotations().name();
-  if (version != current.version()) {
-    return respond(api::error_response(409, "update out of sequence: service " + name + " is at version " +
-                                                 std::to_string(current.version()) + ", the update was made against " +
-                                                 std::to_string(version) + "; read it again and retry"));
-  }
-  if (!current.has_previous_spec()) {
-    return respond(api::error_response(400, "service " + name + " does not have a previous spec"));
-  }
-  storepb::Transaction tx;
-  auto* a = tx.add_actions();
-  a->set_kind(storepb::StoreAction::UPDATE);
-  storepb::ServiceObject* svc = a->mutable_service();
-  *svc = current;
-  *svc->mutable_spec() = current.previous_spec();
-  *svc->mutable_previous_spec() = current.spec();
-  svc->set_spec_version(current.spec_version() + 1);
-  const int64_t now = wall_clock_ns();
-  tx.set_now_ns(now);
-  begin_update(*svc, storepb::UpdateStatus::ROLLBACK_STARTED, "manually requested rollback", now);
-  submit(
-      ctx, std::move(tx), respond, [](uint64_t) { return api::json_response(200, json::object()); },
-      update_status_of);
-}
-
 void add_service_write_routes(api::Router& router, ApiContext& ctx) {
   router.add("POST", "/services/create", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
@@ -288,85 +198,44 @@ void add_service_write_routes(api::Router& router, ApiContext& ctx) {
     if (!body.ok()) return respond(from_status(body.status()));
     auto spec = service_spec_from_json(*body);
     if (!spec.ok()) return respond(api::error_response(400, spec.status().message()));
-    if (spec->annotations().name().empty()) {
-      spec->mutable_annotations()->set_name(generated_name(*ctx.crypto, *ctx.store));
-    }
-    if (Status s = validate_service_spec(*spec); !s.ok()) return respond(api::error_response(400, s.message()));
-    if (const auto* existing = ctx.store->find_service(spec->annotations().name())) {
-      return respond(api::error_response(409, "name conflicts with an existing object: service " +
-                                                  spec->annotations().name() + " exists (" + existing->id() + ")"));
-    }
-    storepb::Transaction tx;
-    auto* a = tx.add_actions();
-    a->set_kind(storepb::StoreAction::CREATE);
-    storepb::ServiceObject* svc = a->mutable_service();
-    svc->set_id(new_object_id(*ctx.crypto));
-    *svc->mutable_spec() = std::move(*spec);
-    svc->set_spec_version(1);
-    const std::string id = svc->id();
-    submit(ctx, std::move(tx), respond, [id](uint64_t) { return api::json_response(201, {{"ID", id}}); });
+    auto created = controlapi::create_service(*ctx.store, std::move(*spec), now_ns(ctx), *ctx.crypto);
+    if (!created.ok()) return respond(from_status(created.status()));
+    submit(ctx, std::move(created->tx), respond,
+           [id = created->id](uint64_t) { return api::json_response(201, {{"ID", id}}); });
   });
 
   router.add("POST", "/services/{id}/update", [&ctx](const HttpRequest& req, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     auto found = resolve_service(*ctx.store, p.at("id"));
     if (!found.ok()) return respond(from_status(found.status()));
-    const storepb::ServiceObject& current = **found;
     auto version = query_version(req);
     if (!version.ok()) return respond(from_status(version.status()));
+    auto ok = [](uint64_t) { return api::json_response(200, json::object()); };
     const auto rollback = req.query.find("rollback");
     if (rollback != req.query.end() && !rollback->second.empty()) {
       if (rollback->second != "previous") {
         return respond(api::error_response(400, "invalid rollback value \"" + rollback->second +
                                                     "\": the only one is \"previous\""));
       }
-      return roll_back(ctx, current, *version, respond);
+      // The body, if any, is not read: the previous spec comes back.
+      auto tx = controlapi::rollback_service(*ctx.store, p.at("id"), *version, now_ns(ctx));
+      if (!tx.ok()) return respond(api::error_response(update_status_of(tx.status()), tx.status().message()));
+      return submit(ctx, std::move(*tx), respond, ok, update_status_of);
     }
     auto body = parse_body(req);
     if (!body.ok()) return respond(from_status(body.status()));
     auto spec = service_spec_from_json(*body);
     if (!spec.ok()) return respond(api::error_response(400, spec.status().message()));
-    if (Status s = validate_service_spec(*spec); !s.ok()) return respond(api::error_response(400, s.message()));
-    if (spec->annotations().name() != current.spec().annotations().name()) {
-      return respond(api::error_response(400, "renaming services is not supported"));
-    }
-    if (spec->has_global() != current.spec().has_global()) {
-      return respond(api::error_response(400, "service mode change is not allowed"));
-    }
-    if (*version != current.version()) {
-      return respond(api::error_response(
-          409, "update out of sequence: service " + current.spec().annotations().name() + " is at version " +
-                   std::to_string(current.version()) + ", the update was made against " + std::to_string(*version) +
-                   "; read it again and retry"));
-    }
-    storepb::Transaction tx;
-    auto* a = tx.add_actions();
-    a->set_kind(storepb::StoreAction::UPDATE);
-    storepb::ServiceObject* svc = a->mutable_service();
-    *svc = current;
-    const bool task_changed = !google::protobuf::util::MessageDifferencer::Equals(current.spec().task(), spec->task());
-    *svc->mutable_previous_spec() = current.spec();
-    *svc->mutable_spec() = std::move(*spec);
-    if (task_changed) {
-      svc->set_spec_version(current.spec_version() + 1);
-      const int64_t now = wall_clock_ns();
-      tx.set_now_ns(now);
-      begin_update(*svc, storepb::UpdateStatus::UPDATING, "update in progress", now);
-    }
-    submit(
-        ctx, std::move(tx), respond, [](uint64_t) { return api::json_response(200, json::object()); },
-        update_status_of);
+    auto tx = controlapi::update_service(*ctx.store, p.at("id"), *version, std::move(*spec), now_ns(ctx));
+    if (!tx.ok()) return respond(api::error_response(update_status_of(tx.status()), tx.status().message()));
+    submit(ctx, std::move(*tx), respond, ok, update_status_of);
   });
 
   router.add("DELETE", "/services/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
-    auto found = resolve_service(*ctx.store, p.at("id"));
-    if (!found.ok()) return respond(from_status(found.status()));
-    storepb::Transaction tx;
-    auto* a = tx.add_actions();
-    a->set_kind(storepb::StoreAction::REMOVE);
-    *a->mutable_service() = **found;
-    submit(ctx, std::move(tx), respond, [](uint64_t) { return api::empty_response(200); });
+    auto tx = controlapi::remove_service(*ctx.store, p.at("id"));
+    if (!tx.ok()) return respond(from_status(tx.status()));
+    submit(ctx, std::move(*tx), respond, [](uint64_t) { return api::empty_response(200); });
   });
 }
 

@@ -14,6 +14,7 @@
 #include "core/ca/node_identity.h"
 #include "io_real/api/router.h"
 #include "io_real/daemon/api_routes.h"
+#include "io_real/env/real_env.h"
 
 namespace shoal::daemon {
 namespace {
@@ -47,6 +48,7 @@ class ServiceRoutesTest : public ::testing::Test {
  protected:
   ServiceRoutesTest() {
     ctx_.crypto = &crypto_;
+    ctx_.clock = &clock_;
     ctx_.store = &store_;
     ctx_.submit = [this](storepb::Transaction tx, manager::Manager::Done done) {
       ++submits_;
@@ -148,6 +150,7 @@ class ServiceRoutesTest : public ::testing::Test {
   static constexpr const char* kNodeA = "000000000000000a";
   static constexpr const char* kNodeB = "000000000000000b";
   CountingCrypto crypto_;
+  real::SystemClock clock_;
   store::Store store_;
   ApiContext ctx_;
   api::Router router_;

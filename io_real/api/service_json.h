@@ -35,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/api/store.pb.h"
+#include "core/controlapi/service_spec.h"
 #include "core/env/status.h"
 
 namespace shoal::daemon {
@@ -43,23 +44,14 @@ inline constexpr int64_t kDefaultRestartDelayNs = 5'000'000'000;
 inline constexpr int64_t kDefaultStopGracePeriodNs = 10'000'000'000;
 inline constexpr uint64_t kDefaultUpdateParallelism = 1;
 inline constexpr int64_t kDefaultUpdateMonitorNs = 5'000'000'000;
-// A limit on one service's replicas (the orchestrator makes a task per replica).
-inline constexpr uint64_t kMaxReplicas = 10'000;
 
 // Docker's ServiceSpec JSON -> the store's spec (with Docker's defaults). invalid_argument names
 // the field that is wrong.
 Result<storepb::ServiceSpec> service_spec_from_json(const nlohmann::json& j);
 
-// What swarmkit checks before storing a spec (its wordings where it has them): a valid name
-// (swarmkit's DNS-component rule, [a-zA-Z0-9] then runs of [-_]* and [a-zA-Z0-9]+, at most 63
-// characters), a command to run (ContainerSpec.Command or Args: the process runtime has no image
-// to take one from), resources and durations that make sense, constraints that parse, spread
-// preferences that name something, replicas within kMaxReplicas; update and rollback configs
-// with no negative Delay or Monitor and a MaxFailureRatio in [0, 1]; a Healthcheck whose Test
-// starts with "CMD" (and a command), "CMD-SHELL" (and one string) or "NONE" (alone), with
-// durations of at least 1 ms where set (Docker's checks).
-Status validate_service_spec(const storepb::ServiceSpec& spec);
-bool valid_service_name(std::string_view name);
+// The checks on a spec before it is stored are the control API's (core/controlapi/service_spec.h).
+using controlapi::valid_service_name;
+using controlapi::validate_service_spec;
 
 nlohmann::json service_spec_json(const storepb::ServiceSpec& spec);
 // A TaskTemplate (a service's, or the one a task was made from).

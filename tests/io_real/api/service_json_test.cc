@@ -1,6 +1,6 @@
 // Services and tasks in Docker's JSON: reading a ServiceSpec (types, defaults, errors naming the
 // field), swarmkit's checks, writing specs back (a round trip), task JSON and state words.
-#include "io_real/daemon/service_json.h"
+#include "io_real/api/service_json.h"
 
 #include <gtest/gtest.h>
 
@@ -365,7 +365,7 @@ TEST(ServiceSpecValidation, RefusesWhatSwarmkitRefuses) {
       {[](auto& s) { s.mutable_task()->mutable_placement()->add_constraints("node.role"); }, nullptr},
       {[](auto& s) { s.mutable_task()->mutable_placement()->add_preferences(); },
        "Placement.Preferences: Spread needs a SpreadDescriptor"},
-      {[](auto& s) { s.mutable_replicated()->set_replicas(kMaxReplicas + 1); },
+      {[](auto& s) { s.mutable_replicated()->set_replicas(controlapi::kMaxReplicas + 1); },
        "Mode.Replicated.Replicas: at most 10000 replicas per service"},
       {[](auto& s) { s.clear_mode(); }, "the service has no mode (Replicated or Global)"},
   };

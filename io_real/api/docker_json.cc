@@ -1,4 +1,4 @@
-#include "io_real/daemon/docker_json.h"
+#include "io_real/api/docker_json.h"
 
 #include <cstdio>
 #include <ctime>
