@@ -21,7 +21,7 @@
 namespace {
 
 using shoal::Status;
-using shoal::storage::RocksDisk;
+using shoal::real::RocksDisk;
 
 class BenchDisk {
  public:
@@ -58,7 +58,7 @@ class BenchDisk {
 
  private:
   std::string dir_;
-  shoal::io::OpenSslCrypto crypto_;
+  shoal::real::OpenSslCrypto crypto_;
   std::unique_ptr<RocksDisk> disk_;
   std::atomic<uint64_t> done_{0};
 };

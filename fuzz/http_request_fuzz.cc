@@ -21,17 +21,17 @@
 namespace {
 
 namespace http = boost::beast::http;
-using shoal::api::HttpResponse;
-using shoal::api::PathParams;
-using shoal::api::Responder;
+using shoal::real::HttpResponse;
+using shoal::real::PathParams;
+using shoal::real::Responder;
 
 constexpr size_t kHeaderLimit = 4096;
 constexpr size_t kBodyLimit = 1024;
 
-const shoal::api::Router& router() {
-  static const shoal::api::Router r = [] {
-    shoal::api::Router r;
-    auto ok = [](const shoal::api::HttpRequest&, const PathParams&, Responder respond) { respond(HttpResponse{}); };
+const shoal::real::Router& router() {
+  static const shoal::real::Router r = [] {
+    shoal::real::Router r;
+    auto ok = [](const shoal::real::HttpRequest&, const PathParams&, Responder respond) { respond(HttpResponse{}); };
     for (const char* p : {"/_ping", "/version", "/info", "/swarm", "/swarm/update", "/swarm/unlockkey", "/nodes",
                           "/nodes/{id}", "/configs", "/configs/{id}", "/secrets/{id}"}) {
       r.add("GET", p, ok);
@@ -46,7 +46,7 @@ const shoal::api::Router& router() {
 }
 
 void check_target(std::string_view target) {
-  auto t = shoal::api::parse_target(target);
+  auto t = shoal::real::parse_target(target);
   if (!t.ok()) {
     if (t.status().message().empty()) __builtin_trap();
     return;
@@ -57,7 +57,7 @@ void check_target(std::string_view target) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) __builtin_trap();  // refused above
   }
   for (const auto& [k, v] : t->second) {
-    auto back = shoal::api::percent_decode(shoal::api::percent_encode(v), /*plus_is_space=*/true);
+    auto back = shoal::real::percent_decode(shoal::real::percent_encode(v), /*plus_is_space=*/true);
     if (!back.ok() || *back != v) __builtin_trap();
     (void)k;
   }

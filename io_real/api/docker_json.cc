@@ -7,7 +7,7 @@
 #include "core/wire/base64.h"
 #include "core/wire/rfc3339.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 namespace {
 
 nlohmann::json labels_json(const google::protobuf::Map<std::string, std::string>& labels) {
@@ -110,4 +110,4 @@ nlohmann::json swarm_json(const storepb::ClusterObject& c) {
   return j;
 }
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

@@ -8,7 +8,7 @@
 #include "core/api/store.pb.h"
 #include "core/wire/rfc3339.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 
 // Docker's words for a node's role ("worker", "manager"), availability ("active", "pause",
 // "drain") and state ("unknown", "down", "ready"), and back; nullopt for a word Docker has not.
@@ -27,4 +27,4 @@ nlohmann::json secret_json(const storepb::SecretObject& s);
 // With join tokens only for a caller allowed to see them (the API's root-only socket is).
 nlohmann::json swarm_json(const storepb::ClusterObject& c);
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

@@ -11,7 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-namespace shoal::api {
+namespace shoal::real {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -145,4 +145,4 @@ Result<HttpResponse> http_call_tcp(std::string_view host_port, std::string metho
   }
 }
 
-}  // namespace shoal::api
+}  // namespace shoal::real

@@ -23,7 +23,7 @@
 #include "core/env/time.h"
 #include "io_real/api/http_types.h"
 
-namespace shoal::api {
+namespace shoal::real {
 
 // The largest response body the client accepts.
 inline constexpr size_t kMaxResponseBytes = size_t{64} << 20;
@@ -35,4 +35,4 @@ Result<HttpResponse> http_call(std::string_view socket_path, std::string method,
 Result<HttpResponse> http_call_tcp(std::string_view host_port, std::string method, std::string target,
                                    std::string body, Duration timeout);
 
-}  // namespace shoal::api
+}  // namespace shoal::real

@@ -29,7 +29,7 @@
 
 #include "core/env/check.h"
 
-namespace shoal::api {
+namespace shoal::real {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -557,4 +557,4 @@ Status HttpServer::listen_tcp(std::string host_port) {
   return Status::ok_status();
 }
 
-}  // namespace shoal::api
+}  // namespace shoal::real

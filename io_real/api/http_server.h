@@ -50,7 +50,7 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace shoal::api {
+namespace shoal::real {
 
 namespace internal {
 struct HttpServerState;  // http_server.cc
@@ -105,4 +105,4 @@ class HttpServer {
   std::shared_ptr<internal::HttpServerState> impl_;  // shared with the open connections
 };
 
-}  // namespace shoal::api
+}  // namespace shoal::real

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace shoal::api {
+namespace shoal::real {
 
 namespace {
 
@@ -150,4 +150,4 @@ Result<std::pair<std::string, Query>> parse_target(std::string_view target) {
   return std::pair{std::move(*path), std::move(query)};
 }
 
-}  // namespace shoal::api
+}  // namespace shoal::real

@@ -22,7 +22,7 @@
 
 #include "core/env/status.h"
 
-namespace shoal::api {
+namespace shoal::real {
 
 // Decoded query parameters. A key given twice keeps its first value, as Go's url.Values.Get.
 using Query = std::map<std::string, std::string>;
@@ -60,4 +60,4 @@ Result<std::string> percent_decode(std::string_view text, bool plus_is_space);
 // Percent-encodes everything but RFC 3986 unreserved characters, for building targets.
 std::string percent_encode(std::string_view text);
 
-}  // namespace shoal::api
+}  // namespace shoal::real

@@ -7,7 +7,7 @@
 
 #include "core/env/check.h"
 
-namespace shoal::api {
+namespace shoal::real {
 
 namespace {
 
@@ -125,4 +125,4 @@ void Router::dispatch(HttpRequest request, Responder respond) const {
   }
 }
 
-}  // namespace shoal::api
+}  // namespace shoal::real

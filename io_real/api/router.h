@@ -26,7 +26,7 @@
 
 #include "io_real/api/http_types.h"
 
-namespace shoal::api {
+namespace shoal::real {
 
 using Responder = std::function<void(HttpResponse)>;
 using PathParams = std::map<std::string, std::string>;
@@ -71,4 +71,4 @@ class Router {
   std::vector<Route> routes_;  // in the order added
 };
 
-}  // namespace shoal::api
+}  // namespace shoal::real

@@ -7,7 +7,7 @@
 #include "core/scheduler/constraint.h"
 #include "io_real/api/docker_json.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 namespace {
 
 using nlohmann::json;
@@ -506,4 +506,4 @@ std::optional<storepb::TaskState> parse_task_state(std::string_view word) {
   return std::nullopt;
 }
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

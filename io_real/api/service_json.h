@@ -19,9 +19,9 @@
 // gives back s.
 //
 //   auto spec = service_spec_from_json(body);
-//   if (!spec.ok()) return respond(api::error_response(400, spec.status().message()));
+//   if (!spec.ok()) return respond(real::error_response(400, spec.status().message()));
 //   if (Status s = validate_service_spec(*spec); !s.ok()) ...
-//   respond(api::json_response(200, service_json(svc, nullptr)));
+//   respond(real::json_response(200, service_json(svc, nullptr)));
 //
 // Pure functions of their arguments; thread-safe.
 #pragma once
@@ -38,7 +38,7 @@
 #include "core/controlapi/service_spec.h"
 #include "core/env/status.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 
 inline constexpr int64_t kDefaultRestartDelayNs = 5'000'000'000;
 inline constexpr int64_t kDefaultStopGracePeriodNs = 10'000'000'000;
@@ -94,4 +94,4 @@ std::string task_state_word(storepb::TaskState state);
 // The reverse (case-insensitive); nullopt for a word that is no state.
 std::optional<storepb::TaskState> parse_task_state(std::string_view word);
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

@@ -3,7 +3,7 @@
 #include "io_real/api/http_client.h"
 #include "io_real/cli/format.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 Result<DaemonAddress> parse_daemon_host(std::string_view host) {
   const auto bad = [&](const std::string& why) {
@@ -37,7 +37,7 @@ Result<ApiClient> ApiClient::connect(std::string_view host, Duration timeout) {
 namespace {
 
 // The docker CLI's wording of an answer that is not 2xx.
-Status error_of(const api::HttpResponse& r, const NotFound* not_found) {
+Status error_of(const real::HttpResponse& r, const NotFound* not_found) {
   if (r.status == 404 && not_found != nullptr) {
     return Status::not_found("Error: No such " + not_found->kind + ": " + not_found->ref);
   }
@@ -60,12 +60,12 @@ Status error_of(const api::HttpResponse& r, const NotFound* not_found) {
   }
 }
 
-Result<api::HttpResponse> send(const DaemonAddress& address, Duration timeout, std::string_view method,
+Result<real::HttpResponse> send(const DaemonAddress& address, Duration timeout, std::string_view method,
                                const std::string& target, std::string payload) {
-  const std::string full = "/v" + std::string(api::kApiVersion) + target;
+  const std::string full = "/v" + std::string(real::kApiVersion) + target;
   return address.kind == DaemonAddress::Kind::kUnix
-             ? api::http_call(address.address, std::string(method), full, std::move(payload), timeout)
-             : api::http_call_tcp(address.address, std::string(method), full, std::move(payload), timeout);
+             ? real::http_call(address.address, std::string(method), full, std::move(payload), timeout)
+             : real::http_call_tcp(address.address, std::string(method), full, std::move(payload), timeout);
 }
 
 }  // namespace
@@ -90,4 +90,4 @@ Result<std::string> ApiClient::get_text(const std::string& target, const NotFoun
   return std::move(r->body);
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -20,7 +20,7 @@
 #include "core/env/status.h"
 #include "core/env/time.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 inline constexpr std::string_view kDefaultHost = "unix:///var/run/shoal.sock";
 
@@ -72,4 +72,4 @@ class ApiClient {
   Duration timeout_;
 };
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

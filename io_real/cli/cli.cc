@@ -13,7 +13,7 @@
 #include "io_real/cli/commands.h"
 #include "io_real/cli/format.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 int64_t Context::now_ns() const {
   if (io.now_ns) return io.now_ns();
@@ -154,4 +154,4 @@ int run_cli(int argc, const char* const* argv, const CliIo& io, std::optional<st
   return 0;
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -22,7 +22,7 @@
 
 #include "core/env/time.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 // The same version shoald reports in GET /version.
 inline constexpr std::string_view kShoalVersion = "0.3.0";
@@ -39,4 +39,4 @@ struct CliIo {
 // `env_host` is SHOAL_HOST (nullopt when unset); -H/--host wins over it, and it over the default.
 int run_cli(int argc, const char* const* argv, const CliIo& io, std::optional<std::string> env_host);
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -22,7 +22,7 @@ namespace CLI {
 class App;
 }
 
-namespace shoal::cli {
+namespace shoal::real {
 
 // The largest config or secret data the CLI reads from a file or stdin before sending it.
 inline constexpr size_t kMaxObjectDataBytes = size_t{1} << 20;
@@ -99,4 +99,4 @@ struct StoredObjectKind {
 };
 void add_stored_object_commands(CLI::App& app, Context& ctx, const StoredObjectKind& kind);
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

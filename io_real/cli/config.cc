@@ -14,7 +14,7 @@
 #include "io_real/cli/format.h"
 #include "io_real/cli/views.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 namespace {
 
@@ -57,7 +57,7 @@ Status run_inspect(Context& ctx, const ApiClient& client, const StoredObjectKind
   nlohmann::json found = nlohmann::json::array();
   std::string errors;
   for (const auto& ref : opts.refs) {
-    auto o = client.get(kind.collection + "/" + api::percent_encode(ref), NotFound{kind.noun, ref});
+    auto o = client.get(kind.collection + "/" + real::percent_encode(ref), NotFound{kind.noun, ref});
     if (!o.ok()) {
       if (o.status().code() != StatusCode::kNotFound) return o.status();
       errors += (errors.empty() ? "" : "\n") + o.status().message();
@@ -82,7 +82,7 @@ Status run_inspect(Context& ctx, const ApiClient& client, const StoredObjectKind
 Status run_rm(Context& ctx, const ApiClient& client, const StoredObjectKind& kind, const std::vector<std::string>& refs) {
   std::string errors;
   for (const auto& ref : refs) {
-    auto r = client.del(kind.collection + "/" + api::percent_encode(ref), NotFound{kind.noun, ref});
+    auto r = client.del(kind.collection + "/" + real::percent_encode(ref), NotFound{kind.noun, ref});
     if (!r.ok()) {
       errors += (errors.empty() ? "" : "\n") + r.status().message();
       continue;
@@ -135,4 +135,4 @@ void add_config_commands(CLI::App& app, Context& ctx) {
   add_stored_object_commands(app, ctx, {"config", "/configs", /*is_secret=*/false});
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace shoal::cli {
+namespace shoal::real {
 
 namespace {
 
@@ -401,4 +401,4 @@ std::string trim(std::string_view text) {
   return std::string(text.substr(b, e - b));
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

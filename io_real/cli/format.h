@@ -19,7 +19,7 @@
 
 #include "core/wire/base64.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 using Row = std::vector<std::string>;
 
@@ -82,4 +82,4 @@ using wire::base64_encode;
 
 std::string trim(std::string_view text);
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

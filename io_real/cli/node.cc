@@ -19,11 +19,11 @@
 #include "io_real/cli/format.h"
 #include "io_real/cli/views.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 namespace {
 
-std::string node_path(const std::string& id) { return "/nodes/" + api::percent_encode(id); }
+std::string node_path(const std::string& id) { return "/nodes/" + real::percent_encode(id); }
 
 struct LsOptions {
   bool quiet = false;
@@ -224,4 +224,4 @@ void add_node_commands(CLI::App& app, Context& ctx) {
   rm->callback([&ctx, rm_opts] { ctx.run([&](const ApiClient& c) { return run_rm(ctx, c, *rm_opts); }); });
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

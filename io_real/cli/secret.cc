@@ -2,10 +2,10 @@
 // daemon never returns data and the CLI never prints any.
 #include "io_real/cli/commands.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 void add_secret_commands(CLI::App& app, Context& ctx) {
   add_stored_object_commands(app, ctx, {"secret", "/secrets", /*is_secret=*/true});
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

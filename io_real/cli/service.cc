@@ -42,7 +42,7 @@
 #include "io_real/cli/stack_file.h"
 #include "io_real/cli/views.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 namespace {
 
@@ -50,9 +50,9 @@ using nlohmann::json;
 
 constexpr Duration kPollInterval = std::chrono::milliseconds(200);
 
-std::string service_path(const std::string& ref) { return "/services/" + api::percent_encode(ref); }
+std::string service_path(const std::string& ref) { return "/services/" + real::percent_encode(ref); }
 
-std::string filters_query(const json& filters) { return "filters=" + api::percent_encode(filters.dump()); }
+std::string filters_query(const json& filters) { return "filters=" + real::percent_encode(filters.dump()); }
 
 Status flag_error(const std::string& flag, const std::string& value, const std::string& why) {
   return Status::invalid_argument("invalid argument \"" + value + "\" for \"" + flag + "\" flag: " + why);
@@ -913,18 +913,18 @@ Status run_logs(Context& ctx, const ApiClient& client, const LogsOptions& opts) 
   if (svc.ok()) {
     path = service_path(str_at(*svc, {"ID"}));
   } else if (svc.status().code() == StatusCode::kNotFound) {
-    auto task = client.get("/tasks/" + api::percent_encode(opts.ref), NotFound{"task", opts.ref});
+    auto task = client.get("/tasks/" + real::percent_encode(opts.ref), NotFound{"task", opts.ref});
     if (!task.ok()) {
       if (task.status().code() == StatusCode::kNotFound) {
         return Status::not_found("Error: No such service or task: " + opts.ref);
       }
       return task.status();
     }
-    path = "/tasks/" + api::percent_encode(str_at(*task, {"ID"}));
+    path = "/tasks/" + real::percent_encode(str_at(*task, {"ID"}));
   } else {
     return svc.status();
   }
-  std::string target = path + "/logs?stdout=1&stderr=1&tail=" + api::percent_encode(opts.tail);
+  std::string target = path + "/logs?stdout=1&stderr=1&tail=" + real::percent_encode(opts.tail);
   if (opts.follow) target += "&follow=1";
   if (opts.timestamps) target += "&timestamps=1";
   auto text = client.get_text(target, NotFound{"service or task", opts.ref});
@@ -1037,4 +1037,4 @@ void add_service_commands(CLI::App& app, Context& ctx) {
   rm->callback([&ctx, rm_refs] { ctx.run([&](const ApiClient& c) { return run_rm(ctx, c, *rm_refs); }); });
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

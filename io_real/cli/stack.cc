@@ -36,14 +36,14 @@
 #include "io_real/cli/views.h"
 #include "io_real/api/service_json.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 namespace {
 
 using nlohmann::json;
 
-std::string service_path(const std::string& id) { return "/services/" + api::percent_encode(id); }
+std::string service_path(const std::string& id) { return "/services/" + real::percent_encode(id); }
 
-std::string filters_query(const json& filters) { return "filters=" + api::percent_encode(filters.dump()); }
+std::string filters_query(const json& filters) { return "filters=" + real::percent_encode(filters.dump()); }
 
 std::string namespace_label(const std::string& stack) { return std::string(kStackNamespaceLabel) + "=" + stack; }
 
@@ -68,9 +68,9 @@ Status nothing_found(const std::string& stack) { return Status::not_found("Nothi
 
 // A spec as the daemon would store and show it (its defaults filled in), for comparing.
 Result<json> stored_form(const json& spec) {
-  auto parsed = daemon::service_spec_from_json(spec);
+  auto parsed = real::service_spec_from_json(spec);
   if (!parsed.ok()) return parsed.status();
-  return daemon::service_spec_json(*parsed);
+  return real::service_spec_json(*parsed);
 }
 
 // ---- deploy ----
@@ -299,4 +299,4 @@ void add_stack_commands(CLI::App& app, Context& ctx) {
   rm->callback([&ctx, rm_stacks] { ctx.run([&](const ApiClient& c) { return run_rm(ctx, c, *rm_stacks); }); });
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

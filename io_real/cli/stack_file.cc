@@ -11,7 +11,7 @@
 #include "io_real/cli/format.h"
 #include "io_real/api/service_json.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 namespace {
 
 using nlohmann::json;
@@ -251,7 +251,7 @@ Result<json> Parser::update_config(const YAML::Node& n, const std::string& path)
   if (const YAML::Node a = n["failure_action"]; !absent(a)) {
     auto word = scalar(a, path + ".failure_action");
     if (!word.ok()) return word.status();
-    if (!daemon::parse_failure_action(*word) || word->empty()) {
+    if (!real::parse_failure_action(*word) || word->empty()) {
       return error(a, path + ".failure_action", "unknown action \"" + *word + "\" (pause, continue or rollback)");
     }
     u["FailureAction"] = *word;
@@ -264,7 +264,7 @@ Result<json> Parser::update_config(const YAML::Node& n, const std::string& path)
   if (const YAML::Node o = n["order"]; !absent(o)) {
     auto word = scalar(o, path + ".order");
     if (!word.ok()) return word.status();
-    if (!daemon::parse_update_order(*word) || word->empty()) {
+    if (!real::parse_update_order(*word) || word->empty()) {
       return error(o, path + ".order", "unknown order \"" + *word + "\" (stop-first or start-first)");
     }
     u["Order"] = *word;
@@ -533,7 +533,7 @@ Result<json> Parser::service(const std::string& name, const YAML::Node& n, const
   if (Status s = deploy(n["deploy"], path + ".deploy", spec); !s.ok()) return s;
 
   // What the daemon would refuse, refused here, before anything is sent.
-  auto stored = daemon::service_spec_from_json(spec);
+  auto stored = real::service_spec_from_json(spec);
   Status valid = stored.ok() ? controlapi::validate_service_spec(*stored) : stored.status();
   if (!valid.ok()) return error(n, path, valid.message());
   return spec;
@@ -667,4 +667,4 @@ Result<std::vector<std::string>> split_shell_words(std::string_view text) {
   return words;
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -54,7 +54,7 @@
 
 #include "core/env/status.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 // The label Docker puts on every object of a stack, holding the stack's name.
 inline constexpr std::string_view kStackNamespaceLabel = "com.docker.stack.namespace";
@@ -82,4 +82,4 @@ Status validate_stack_name(std::string_view stack);
 // Errors: an unterminated quote, a trailing backslash.
 Result<std::vector<std::string>> split_shell_words(std::string_view text);
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -23,7 +23,7 @@
 #include "io_real/cli/format.h"
 #include "io_real/cli/views.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 namespace {
 
@@ -69,7 +69,7 @@ Status run_join_token(Context& ctx, const ApiClient& client, const JoinTokenOpti
   auto info = client.get("/info");
   if (!info.ok()) return info.status();
   const std::string self = str_at(*info, {"Swarm", "NodeID"});
-  auto node = client.get("/nodes/" + api::percent_encode(self), NotFound{"node", self});
+  auto node = client.get("/nodes/" + real::percent_encode(self), NotFound{"node", self});
   if (!node.ok()) return node.status();
   if (at(*node, {"ManagerStatus"}).is_object()) {
     ctx.io.out << join_command_text(opts.role, token, str_at(*node, {"ManagerStatus", "Addr"}));
@@ -298,4 +298,4 @@ void add_swarm_commands(CLI::App& app, Context& ctx) {
   ca->callback([&ctx, ca_opts] { ctx.run([&](const ApiClient& c) { return run_ca(ctx, c, *ca_opts); }); });
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -11,7 +11,7 @@
 #include "io_real/cli/commands.h"
 #include "io_real/cli/format.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 namespace {
 
@@ -103,7 +103,7 @@ Status run_version(Context& ctx, const ApiClient& client) {
   std::ostream& out = ctx.io.out;
   out << "Client:\n";
   out << field(" Version", kShoalVersion);
-  out << field(" API version", api::kApiVersion);
+  out << field(" API version", real::kApiVersion);
   out << field(" OS/Arch", "linux/" + go_arch());
   out << "\n";
   auto v = client.get("/version");
@@ -130,4 +130,4 @@ void add_system_commands(CLI::App& app, Context& ctx) {
   version->callback([&ctx] { ctx.run([&](const ApiClient& c) { return run_version(ctx, c); }); });
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -7,7 +7,7 @@
 #include "io_real/cli/commands.h"
 #include "io_real/cli/format.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 
 namespace {
 
@@ -359,4 +359,4 @@ std::string unlock_key_text(std::string_view key) {
          "will not be able to restart the manager.\n";
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

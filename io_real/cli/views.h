@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace shoal::cli {
+namespace shoal::real {
 
 // By Description.Hostname in natural order, then by ID (docker node ls).
 void sort_nodes(std::vector<nlohmann::json>& nodes);
@@ -72,4 +72,4 @@ std::string join_command_text(std::string_view role, std::string_view token, std
 // swarm unlock-key's text around the key; "" for an empty key.
 std::string unlock_key_text(std::string_view key);
 
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -12,6 +12,6 @@
 int main(int argc, char** argv) {
   std::optional<std::string> env_host;
   if (const char* h = std::getenv("SHOAL_HOST"); h != nullptr && *h != '\0') env_host = h;
-  const shoal::cli::CliIo io{std::cout, std::cerr, std::cin, ::isatty(STDIN_FILENO) == 1, nullptr, nullptr};
-  return shoal::cli::run_cli(argc, argv, io, env_host);
+  const shoal::real::CliIo io{std::cout, std::cerr, std::cin, ::isatty(STDIN_FILENO) == 1, nullptr, nullptr};
+  return shoal::real::run_cli(argc, argv, io, env_host);
 }

@@ -10,7 +10,7 @@
 #include "io_real/daemon/daemon.h"
 
 int main(int argc, char** argv) {
-  using shoal::daemon::DaemonOptions;
+  using shoal::real::DaemonOptions;
   DaemonOptions opts;
   CLI::App app{"shoald: the Shoal cluster daemon"};
   app.add_option("--data-dir", opts.data_dir, "where this node keeps its state")->capture_default_str();
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   if (*init) {
     opts.mode = DaemonOptions::Mode::kInit;
     // The same duration syntax as `shoal swarm update --cert-expiry` (Go's, plus d for days).
-    auto expiry = shoal::cli::parse_go_duration(cert_expiry);
+    auto expiry = shoal::real::parse_go_duration(cert_expiry);
     opts.cert_expiry_s = expiry.ok() ? std::chrono::duration_cast<std::chrono::seconds>(*expiry).count() : 0;
     if (opts.cert_expiry_s < 60) {
       std::cerr << "shoald: --cert-expiry '" << cert_expiry << "' is not a duration of at least 1m (like 90d, 12h, 10m)\n";
@@ -74,5 +74,5 @@ int main(int argc, char** argv) {
   google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int, const std::string& message) {
     spdlog::debug("protobuf: {}", message);
   });
-  return shoal::daemon::Daemon(std::move(opts)).run();
+  return shoal::real::Daemon(std::move(opts)).run();
 }

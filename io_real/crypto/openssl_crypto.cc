@@ -13,7 +13,7 @@
 #include <cstring>
 #include <memory>
 
-namespace shoal::io {
+namespace shoal::real {
 
 namespace {
 
@@ -137,4 +137,4 @@ Result<std::string> OpenSslCrypto::unseal(const AeadKey& key, std::string_view s
   return plain;
 }
 
-}  // namespace shoal::io
+}  // namespace shoal::real

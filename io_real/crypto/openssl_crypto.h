@@ -10,7 +10,7 @@
 
 #include "core/env/crypto.h"
 
-namespace shoal::io {
+namespace shoal::real {
 
 class OpenSslCrypto : public Crypto {
  public:
@@ -32,4 +32,4 @@ class OpenSslCrypto : public Crypto {
   Result<Sha256Digest> certificate_digest(std::string_view pem) override;
 };
 
-}  // namespace shoal::io
+}  // namespace shoal::real

@@ -27,7 +27,7 @@
 
 #include "io_real/crypto/openssl_crypto.h"
 
-namespace shoal::io {
+namespace shoal::real {
 
 namespace {
 
@@ -704,4 +704,4 @@ Result<Sha256Digest> OpenSslCrypto::certificate_digest(std::string_view pem) {
   return digest;
 }
 
-}  // namespace shoal::io
+}  // namespace shoal::real

@@ -12,7 +12,7 @@
 #include "core/rpc/rpc.h"
 #include "core/store/store.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 
 struct ApiContext {
   Crypto* crypto = nullptr;
@@ -39,4 +39,4 @@ struct ApiContext {
   std::function<void(storepb::Transaction, manager::Manager::Done)> submit;
 };
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

@@ -14,13 +14,13 @@
 #include "io_real/daemon/route_helpers.h"
 #include "io_real/daemon/service_routes.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 namespace {
 
-using api::HttpRequest;
-using api::HttpResponse;
-using api::PathParams;
-using api::Responder;
+using real::HttpRequest;
+using real::HttpResponse;
+using real::PathParams;
+using real::Responder;
 using nlohmann::json;
 
 // Configs and secrets share their routes; Kind picks the object.
@@ -49,13 +49,13 @@ struct ObjectRoutes<storepb::SecretObject> {
 };
 
 template <typename Obj>
-void add_object_routes(api::Router& router, ApiContext& ctx, const std::string& base) {
+void add_object_routes(real::Router& router, ApiContext& ctx, const std::string& base) {
   using R = ObjectRoutes<Obj>;
   router.add("GET", base, [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     json out = json::array();
     for (const auto& [id, o] : R::all(*ctx.store)) out.push_back(R::to_json(o));
-    respond(api::json_response(200, out));
+    respond(real::json_response(200, out));
   });
   router.add("POST", base + "/create", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
@@ -65,24 +65,24 @@ void add_object_routes(api::Router& router, ApiContext& ctx, const std::string& 
     fill_annotations(*body, &spec);
     std::string data_b64 = body->contains("Data") && (*body)["Data"].is_string() ? (*body)["Data"].get<std::string>() : "";
     auto data = wire::base64_decode(data_b64);
-    if (spec.name().empty()) return respond(api::error_response(400, std::string(R::kName) + " name is required"));
-    if (!data.ok()) return respond(api::error_response(400, "Data: " + data.status().message()));
+    if (spec.name().empty()) return respond(real::error_response(400, std::string(R::kName) + " name is required"));
+    if (!data.ok()) return respond(real::error_response(400, "Data: " + data.status().message()));
     auto created = R::create(spec, std::move(*data), now_ns(ctx), *ctx.crypto);
     if (!created.ok()) return respond(from_status(created.status()));
     submit(ctx, std::move(created->tx), respond,
-           [id = created->id](uint64_t) { return api::json_response(201, {{"ID", id}}); });
+           [id = created->id](uint64_t) { return real::json_response(201, {{"ID", id}}); });
   });
   router.add("GET", base + "/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     const Obj* o = R::find(*ctx.store, p.at("id"));
-    if (!o) return respond(api::error_response(404, std::string(R::kName) + " " + p.at("id") + " not found"));
-    respond(api::json_response(200, R::to_json(*o)));
+    if (!o) return respond(real::error_response(404, std::string(R::kName) + " " + p.at("id") + " not found"));
+    respond(real::json_response(200, R::to_json(*o)));
   });
   router.add("DELETE", base + "/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     auto tx = R::remove(*ctx.store, p.at("id"));
     if (!tx.ok()) return respond(from_status(tx.status()));
-    submit(ctx, std::move(*tx), respond, [](uint64_t) { return api::empty_response(204); });
+    submit(ctx, std::move(*tx), respond, [](uint64_t) { return real::empty_response(204); });
   });
 }
 
@@ -184,7 +184,7 @@ int http_status_of(const Status& s) {
   }
 }
 
-void add_api_routes(api::Router& router, ApiContext& ctx) {
+void add_api_routes(real::Router& router, ApiContext& ctx) {
   router.add("GET", "/_ping", [](const HttpRequest&, const PathParams&, Responder respond) {
     respond({200, "text/plain; charset=utf-8", "OK"});
   });
@@ -192,25 +192,25 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     respond({200, "text/plain; charset=utf-8", ""});
   });
   router.add("GET", "/version", [](const HttpRequest&, const PathParams&, Responder respond) {
-    respond(api::json_response(200, {{"Version", "0.3.0"},
-                                     {"ApiVersion", std::string(api::kApiVersion)},
+    respond(real::json_response(200, {{"Version", "0.3.0"},
+                                     {"ApiVersion", std::string(real::kApiVersion)},
                                      {"MinAPIVersion", "1.12"},
                                      {"Os", "linux"},
                                      {"Arch", "amd64"},
                                      {"Components", json::array({{{"Name", "Shoal"}, {"Version", "0.3.0"}}})}}));
   });
   router.add("GET", "/gossip", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
-    respond(api::json_response(200, gossip_view(ctx)));
+    respond(real::json_response(200, gossip_view(ctx)));
   });
   router.add("GET", "/info", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
-    respond(api::json_response(200, info_json(ctx)));
+    respond(real::json_response(200, info_json(ctx)));
   });
   router.add("GET", "/swarm", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
-    respond(api::json_response(200, swarm_json(*ctx.store->cluster())));
+    respond(real::json_response(200, swarm_json(*ctx.store->cluster())));
   });
   auto already = [](const HttpRequest&, const PathParams&, Responder respond) {
-    respond(api::error_response(503, "This node is already part of a swarm. Use \"shoal swarm leave\" to leave this "
+    respond(real::error_response(503, "This node is already part of a swarm. Use \"shoal swarm leave\" to leave this "
                                      "swarm and join another one."));
   };
   router.add("POST", "/swarm/init", already);
@@ -240,31 +240,31 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     }
     auto tx = controlapi::update_cluster(*ctx.store, *version, change, now_ns(ctx), *ctx.crypto);
     if (!tx.ok()) return respond(from_status(tx.status()));
-    submit(ctx, std::move(*tx), respond, [](uint64_t) { return api::empty_response(200); });
+    submit(ctx, std::move(*tx), respond, [](uint64_t) { return real::empty_response(200); });
   });
   router.add("GET", "/swarm/unlockkey", [&ctx](const HttpRequest&, const PathParams&, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
-    respond(api::json_response(200, {{"UnlockKey", ctx.store->cluster()->unlock_key()}}));
+    respond(real::json_response(200, {{"UnlockKey", ctx.store->cluster()->unlock_key()}}));
   });
   router.add("POST", "/swarm/unlock", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
-    if (!ctx.locked || !ctx.locked()) return respond(api::error_response(503, "swarm is not locked"));
+    if (!ctx.locked || !ctx.locked()) return respond(real::error_response(503, "swarm is not locked"));
     auto body = parse_body(req);
     if (!body.ok()) return respond(from_status(body.status()));
     auto key = node::parse_unlock_key(body->value("UnlockKey", ""));
-    if (!key.ok()) return respond(api::error_response(400, "invalid unlock key: " + key.status().message()));
+    if (!key.ok()) return respond(real::error_response(400, "invalid unlock key: " + key.status().message()));
     Status s = ctx.unlock(*key);
-    if (!s.ok()) return respond(api::error_response(400, "the unlock key is incorrect: " + s.message()));
-    respond(api::empty_response(200));
+    if (!s.ok()) return respond(real::error_response(400, "the unlock key is incorrect: " + s.message()));
+    respond(real::empty_response(200));
   });
   router.add("POST", "/swarm/leave", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
     const bool force = query_true(req, "force");
     if (ctx.manager && !force) {
-      return respond(api::error_response(
+      return respond(real::error_response(
           503, "You are attempting to leave the swarm on a node that is participating as a manager. Removing this "
                "node leaves fewer managers, which may cost the cluster its quorum. Demote it first with `shoal node "
                "demote`, or use `--force` to ignore this message."));
     }
-    respond(api::empty_response(200));
+    respond(real::empty_response(200));
     ctx.shutdown(/*wipe=*/true);
   });
 
@@ -272,18 +272,18 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     if (!manager_ready(ctx, respond)) return;
     json out = json::array();
     for (const auto& [id, n] : ctx.store->nodes()) out.push_back(node_view(ctx, n));
-    respond(api::json_response(200, out));
+    respond(real::json_response(200, out));
   });
   router.add("GET", "/nodes/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     const auto* n = ctx.store->find_node(p.at("id"));
-    if (!n) return respond(api::error_response(404, "node " + p.at("id") + " not found"));
-    respond(api::json_response(200, node_view(ctx, *n)));
+    if (!n) return respond(real::error_response(404, "node " + p.at("id") + " not found"));
+    respond(real::json_response(200, node_view(ctx, *n)));
   });
   router.add("POST", "/nodes/{id}/update", [&ctx](const HttpRequest& req, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     const auto* n = ctx.store->find_node(p.at("id"));
-    if (!n) return respond(api::error_response(404, "node " + p.at("id") + " not found"));
+    if (!n) return respond(real::error_response(404, "node " + p.at("id") + " not found"));
     auto version = query_version(req);
     if (!version.ok()) return respond(from_status(version.status()));
     auto body = parse_body(req);
@@ -293,12 +293,12 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     if (js.contains("Role")) {
       const std::string word = js["Role"].get<std::string>();
       change.role = parse_node_role(word);
-      if (!change.role) return respond(api::error_response(400, "invalid role '" + word + "'"));
+      if (!change.role) return respond(real::error_response(400, "invalid role '" + word + "'"));
     }
     if (js.contains("Availability")) {
       const std::string word = js["Availability"].get<std::string>();
       change.availability = parse_availability(word);
-      if (!change.availability) return respond(api::error_response(400, "invalid availability '" + word + "'"));
+      if (!change.availability) return respond(real::error_response(400, "invalid availability '" + word + "'"));
     }
     storepb::Annotations a;
     fill_annotations(js, &a);
@@ -306,15 +306,15 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
     if (js.contains("Labels")) change.labels = std::map<std::string, std::string>(a.labels().begin(), a.labels().end());
     auto tx = controlapi::update_node(*ctx.store, n->id(), *version, change, now_ns(ctx));
     if (!tx.ok()) return respond(from_status(tx.status()));
-    submit(ctx, std::move(*tx), respond, [](uint64_t) { return api::empty_response(200); });
+    submit(ctx, std::move(*tx), respond, [](uint64_t) { return real::empty_response(200); });
   });
   router.add("DELETE", "/nodes/{id}", [&ctx](const HttpRequest& req, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     const auto* n = ctx.store->find_node(p.at("id"));
-    if (!n) return respond(api::error_response(404, "node " + p.at("id") + " not found"));
+    if (!n) return respond(real::error_response(404, "node " + p.at("id") + " not found"));
     auto tx = controlapi::remove_node(*ctx.store, n->id(), query_true(req, "force"));
     if (!tx.ok()) return respond(from_status(tx.status()));
-    submit(ctx, std::move(*tx), respond, [](uint64_t) { return api::empty_response(200); });
+    submit(ctx, std::move(*tx), respond, [](uint64_t) { return real::empty_response(200); });
   });
 
   add_object_routes<storepb::ConfigObject>(router, ctx, "/configs");
@@ -322,4 +322,4 @@ void add_api_routes(api::Router& router, ApiContext& ctx) {
   add_service_routes(router, ctx);
 }
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

@@ -14,12 +14,12 @@
 #include "io_real/api/router.h"
 #include "io_real/daemon/api_context.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 
 // Adds every route to `router`; `ctx` must outlive it.
-void add_api_routes(api::Router& router, ApiContext& ctx);
+void add_api_routes(real::Router& router, ApiContext& ctx);
 
 // The HTTP status Docker gives an error of this kind.
 int http_status_of(const Status& s);
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

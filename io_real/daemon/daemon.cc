@@ -26,7 +26,7 @@
 #include "io_real/net/gossip_socket.h"
 #include "io_real/runtime/process_runtime.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 namespace {
 
 std::string machine_hostname() {
@@ -50,16 +50,16 @@ struct Daemon::Impl {
   Log log{clock, log_sink};
   real::AsioTimers timers{io};
   Rng rng{real::os_random_seed()};
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   // The cluster port: no identity until the node has one (a node that joins calls anonymously).
-  net::Endpoint endpoint{io, net::EndpointOptions{}, TlsIdentity{}};
-  net::GossipSocket gossip{io, net::GossipSocketOptions{.listen_address = opts.gossip_listen_addr}};
+  real::Endpoint endpoint{io, real::EndpointOptions{}, TlsIdentity{}};
+  real::GossipSocket gossip{io, real::GossipSocketOptions{.listen_address = opts.gossip_listen_addr}};
   real::ProcessRuntime runtime{io};
   DataDir data{opts.data_dir, crypto, [this](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); }};
   std::unique_ptr<node::Node> node;
-  api::Router router;
+  real::Router router;
   ApiContext api_ctx;
-  std::unique_ptr<api::HttpServer> http;
+  std::unique_ptr<real::HttpServer> http;
   bool stopping = false;
   bool wipe_on_exit = false;
   int exit_code = 0;
@@ -161,7 +161,7 @@ struct Daemon::Impl {
       node->task_logs(n, req, std::move(done));
     };
     add_api_routes(router, api_ctx);
-    http = std::make_unique<api::HttpServer>(io, [this](api::HttpRequest req, api::Responder respond) {
+    http = std::make_unique<real::HttpServer>(io, [this](real::HttpRequest req, real::Responder respond) {
       router.dispatch(std::move(req), std::move(respond));
     });
     return http->listen_unix(opts.socket_path);
@@ -202,4 +202,4 @@ Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>(std::move(o
 Daemon::~Daemon() = default;
 int Daemon::run() { return impl_->run(); }
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

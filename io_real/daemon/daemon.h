@@ -13,7 +13,7 @@
 #include "core/env/status.h"
 #include "core/env/time.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 
 struct DaemonOptions {
   enum class Mode { kRestart, kInit, kJoin };
@@ -53,4 +53,4 @@ class Daemon {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

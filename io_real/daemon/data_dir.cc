@@ -10,7 +10,7 @@
 
 #include "core/node/unlock_key.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 namespace fs = std::filesystem;
 
 DataDir::DataDir(std::string dir, Crypto& crypto, Post post)
@@ -30,12 +30,12 @@ Result<Disk*> DataDir::open_store(const AeadKey& kek, bool create) {
     if (ec) return Status::io_error("cannot create data directory " + dir_ + ": " + ec.message());
     ::chmod(dir_.c_str(), 0700);
   }
-  storage::RocksDiskOptions o;
+  real::RocksDiskOptions o;
   o.path = dir_ + "/raft";
   o.kek = kek;
   o.create_if_missing = create;
   o.post = post_;
-  auto d = storage::RocksDisk::open(std::move(o), crypto_);
+  auto d = real::RocksDisk::open(std::move(o), crypto_);
   if (!d.ok()) return d.status();
   disk_ = std::move(*d);
   return static_cast<Disk*>(disk_.get());
@@ -89,4 +89,4 @@ void DataDir::wipe() {
   fs::remove_all(dir_, ec);
 }
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

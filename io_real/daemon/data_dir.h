@@ -16,7 +16,7 @@
 #include "core/env/node_storage.h"
 #include "io_real/storage/rocksdb_disk.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 
 class DataDir final : public NodeStorage {
  public:
@@ -40,7 +40,7 @@ class DataDir final : public NodeStorage {
   std::string dir_;
   Crypto& crypto_;
   Post post_;
-  std::unique_ptr<storage::RocksDisk> disk_;
+  std::unique_ptr<real::RocksDisk> disk_;
 };
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

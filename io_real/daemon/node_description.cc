@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace shoal::daemon {
+namespace shoal::real {
 
 storepb::NodeDescription describe_this_machine(const std::map<std::string, std::string>& engine_labels) {
   storepb::NodeDescription d;
@@ -26,4 +26,4 @@ storepb::NodeDescription describe_this_machine(const std::map<std::string, std::
   return d;
 }
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

@@ -6,8 +6,8 @@
 
 #include "core/api/store.pb.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 
 storepb::NodeDescription describe_this_machine(const std::map<std::string, std::string>& engine_labels);
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

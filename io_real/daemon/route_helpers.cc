@@ -3,7 +3,7 @@
 #include "core/store/object_id.h"
 #include "io_real/daemon/api_routes.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 namespace {
 
 constexpr const char* kLockedMessage =
@@ -15,14 +15,14 @@ constexpr const char* kNotManagerMessage =
 
 }  // namespace
 
-api::HttpResponse from_status(const Status& s) { return api::error_response(http_status_of(s), s.message()); }
+real::HttpResponse from_status(const Status& s) { return real::error_response(http_status_of(s), s.message()); }
 
-bool query_true(const api::HttpRequest& r, const char* key) {
+bool query_true(const real::HttpRequest& r, const char* key) {
   auto it = r.query.find(key);
   return it != r.query.end() && (it->second == "1" || it->second == "true" || it->second == "True");
 }
 
-Result<uint64_t> query_version(const api::HttpRequest& r) {
+Result<uint64_t> query_version(const real::HttpRequest& r) {
   auto it = r.query.find("version");
   if (it == r.query.end()) {
     return Status::invalid_argument("the version query parameter is required (the object's Version.Index)");
@@ -37,7 +37,7 @@ Result<uint64_t> query_version(const api::HttpRequest& r) {
   }
 }
 
-Result<nlohmann::json> parse_body(const api::HttpRequest& r) {
+Result<nlohmann::json> parse_body(const real::HttpRequest& r) {
   try {
     return r.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.body);
   } catch (const nlohmann::json::exception& e) {
@@ -54,35 +54,35 @@ void fill_annotations(const nlohmann::json& spec, storepb::Annotations* a) {
   }
 }
 
-bool manager_ready(ApiContext& ctx, const api::Responder& respond) {
+bool manager_ready(ApiContext& ctx, const real::Responder& respond) {
   if (ctx.locked && ctx.locked()) {
-    respond(api::error_response(503, kLockedMessage));
+    respond(real::error_response(503, kLockedMessage));
     return false;
   }
   if ((!ctx.manager && !ctx.submit) || !ctx.store) {
-    respond(api::error_response(503, kNotManagerMessage));
+    respond(real::error_response(503, kNotManagerMessage));
     return false;
   }
   if (!ctx.store->cluster()) {
-    respond(api::error_response(503, "this manager has not caught up with the cluster yet; try again shortly"));
+    respond(real::error_response(503, "this manager has not caught up with the cluster yet; try again shortly"));
     return false;
   }
   return true;
 }
 
-void submit(ApiContext& ctx, storepb::Transaction tx, api::Responder respond,
-            std::function<api::HttpResponse(uint64_t)> ok) {
+void submit(ApiContext& ctx, storepb::Transaction tx, real::Responder respond,
+            std::function<real::HttpResponse(uint64_t)> ok) {
   submit(ctx, std::move(tx), std::move(respond), std::move(ok), http_status_of);
 }
 
-void submit(ApiContext& ctx, storepb::Transaction tx, api::Responder respond,
-            std::function<api::HttpResponse(uint64_t)> ok, std::function<int(const Status&)> status_of) {
+void submit(ApiContext& ctx, storepb::Transaction tx, real::Responder respond,
+            std::function<real::HttpResponse(uint64_t)> ok, std::function<int(const Status&)> status_of) {
   auto done = [respond, ok, status_of](Status s, uint64_t index) {
-    if (!s.ok()) return respond(api::error_response(status_of(s), s.message()));
+    if (!s.ok()) return respond(real::error_response(status_of(s), s.message()));
     respond(ok(index));
   };
   if (ctx.submit) return ctx.submit(std::move(tx), std::move(done));
   ctx.manager->submit(std::move(tx), std::move(done));
 }
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

@@ -24,12 +24,12 @@
 #include "io_real/daemon/route_helpers.h"
 #include "io_real/api/service_json.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 namespace {
 
-using api::HttpRequest;
-using api::PathParams;
-using api::Responder;
+using real::HttpRequest;
+using real::PathParams;
+using real::Responder;
 using nlohmann::json;
 
 using Filters = std::map<std::string, std::vector<std::string>>;
@@ -88,14 +88,14 @@ using controlapi::resolve_service;
 using controlapi::resolve_task;
 using store::task_name;
 
-void add_service_read_routes(api::Router& router, ApiContext& ctx) {
+void add_service_read_routes(real::Router& router, ApiContext& ctx) {
   router.add("GET", "/services", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     auto filters = parse_filters(req, {"id", "name", "label", "mode"});
     if (!filters.ok()) return respond(from_status(filters.status()));
     for (const auto& mode : (*filters)["mode"]) {
       if (mode != "replicated" && mode != "global") {
-        return respond(api::error_response(400, "Invalid filter: 'mode'='" + mode + "'"));
+        return respond(real::error_response(400, "Invalid filter: 'mode'='" + mode + "'"));
       }
     }
     const bool with_status = query_true(req, "status");
@@ -120,13 +120,13 @@ void add_service_read_routes(api::Router& router, ApiContext& ctx) {
         out.push_back(service_json(svc, nullptr));
       }
     }
-    respond(api::json_response(200, out));
+    respond(real::json_response(200, out));
   });
   router.add("GET", "/services/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     auto svc = resolve_service(*ctx.store, p.at("id"));
     if (!svc.ok()) return respond(from_status(svc.status()));
-    respond(api::json_response(200, service_json(**svc, nullptr)));
+    respond(real::json_response(200, service_json(**svc, nullptr)));
   });
 
   router.add("GET", "/tasks", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
@@ -148,7 +148,7 @@ void add_service_read_routes(api::Router& router, ApiContext& ctx) {
     std::set<storepb::TaskState> desired;
     for (const auto& word : (*filters)["desired-state"]) {
       auto state = parse_task_state(word);
-      if (!state) return respond(api::error_response(400, "Invalid desired-state filter: '" + word + "'"));
+      if (!state) return respond(real::error_response(400, "Invalid desired-state filter: '" + word + "'"));
       desired.insert(*state);
     }
     const bool up_to_date = !(*filters)["_up-to-date"].empty();
@@ -174,13 +174,13 @@ void add_service_read_routes(api::Router& router, ApiContext& ctx) {
       }
       out.push_back(task_json(t));
     }
-    respond(api::json_response(200, out));
+    respond(real::json_response(200, out));
   });
   router.add("GET", "/tasks/{id}", [&ctx](const HttpRequest&, const PathParams& p, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     auto t = resolve_task(*ctx.store, p.at("id"));
     if (!t.ok()) return respond(from_status(t.status()));
-    respond(api::json_response(200, task_json(**t)));
+    respond(real::json_response(200, task_json(**t)));
   });
 }
 
@@ -191,17 +191,17 @@ int update_status_of(const Status& s) {
   return http_status_of(s);
 }
 
-void add_service_write_routes(api::Router& router, ApiContext& ctx) {
+void add_service_write_routes(real::Router& router, ApiContext& ctx) {
   router.add("POST", "/services/create", [&ctx](const HttpRequest& req, const PathParams&, Responder respond) {
     if (!manager_ready(ctx, respond)) return;
     auto body = parse_body(req);
     if (!body.ok()) return respond(from_status(body.status()));
     auto spec = service_spec_from_json(*body);
-    if (!spec.ok()) return respond(api::error_response(400, spec.status().message()));
+    if (!spec.ok()) return respond(real::error_response(400, spec.status().message()));
     auto created = controlapi::create_service(*ctx.store, std::move(*spec), now_ns(ctx), *ctx.crypto);
     if (!created.ok()) return respond(from_status(created.status()));
     submit(ctx, std::move(created->tx), respond,
-           [id = created->id](uint64_t) { return api::json_response(201, {{"ID", id}}); });
+           [id = created->id](uint64_t) { return real::json_response(201, {{"ID", id}}); });
   });
 
   router.add("POST", "/services/{id}/update", [&ctx](const HttpRequest& req, const PathParams& p, Responder respond) {
@@ -210,24 +210,24 @@ void add_service_write_routes(api::Router& router, ApiContext& ctx) {
     if (!found.ok()) return respond(from_status(found.status()));
     auto version = query_version(req);
     if (!version.ok()) return respond(from_status(version.status()));
-    auto ok = [](uint64_t) { return api::json_response(200, json::object()); };
+    auto ok = [](uint64_t) { return real::json_response(200, json::object()); };
     const auto rollback = req.query.find("rollback");
     if (rollback != req.query.end() && !rollback->second.empty()) {
       if (rollback->second != "previous") {
-        return respond(api::error_response(400, "invalid rollback value \"" + rollback->second +
+        return respond(real::error_response(400, "invalid rollback value \"" + rollback->second +
                                                     "\": the only one is \"previous\""));
       }
       // The body, if any, is not read: the previous spec comes back.
       auto tx = controlapi::rollback_service(*ctx.store, p.at("id"), *version, now_ns(ctx));
-      if (!tx.ok()) return respond(api::error_response(update_status_of(tx.status()), tx.status().message()));
+      if (!tx.ok()) return respond(real::error_response(update_status_of(tx.status()), tx.status().message()));
       return submit(ctx, std::move(*tx), respond, ok, update_status_of);
     }
     auto body = parse_body(req);
     if (!body.ok()) return respond(from_status(body.status()));
     auto spec = service_spec_from_json(*body);
-    if (!spec.ok()) return respond(api::error_response(400, spec.status().message()));
+    if (!spec.ok()) return respond(real::error_response(400, spec.status().message()));
     auto tx = controlapi::update_service(*ctx.store, p.at("id"), *version, std::move(*spec), now_ns(ctx));
-    if (!tx.ok()) return respond(api::error_response(update_status_of(tx.status()), tx.status().message()));
+    if (!tx.ok()) return respond(real::error_response(update_status_of(tx.status()), tx.status().message()));
     submit(ctx, std::move(*tx), respond, ok, update_status_of);
   });
 
@@ -235,7 +235,7 @@ void add_service_write_routes(api::Router& router, ApiContext& ctx) {
     if (!manager_ready(ctx, respond)) return;
     auto tx = controlapi::remove_service(*ctx.store, p.at("id"));
     if (!tx.ok()) return respond(from_status(tx.status()));
-    submit(ctx, std::move(*tx), respond, [](uint64_t) { return api::empty_response(200); });
+    submit(ctx, std::move(*tx), respond, [](uint64_t) { return real::empty_response(200); });
   });
 }
 
@@ -376,11 +376,11 @@ void answer_logs(ApiContext& ctx, std::vector<const storepb::TaskObject*> tasks,
   }
 }
 
-void add_log_routes(api::Router& router, ApiContext& ctx) {
+void add_log_routes(real::Router& router, ApiContext& ctx) {
   auto ready = [&ctx](const HttpRequest& req, const Responder& respond) -> std::optional<LogQuery> {
     if (!manager_ready(ctx, respond)) return std::nullopt;
     if (!ctx.task_logs) {
-      respond(api::error_response(503, "this node cannot reach its cluster's nodes for logs"));
+      respond(real::error_response(503, "this node cannot reach its cluster's nodes for logs"));
       return std::nullopt;
     }
     auto q = parse_log_query(req);
@@ -414,10 +414,10 @@ void add_log_routes(api::Router& router, ApiContext& ctx) {
 
 }  // namespace
 
-void add_service_routes(api::Router& router, ApiContext& ctx) {
+void add_service_routes(real::Router& router, ApiContext& ctx) {
   add_service_read_routes(router, ctx);
   add_service_write_routes(router, ctx);
   add_log_routes(router, ctx);
 }
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

@@ -36,9 +36,9 @@
 #include "io_real/api/router.h"
 #include "io_real/daemon/api_context.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 
 // Adds the routes above to `router`; `ctx` must outlive it.
-void add_service_routes(api::Router& router, ApiContext& ctx);
+void add_service_routes(real::Router& router, ApiContext& ctx);
 
-}  // namespace shoal::daemon
+}  // namespace shoal::real

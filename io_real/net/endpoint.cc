@@ -42,7 +42,7 @@
 #include "io_real/net/host_port.h"
 #include "io_real/net/log_limiter.h"
 
-namespace shoal::net {
+namespace shoal::real {
 
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
@@ -1141,4 +1141,4 @@ Transport& Endpoint::raft_transport() { return impl_->raft_transport(); }
 RpcWire& Endpoint::rpc_wire() { return impl_->rpc_wire(); }
 Endpoint::Stats Endpoint::stats() const { return impl_->stats(); }
 
-}  // namespace shoal::net
+}  // namespace shoal::real

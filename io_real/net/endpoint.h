@@ -32,7 +32,7 @@
 // from that thread (or before it runs). stats() may be read from any thread.
 //
 //   boost::asio::io_context io;
-//   net::Endpoint ep(io, {.self = id, .cluster_id = cid, .listen_address = "0.0.0.0:2377"}, tls);
+//   real::Endpoint ep(io, {.self = id, .cluster_id = cid, .listen_address = "0.0.0.0:2377"}, tls);
 //   if (Status s = ep.start(); !s.ok()) return s;
 //   ep.set_peer_address(other, "10.0.0.2:2377");
 //   ep.raft_transport().set_handler([&](const PeerIdentity& from, std::string_view m) { ... });
@@ -58,7 +58,7 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace shoal::net {
+namespace shoal::real {
 
 namespace internal {
 class EndpointImpl;
@@ -136,4 +136,4 @@ class Endpoint : public ClusterNet {
   std::shared_ptr<internal::EndpointImpl> impl_;
 };
 
-}  // namespace shoal::net
+}  // namespace shoal::real

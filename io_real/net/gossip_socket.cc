@@ -36,7 +36,7 @@
 #include "io_real/net/host_port.h"
 #include "io_real/net/log_limiter.h"
 
-namespace shoal::net {
+namespace shoal::real {
 
 namespace asio = boost::asio;
 using tcp = boost::asio::ip::tcp;
@@ -616,4 +616,4 @@ void GossipSocket::send(NodeId to, std::string payload) { impl_->send(to, std::m
 void GossipSocket::set_handler(Handler handler) { impl_->set_handler(std::move(handler)); }
 const GossipSocketStats& GossipSocket::stats() const { return impl_->stats(); }
 
-}  // namespace shoal::net
+}  // namespace shoal::real

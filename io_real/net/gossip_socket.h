@@ -19,7 +19,7 @@
 // handler runs there. Call the methods from that thread (or before it runs). stats() may be
 // read from any thread.
 //
-//   net::GossipSocket gossip(io, {.listen_address = "0.0.0.0:7946"});
+//   real::GossipSocket gossip(io, {.listen_address = "0.0.0.0:7946"});
 //   if (Status s = gossip.start(); !s.ok()) return s;
 //   gossip.set_address(7, "198.18.0.7:7946");
 //   gossip.set_handler([&](const PeerIdentity&, std::string_view bytes) { ... });
@@ -41,7 +41,7 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace shoal::net {
+namespace shoal::real {
 
 struct GossipSocketOptions {
   std::string listen_address = "0.0.0.0:7946";  // "host:port" or "[v6]:port"; port 0 = ephemeral
@@ -96,4 +96,4 @@ class GossipSocket final : public GossipNet {
   std::shared_ptr<internal::GossipSocketImpl> impl_;
 };
 
-}  // namespace shoal::net
+}  // namespace shoal::real

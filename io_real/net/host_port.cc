@@ -1,6 +1,6 @@
 #include "io_real/net/host_port.h"
 
-namespace shoal::net {
+namespace shoal::real {
 
 Result<std::pair<std::string, uint16_t>> split_host_port(std::string_view hp) {
   const auto colon = hp.rfind(':');
@@ -28,4 +28,4 @@ Result<std::pair<std::string, uint16_t>> split_host_port(std::string_view hp) {
   return std::pair<std::string, uint16_t>{std::string(host), static_cast<uint16_t>(port)};
 }
 
-}  // namespace shoal::net
+}  // namespace shoal::real

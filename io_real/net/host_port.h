@@ -14,8 +14,8 @@
 
 #include "core/env/status.h"
 
-namespace shoal::net {
+namespace shoal::real {
 
 Result<std::pair<std::string, uint16_t>> split_host_port(std::string_view host_port);
 
-}  // namespace shoal::net
+}  // namespace shoal::real

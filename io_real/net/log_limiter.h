@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-namespace shoal::net {
+namespace shoal::real {
 
 class LogLimiter {
  public:
@@ -45,4 +45,4 @@ class LogLimiter {
   uint64_t suppressed_ = 0;
 };
 
-}  // namespace shoal::net
+}  // namespace shoal::real

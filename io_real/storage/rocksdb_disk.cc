@@ -19,7 +19,7 @@
 
 #include "core/env/check.h"
 
-namespace shoal::storage {
+namespace shoal::real {
 
 namespace {
 
@@ -432,4 +432,4 @@ RocksDisk::Stats RocksDisk::stats() const {
   return Stats{impl_->sync_requests, impl_->wal_syncs, impl_->records_verified};
 }
 
-}  // namespace shoal::storage
+}  // namespace shoal::real

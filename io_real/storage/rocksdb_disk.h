@@ -41,8 +41,8 @@
 // from a callback running on the sync thread (that is: from inside post when post runs the
 // callback inline); it checks. After close() only close() and the destructor may be called.
 //
-//   io::OpenSslCrypto crypto;
-//   auto disk = storage::RocksDisk::open({.path = dir, .kek = kek, .post = loop_post}, crypto);
+//   real::OpenSslCrypto crypto;
+//   auto disk = real::RocksDisk::open({.path = dir, .kek = kek, .post = loop_post}, crypto);
 //   if (!disk.ok()) return disk.status();           // "data directory is corrupt: record ..."
 //   (*disk)->put("raft/hardstate", bytes);
 //   (*disk)->sync([](Status s) { /* on the loop: durable if s.ok() */ });
@@ -59,7 +59,7 @@
 #include "core/env/disk.h"
 #include "core/env/status.h"
 
-namespace shoal::storage {
+namespace shoal::real {
 
 struct RocksDiskOptions {
   std::string path;             // directory of the RocksDB database
@@ -117,4 +117,4 @@ class RocksDisk final : public Disk {
 // \xNN, at most 96 bytes of the key followed by "..." when longer.
 std::string printable_key(std::string_view key);
 
-}  // namespace shoal::storage
+}  // namespace shoal::real

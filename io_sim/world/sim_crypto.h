@@ -25,7 +25,7 @@
 
 namespace shoal::sim {
 
-class SimCrypto final : public io::OpenSslCrypto {
+class SimCrypto final : public real::OpenSslCrypto {
  public:
   explicit SimCrypto(uint64_t seed);
 

@@ -108,7 +108,7 @@ NodeProc& ClusterHarness::init(const std::string& name, std::vector<std::string>
   args.insert(args.end(), extra.begin(), extra.end());
   spawn(n, args);
   wait_api(n, 15s);
-  eventually([&] { return call(n, "GET", "/swarm").value_or(api::HttpResponse{0, "", ""}).status == 200; }, 15s);
+  eventually([&] { return call(n, "GET", "/swarm").value_or(real::HttpResponse{0, "", ""}).status == 200; }, 15s);
   return n;
 }
 
@@ -152,9 +152,9 @@ void ClusterHarness::kill(NodeProc& n, int sig) {
   n.pid = -1;
 }
 
-std::optional<api::HttpResponse> ClusterHarness::call(const NodeProc& n, const std::string& method,
+std::optional<real::HttpResponse> ClusterHarness::call(const NodeProc& n, const std::string& method,
                                                       const std::string& target, const std::string& body) {
-  auto r = api::http_call(n.socket, method, target, body, std::chrono::seconds(10));
+  auto r = real::http_call(n.socket, method, target, body, std::chrono::seconds(10));
   if (!r.ok()) return std::nullopt;
   return *r;
 }

@@ -46,7 +46,7 @@ class ClusterHarness {
   bool running(const NodeProc& n) const { return n.pid > 0; }
 
   // One API call; nullopt if the daemon did not answer.
-  std::optional<api::HttpResponse> call(const NodeProc& n, const std::string& method, const std::string& target,
+  std::optional<real::HttpResponse> call(const NodeProc& n, const std::string& method, const std::string& target,
                                         const std::string& body = "");
   nlohmann::json get_json(const NodeProc& n, const std::string& target);
   // Runs the `shoal` CLI against a node; returns exit code and stdout+stderr.

@@ -24,7 +24,7 @@ using nlohmann::json;
 
 // The RPC layer on an endpoint's wire, as shoald has it.
 struct RpcOn {
-  RpcOn(boost::asio::io_context& io, net::Endpoint& ep, PeerIdentity self)
+  RpcOn(boost::asio::io_context& io, real::Endpoint& ep, PeerIdentity self)
       : timers(io), rpc(timers, rng, log, ep.rpc_wire(), std::move(self)) {}
   real::SystemClock clock;
   real::AsioTimers timers;
@@ -38,11 +38,11 @@ struct RpcOn {
 // shoald does, and then holds a real certificate of the cluster.
 struct InProcessNode {
   boost::asio::io_context io;
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   managerpb::JoinResponse joined;
   std::string key_pem;
 
-  std::pair<Status, std::string> call_address(net::Endpoint& ep, const std::string& addr, const std::string& method,
+  std::pair<Status, std::string> call_address(real::Endpoint& ep, const std::string& addr, const std::string& method,
                                               std::string body) {
     std::optional<std::pair<Status, std::string>> out;
     RpcOn on(io, ep, PeerIdentity{});
@@ -56,7 +56,7 @@ struct InProcessNode {
   }
 
   Status join(const std::string& addr, const std::string& token) {
-    net::Endpoint anon(io, {}, {});
+    real::Endpoint anon(io, {}, {});
     auto key = crypto.generate_key();
     key_pem = key->private_key_pem;
     managerpb::JoinRequest req;
@@ -71,7 +71,7 @@ struct InProcessNode {
 
   // Calls `method` on the manager `manager_id` at `addr` with this node's certificate.
   Status call_as_node(const std::string& addr, NodeId manager_id, const std::string& method, std::string body) {
-    net::Endpoint ep(io, {.self = joined.node_id(), .cluster_id = joined.cluster_id()},
+    real::Endpoint ep(io, {.self = joined.node_id(), .cluster_id = joined.cluster_id()},
                      {joined.cert_chain_pem(), key_pem, {joined.root_ca_pem()}});
     ep.set_peer_address(manager_id, addr);
     std::optional<Status> out;

@@ -58,7 +58,7 @@ TEST(SimCrypto, AnotherSeedGivesOtherBytes) {
 
 TEST(SimCrypto, WhatItMakesIsRealCrypto) {
   const Made m = make_everything(7);
-  io::OpenSslCrypto real;
+  real::OpenSslCrypto real;
   Status ok = real.verify_certificate(m.leaf, {m.root}, kNow + 60);
   EXPECT_TRUE(ok.ok()) << ok.message();
   auto opened = real.unseal(AeadKey{}, m.sealed, "aad");
@@ -69,7 +69,7 @@ TEST(SimCrypto, WhatItMakesIsRealCrypto) {
 TEST(SimCrypto, RealCryptoInTheSameProcessStaysRandom) {
   SimCrypto sim(1);
   ASSERT_TRUE(sim.generate_key().ok());  // the seeded method is installed by now
-  io::OpenSslCrypto real;
+  real::OpenSslCrypto real;
   auto a = real.generate_key();
   auto b = real.generate_key();
   ASSERT_TRUE(a.ok() && b.ok());

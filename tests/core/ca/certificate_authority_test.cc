@@ -45,7 +45,7 @@ class CertificateAuthorityTest : public ::testing::Test {
     return chain.ok() ? *chain : std::string();
   }
 
-  io::OpenSslCrypto crypto_;
+  real::OpenSslCrypto crypto_;
   RootCa root_;
 };
 

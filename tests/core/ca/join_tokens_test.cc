@@ -9,7 +9,7 @@ namespace shoal::ca {
 namespace {
 
 TEST(JoinTokens, EachTokenAdmitsItsOwnRole) {
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   const auto ca = crypto.sha256("root CA certificate");
   auto tokens = JoinTokens::generate(ca, crypto);
   EXPECT_NE(tokens.token(NodeRole::kManager), tokens.token(NodeRole::kWorker));
@@ -22,7 +22,7 @@ TEST(JoinTokens, EachTokenAdmitsItsOwnRole) {
 }
 
 TEST(JoinTokens, ARotatedTokenStopsWorkingAndTheOtherRoleIsUntouched) {
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   auto tokens = JoinTokens::generate(crypto.sha256("ca"), crypto);
   const std::string old_worker = tokens.token(NodeRole::kWorker);
   const std::string manager = tokens.token(NodeRole::kManager);
@@ -35,7 +35,7 @@ TEST(JoinTokens, ARotatedTokenStopsWorkingAndTheOtherRoleIsUntouched) {
 }
 
 TEST(JoinTokens, AnotherClustersTokenIsRefusedAndSaysSo) {
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   auto ours = JoinTokens::generate(crypto.sha256("our ca"), crypto);
   auto theirs = JoinTokens::generate(crypto.sha256("their ca"), crypto);
   auto r = ours.admit(theirs.token(NodeRole::kManager));
@@ -46,7 +46,7 @@ TEST(JoinTokens, AnotherClustersTokenIsRefusedAndSaysSo) {
 }
 
 TEST(JoinTokens, AJoinerRefusesACaThatIsNotTheTokens) {
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   auto tokens = JoinTokens::generate(crypto.sha256("real ca"), crypto);
   auto t = parse_join_token(tokens.token(NodeRole::kWorker));
   ASSERT_TRUE(t.ok());

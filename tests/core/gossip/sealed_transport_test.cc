@@ -46,7 +46,7 @@ struct Node {
 class SealedTransportTest : public ::testing::Test {
  protected:
   ManualClock clock;
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   Node a{1, {key(1)}, clock, crypto};
   Node b{2, {key(1)}, clock, crypto};
 

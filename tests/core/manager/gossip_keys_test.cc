@@ -13,7 +13,7 @@ using std::chrono::hours;
 constexpr int64_t kHour = 3'600'000'000'000;
 
 TEST(GossipKeys, AClusterWithoutKeysGetsThreeDistinctOnes) {
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   storepb::ClusterObject c;
   auto next = rotate_gossip_keys(c, 5, hours(12), crypto);
   ASSERT_TRUE(next.has_value());
@@ -26,7 +26,7 @@ TEST(GossipKeys, AClusterWithoutKeysGetsThreeDistinctOnes) {
 }
 
 TEST(GossipKeys, EachIntervalAddsANewKeyAndDropsTheOldest) {
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   storepb::ClusterObject c = *rotate_gossip_keys({}, 0, hours(12), crypto);
   const std::string oldest = c.gossip_keys(0).key();
   auto next = rotate_gossip_keys(c, 12 * kHour, hours(12), crypto);
@@ -37,7 +37,7 @@ TEST(GossipKeys, EachIntervalAddsANewKeyAndDropsTheOldest) {
 }
 
 TEST(GossipKeys, NodesSealWithTheSecondNewestAndAcceptAll) {
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   storepb::ClusterObject c = *rotate_gossip_keys({}, 0, hours(12), crypto);
   const auto ring = gossip_keyring_order(c.gossip_keys());
   ASSERT_EQ(ring.size(), 3u);

@@ -29,7 +29,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
-namespace shoal::api {
+namespace shoal::real {
 namespace {
 
 using namespace std::chrono_literals;
@@ -475,4 +475,4 @@ TEST(HttpClient, SilentDaemonHitsTheDeadline) {
 }
 
 }  // namespace
-}  // namespace shoal::api
+}  // namespace shoal::real

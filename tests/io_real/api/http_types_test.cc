@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace shoal::api {
+namespace shoal::real {
 namespace {
 
 TEST(ParseTarget, SplitsPathAndQuery) {
@@ -105,4 +105,4 @@ TEST(Responses, ErrorsHaveDockersShape) {
 }
 
 }  // namespace
-}  // namespace shoal::api
+}  // namespace shoal::real

@@ -6,7 +6,7 @@
 #include <optional>
 #include <stdexcept>
 
-namespace shoal::api {
+namespace shoal::real {
 namespace {
 
 // A handler that answers with the route's name and its parameters.
@@ -159,4 +159,4 @@ TEST(RouterDeathTest, MalformedOrDuplicatePatternsAreProgrammerErrors) {
 }
 
 }  // namespace
-}  // namespace shoal::api
+}  // namespace shoal::real

@@ -8,7 +8,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
-namespace shoal::daemon {
+namespace shoal::real {
 namespace {
 
 using nlohmann::json;
@@ -470,4 +470,4 @@ TEST(ServiceJson, StatusCountsAndPreviousSpec) {
 }
 
 }  // namespace
-}  // namespace shoal::daemon
+}  // namespace shoal::real

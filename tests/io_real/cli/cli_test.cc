@@ -19,15 +19,15 @@
 #include "io_real/cli/format.h"
 #include "tests/io_real/cli/recording_server.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 namespace {
 
 using test::RecordingServer;
 using test::Sent;
 
-using api::HttpRequest;
-using api::PathParams;
-using api::Responder;
+using real::HttpRequest;
+using real::PathParams;
+using real::Responder;
 using nlohmann::json;
 
 const char* kRoot = "-----BEGIN CERTIFICATE-----\nROOT1\n-----END CERTIFICATE-----\n";
@@ -83,7 +83,7 @@ class FakeDaemon {
   void add_routes() {
     auto reply = [](int status, json j) {
       return [status, j](const HttpRequest&, const PathParams&, Responder respond) {
-        respond(api::json_response(status, j));
+        respond(real::json_response(status, j));
       };
     };
     server_.router().add("GET", "/version", reply(200, {{"Version", "0.3.0"}, {"ApiVersion", "1.41"}, {"MinAPIVersion", "1.12"},
@@ -91,7 +91,7 @@ class FakeDaemon {
     server_.router().add("GET", "/info", [this](const HttpRequest&, const PathParams&, Responder respond) {
       json cluster = swarm_;
       cluster.erase("JoinTokens");
-      respond(api::json_response(200, {{"ID", "000000000000000a"},
+      respond(real::json_response(200, {{"ID", "000000000000000a"},
                                         {"Name", "mgr1"},
                                         {"ServerVersion", "shoal-0.3"},
                                         {"Swarm",
@@ -106,32 +106,32 @@ class FakeDaemon {
                                           {"Cluster", cluster}}}}));
     });
     server_.router().add("GET", "/nodes", [this](const HttpRequest&, const PathParams&, Responder respond) {
-      respond(api::json_response(200, nodes_));
+      respond(real::json_response(200, nodes_));
     });
     server_.router().add("GET", "/nodes/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
       for (const auto& n : nodes_) {
-        if (n["ID"] == p.at("id")) return respond(api::json_response(200, n));
+        if (n["ID"] == p.at("id")) return respond(real::json_response(200, n));
       }
-      respond(api::error_response(404, "node " + p.at("id") + " not found"));
+      respond(real::error_response(404, "node " + p.at("id") + " not found"));
     });
     server_.router().add("POST", "/nodes/{id}/update", [this](const HttpRequest& req, const PathParams& p, Responder respond) {
       for (auto& n : nodes_) {
         if (n["ID"] != p.at("id")) continue;
-        if (req.query.at("version") != "12") return respond(api::error_response(500, "update out of sequence"));
+        if (req.query.at("version") != "12") return respond(real::error_response(500, "update out of sequence"));
         n["Spec"] = json::parse(req.body);
-        return respond(api::empty_response(200));
+        return respond(real::empty_response(200));
       }
-      respond(api::error_response(404, "node " + p.at("id") + " not found"));
+      respond(real::error_response(404, "node " + p.at("id") + " not found"));
     });
     server_.router().add("DELETE", "/nodes/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
-      if (p.at("id") == "000000000000000b") return respond(api::empty_response(200));
-      respond(api::error_response(404, "node " + p.at("id") + " not found"));
+      if (p.at("id") == "000000000000000b") return respond(real::empty_response(200));
+      respond(real::error_response(404, "node " + p.at("id") + " not found"));
     });
     server_.router().add("GET", "/swarm", [this](const HttpRequest&, const PathParams&, Responder respond) {
-      respond(api::json_response(200, swarm_));
+      respond(real::json_response(200, swarm_));
     });
     server_.router().add("POST", "/swarm/update", [this](const HttpRequest& req, const PathParams&, Responder respond) {
-      if (req.query.at("version") != "40") return respond(api::error_response(500, "update out of sequence"));
+      if (req.query.at("version") != "40") return respond(real::error_response(500, "update out of sequence"));
       const json spec = json::parse(req.body);
       swarm_["Spec"] = spec;
       if (req.query.count("rotateWorkerToken")) swarm_["JoinTokens"]["Worker"] = "SWMTKN-1-root-worker2";
@@ -141,41 +141,41 @@ class FakeDaemon {
           if (n["Description"].contains("TLSInfo")) n["Description"]["TLSInfo"]["TrustRoot"] = kRoot2;
         }
       }
-      respond(api::empty_response(200));
+      respond(real::empty_response(200));
     });
     server_.router().add("GET", "/swarm/unlockkey", [this](const HttpRequest&, const PathParams&, Responder respond) {
-      respond(api::json_response(200, {{"UnlockKey", swarm_["Spec"]["EncryptionConfig"]["AutoLockManagers"] == true
+      respond(real::json_response(200, {{"UnlockKey", swarm_["Spec"]["EncryptionConfig"]["AutoLockManagers"] == true
                                                          ? unlock_key
                                                          : ""}}));
     });
     server_.router().add("POST", "/swarm/unlock", [](const HttpRequest& req, const PathParams&, Responder respond) {
       if (json::parse(req.body)["UnlockKey"] != "SWMKEY-1-secretkey") {
-        return respond(api::error_response(400, "the unlock key is incorrect"));
+        return respond(real::error_response(400, "the unlock key is incorrect"));
       }
-      respond(api::empty_response(200));
+      respond(real::empty_response(200));
     });
     server_.router().add("POST", "/swarm/leave", [](const HttpRequest& req, const PathParams&, Responder respond) {
-      if (req.query.at("force") != "true") return respond(api::error_response(503, "You are attempting to leave..."));
-      respond(api::empty_response(200));
+      if (req.query.at("force") != "true") return respond(real::error_response(503, "You are attempting to leave..."));
+      respond(real::empty_response(200));
     });
     for (const std::string base : {"/configs", "/secrets"}) {
       server_.router().add("GET", base, [this](const HttpRequest&, const PathParams&, Responder respond) {
-        respond(api::json_response(200, configs));
+        respond(real::json_response(200, configs));
       });
       server_.router().add("POST", base + "/create", [](const HttpRequest&, const PathParams&, Responder respond) {
-        respond(api::json_response(201, {{"ID", "newobject123"}}));
+        respond(real::json_response(201, {{"ID", "newobject123"}}));
       });
       server_.router().add("GET", base + "/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
         for (const auto& c : configs) {
-          if (c["ID"] == p.at("id") || c["Spec"]["Name"] == p.at("id")) return respond(api::json_response(200, c));
+          if (c["ID"] == p.at("id") || c["Spec"]["Name"] == p.at("id")) return respond(real::json_response(200, c));
         }
-        respond(api::error_response(404, "config " + p.at("id") + " not found"));
+        respond(real::error_response(404, "config " + p.at("id") + " not found"));
       });
       server_.router().add("DELETE", base + "/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
         for (const auto& c : configs) {
-          if (c["ID"] == p.at("id") || c["Spec"]["Name"] == p.at("id")) return respond(api::empty_response(204));
+          if (c["ID"] == p.at("id") || c["Spec"]["Name"] == p.at("id")) return respond(real::empty_response(204));
         }
-        respond(api::error_response(404, "config " + p.at("id") + " not found"));
+        respond(real::error_response(404, "config " + p.at("id") + " not found"));
       });
     }
   }
@@ -533,4 +533,4 @@ TEST(Cli, UsageErrorsExit1AndHelpExits0) {
 }
 
 }  // namespace
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace shoal::cli {
+namespace shoal::real {
 namespace {
 
 using namespace std::chrono_literals;
@@ -168,4 +168,4 @@ TEST(Trim, StripsWhitespaceAtBothEnds) {
 }
 
 }  // namespace
-}  // namespace shoal::cli
+}  // namespace shoal::real

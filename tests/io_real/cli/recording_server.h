@@ -28,12 +28,12 @@
 #include "io_real/api/http_server.h"
 #include "io_real/api/router.h"
 
-namespace shoal::cli::test {
+namespace shoal::real::test {
 
 struct Sent {
   std::string method;
   std::string path;
-  api::Query query;
+  real::Query query;
   nlohmann::json body;
   std::string line() const {
     std::string q;
@@ -60,10 +60,10 @@ class RecordingServer {
   RecordingServer& operator=(const RecordingServer&) = delete;
 
   // Add routes before start().
-  api::Router& router() { return router_; }
+  real::Router& router() { return router_; }
   void start() {
     std::filesystem::remove(path_);
-    server_ = std::make_unique<api::HttpServer>(io_, [this](api::HttpRequest req, api::Responder respond) {
+    server_ = std::make_unique<real::HttpServer>(io_, [this](real::HttpRequest req, real::Responder respond) {
       {
         std::lock_guard lock(mu_);
         sent_.push_back({req.method, req.path, req.query, nlohmann::json::parse(req.body.empty() ? "null" : req.body)});
@@ -94,11 +94,11 @@ class RecordingServer {
   std::string path_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  api::Router router_;
-  std::unique_ptr<api::HttpServer> server_;
+  real::Router router_;
+  std::unique_ptr<real::HttpServer> server_;
   std::thread thread_;
   std::mutex mu_;
   std::vector<Sent> sent_;
 };
 
-}  // namespace shoal::cli::test
+}  // namespace shoal::real::test

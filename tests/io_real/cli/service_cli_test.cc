@@ -17,15 +17,15 @@
 #include "io_real/cli/format.h"
 #include "tests/io_real/cli/recording_server.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 namespace {
 
 using test::RecordingServer;
 using test::Sent;
 
-using api::HttpRequest;
-using api::PathParams;
-using api::Responder;
+using real::HttpRequest;
+using real::PathParams;
+using real::Responder;
 using nlohmann::json;
 
 constexpr const char* kWebId = "wwwwwwwwwwww1111111111111";
@@ -128,17 +128,17 @@ class FakeDaemon {
     server_.router().add("POST", "/services/create", [this](const HttpRequest& req, const PathParams&, Responder respond) {
       json spec = json::parse(req.body);
       if (spec.value("Name", "") == "taken") {
-        return respond(api::error_response(409, "name conflicts with an existing object: service taken exists"));
+        return respond(real::error_response(409, "name conflicts with an existing object: service taken exists"));
       }
       if (!spec.contains("Name")) spec["Name"] = "quirky_lovelace";
       if (spec["Mode"].contains("Replicated") && !spec["Mode"]["Replicated"].contains("Replicas")) {
         spec["Mode"]["Replicated"]["Replicas"] = 1;  // the daemon's default
       }
       services.push_back({{"ID", kNewId}, {"Version", {{"Index", 30}}}, {"Spec", spec}});
-      respond(api::json_response(201, {{"ID", kNewId}}));
+      respond(real::json_response(201, {{"ID", kNewId}}));
     });
     server_.router().add("GET", "/services", [this](const HttpRequest&, const PathParams&, Responder respond) {
-      respond(api::json_response(200, services));
+      respond(real::json_response(200, services));
     });
     server_.router().add("GET", "/services/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
       if (json* s = find_service(p.at("id"))) {
@@ -146,64 +146,64 @@ class FakeDaemon {
           const size_t i = std::min(status_polls_++, update_status_script.size() - 1);
           (*s)["UpdateStatus"] = update_status_script[i];
         }
-        return respond(api::json_response(200, *s));
+        return respond(real::json_response(200, *s));
       }
-      respond(api::error_response(404, "service " + p.at("id") + " not found"));
+      respond(real::error_response(404, "service " + p.at("id") + " not found"));
     });
     server_.router().add("POST", "/services/{id}/update", [this](const HttpRequest& req, const PathParams& p, Responder respond) {
       json* s = find_service(p.at("id"));
-      if (!s) return respond(api::error_response(404, "service " + p.at("id") + " not found"));
+      if (!s) return respond(real::error_response(404, "service " + p.at("id") + " not found"));
       if (req.query.at("version") != std::to_string((*s)["Version"]["Index"].get<int>())) {
-        return respond(api::error_response(409, "update out of sequence"));
+        return respond(real::error_response(409, "update out of sequence"));
       }
       if (req.query.count("rollback")) {
-        if (!s->contains("PreviousSpec")) return respond(api::error_response(400, "service web does not have a previous spec"));
+        if (!s->contains("PreviousSpec")) return respond(real::error_response(400, "service web does not have a previous spec"));
         std::swap((*s)["Spec"], (*s)["PreviousSpec"]);
       } else {
         (*s)["PreviousSpec"] = (*s)["Spec"];
         (*s)["Spec"] = json::parse(req.body);
       }
       (*s)["Version"]["Index"] = (*s)["Version"]["Index"].get<int>() + 1;
-      respond(api::json_response(200, json::object()));
+      respond(real::json_response(200, json::object()));
     });
     server_.router().add("DELETE", "/services/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
-      if (!find_service(p.at("id"))) return respond(api::error_response(404, "service " + p.at("id") + " not found"));
-      respond(api::empty_response(200));
+      if (!find_service(p.at("id"))) return respond(real::error_response(404, "service " + p.at("id") + " not found"));
+      respond(real::empty_response(200));
     });
     server_.router().add("GET", "/tasks", [this](const HttpRequest&, const PathParams&, Responder respond) {
-      if (task_script.empty()) return respond(api::json_response(200, tasks));
+      if (task_script.empty()) return respond(real::json_response(200, tasks));
       const size_t i = std::min(polls_++, task_script.size() - 1);
-      respond(api::json_response(200, task_script[i]));
+      respond(real::json_response(200, task_script[i]));
     });
     server_.router().add("GET", "/tasks/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
       for (const auto& t : tasks) {
-        if (t["ID"] == p.at("id")) return respond(api::json_response(200, t));
+        if (t["ID"] == p.at("id")) return respond(real::json_response(200, t));
       }
-      respond(api::error_response(404, "task " + p.at("id") + " not found"));
+      respond(real::error_response(404, "task " + p.at("id") + " not found"));
     });
     for (const char* path : {"/services/{id}/logs", "/tasks/{id}/logs"}) {
       server_.router().add("GET", path, [this](const HttpRequest& req, const PathParams&, Responder respond) {
-        if (req.query.count("follow")) return respond(api::error_response(400, "follow is not supported"));
+        if (req.query.count("follow")) return respond(real::error_response(400, "follow is not supported"));
         respond({200, "text/plain; charset=utf-8", logs_text});
       });
     }
     server_.router().add("GET", "/nodes", [this](const HttpRequest&, const PathParams&, Responder respond) {
-      respond(api::json_response(200, nodes));
+      respond(real::json_response(200, nodes));
     });
     server_.router().add("GET", "/nodes/{id}", [this](const HttpRequest&, const PathParams& p, Responder respond) {
       for (const auto& n : nodes) {
-        if (n["ID"] == p.at("id")) return respond(api::json_response(200, n));
+        if (n["ID"] == p.at("id")) return respond(real::json_response(200, n));
       }
-      respond(api::error_response(404, "node " + p.at("id") + " not found"));
+      respond(real::error_response(404, "node " + p.at("id") + " not found"));
     });
     server_.router().add("POST", "/nodes/{id}/update", [this](const HttpRequest& req, const PathParams& p, Responder respond) {
       for (auto& n : nodes) {
         if (n["ID"] != p.at("id")) continue;
-        if (req.query.at("version") != "12") return respond(api::error_response(409, "update out of sequence"));
+        if (req.query.at("version") != "12") return respond(real::error_response(409, "update out of sequence"));
         n["Spec"] = json::parse(req.body);
-        return respond(api::empty_response(200));
+        return respond(real::empty_response(200));
       }
-      respond(api::error_response(404, "node " + p.at("id") + " not found"));
+      respond(real::error_response(404, "node " + p.at("id") + " not found"));
     });
   }
 
@@ -937,4 +937,4 @@ TEST(ServiceCli, UsageErrors) {
 }
 
 }  // namespace
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -5,7 +5,7 @@
 #include "io_real/cli/format.h"
 #include "io_real/cli/views.h"
 
-namespace shoal::cli {
+namespace shoal::real {
 namespace {
 
 using nlohmann::json;
@@ -110,4 +110,4 @@ TEST(TaskViews, NamesAndOrder) {
 }
 
 }  // namespace
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace shoal::cli {
+namespace shoal::real {
 namespace {
 
 using nlohmann::json;
@@ -401,4 +401,4 @@ TEST(SplitShellWords, UnterminatedQuotesAndTrailingBackslash) {
 }
 
 }  // namespace
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace shoal::cli {
+namespace shoal::real {
 namespace {
 
 using nlohmann::json;
@@ -152,4 +152,4 @@ TEST(UnlockKeyText, WrapsTheKeyAndIsEmptyWithoutOne) {
 }
 
 }  // namespace
-}  // namespace shoal::cli
+}  // namespace shoal::real

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace shoal::io {
+namespace shoal::real {
 namespace {
 
 TEST(OpenSslCrypto, Sha256MatchesTheStandardVector) {
@@ -25,9 +25,9 @@ TEST(OpenSslCrypto, RandomBytesDifferEachTime) {
 }
 
 }  // namespace
-}  // namespace shoal::io
+}  // namespace shoal::real
 
-namespace shoal::io {
+namespace shoal::real {
 namespace {
 
 TEST(OpenSslCrypto, SealOpensOnlyWithTheSameKeyAndContext) {
@@ -67,4 +67,4 @@ TEST(OpenSslCrypto, EmptyPlaintextSealsToo) {
 }
 
 }  // namespace
-}  // namespace shoal::io
+}  // namespace shoal::real

@@ -10,7 +10,7 @@
 
 #include "io_real/crypto/openssl_crypto.h"
 
-namespace shoal::io {
+namespace shoal::real {
 namespace {
 
 constexpr int64_t kNow = 1'780'000'000;  // 2026-05-28
@@ -400,4 +400,4 @@ TEST(OpenSslX509, FailuresLeaveNoOpenSslErrorBehind) {
 }
 
 }  // namespace
-}  // namespace shoal::io
+}  // namespace shoal::real

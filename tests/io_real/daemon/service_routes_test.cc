@@ -16,7 +16,7 @@
 #include "io_real/daemon/api_routes.h"
 #include "io_real/env/real_env.h"
 
-namespace shoal::daemon {
+namespace shoal::real {
 namespace {
 
 using nlohmann::json;
@@ -88,12 +88,12 @@ class ServiceRoutesTest : public ::testing::Test {
   }
 
   Answer call(const std::string& method, const std::string& target, const std::optional<json>& body = std::nullopt) {
-    auto parsed = api::parse_target(target);
+    auto parsed = real::parse_target(target);
     EXPECT_TRUE(parsed.ok()) << target;
-    api::HttpRequest req{method, parsed->first, parsed->second, body ? body->dump() : std::string()};
+    real::HttpRequest req{method, parsed->first, parsed->second, body ? body->dump() : std::string()};
     Answer a;
     bool answered = false;
-    router_.dispatch(std::move(req), [&](api::HttpResponse r) {
+    router_.dispatch(std::move(req), [&](real::HttpResponse r) {
       answered = true;
       a.status = r.status;
       a.body = r.body.empty() ? json() : json::parse(r.body);
@@ -153,7 +153,7 @@ class ServiceRoutesTest : public ::testing::Test {
   real::SystemClock clock_;
   store::Store store_;
   ApiContext ctx_;
-  api::Router router_;
+  real::Router router_;
   int64_t now_ns_ = 1'700'000'000'000'000'000;
   int submits_ = 0;
   int tasks_made_ = 0;
@@ -429,13 +429,13 @@ TEST_F(ServiceRoutesTest, ListFiltersAndStatus) {
     return v;
   };
   EXPECT_EQ(list(""), sorted({web, api, agent}));
-  EXPECT_EQ(list("?filters=" + api::percent_encode(R"({"name":["we"]})")), sorted({web})) << "names match by prefix";
-  EXPECT_EQ(list("?filters=" + api::percent_encode(R"({"name":{"api":true}})")), sorted({api})) << "the older form";
-  EXPECT_EQ(list("?filters=" + api::percent_encode(R"({"id":[")" + agent.substr(0, 4) + R"("]})")), sorted({agent}));
-  EXPECT_EQ(list("?filters=" + api::percent_encode(R"({"mode":["replicated"]})")), sorted({web, api}));
-  EXPECT_EQ(list("?filters=" + api::percent_encode(R"({"label":["tier=infra"]})")), sorted({agent}));
-  EXPECT_EQ(list("?filters=" + api::percent_encode(R"({"label":["tier"],"name":["web"]})")), sorted({}));
-  const Answer bad = call("GET", "/services?filters=" + api::percent_encode(R"({"colour":["red"]})"));
+  EXPECT_EQ(list("?filters=" + real::percent_encode(R"({"name":["we"]})")), sorted({web})) << "names match by prefix";
+  EXPECT_EQ(list("?filters=" + real::percent_encode(R"({"name":{"api":true}})")), sorted({api})) << "the older form";
+  EXPECT_EQ(list("?filters=" + real::percent_encode(R"({"id":[")" + agent.substr(0, 4) + R"("]})")), sorted({agent}));
+  EXPECT_EQ(list("?filters=" + real::percent_encode(R"({"mode":["replicated"]})")), sorted({web, api}));
+  EXPECT_EQ(list("?filters=" + real::percent_encode(R"({"label":["tier=infra"]})")), sorted({agent}));
+  EXPECT_EQ(list("?filters=" + real::percent_encode(R"({"label":["tier"],"name":["web"]})")), sorted({}));
+  const Answer bad = call("GET", "/services?filters=" + real::percent_encode(R"({"colour":["red"]})"));
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(message(bad), "invalid filter 'colour'");
   EXPECT_EQ(call("GET", "/services?filters=notjson").status, 400);
@@ -464,7 +464,7 @@ TEST_F(ServiceRoutesTest, TasksListedWithDockersFilters) {
   const std::string a1 = add_task(api, 1, kNodeB, storepb::RUNNING);
 
   auto list = [&](const std::string& filters) {
-    const Answer a = call("GET", "/tasks?filters=" + api::percent_encode(filters));
+    const Answer a = call("GET", "/tasks?filters=" + real::percent_encode(filters));
     EXPECT_EQ(a.status, 200) << filters << " " << a.body.dump();
     return ids(a.body);
   };
@@ -493,10 +493,10 @@ TEST_F(ServiceRoutesTest, TasksListedWithDockersFilters) {
             200);
   EXPECT_EQ(list(R"({"_up-to-date":["true"]})"), (std::vector<std::string>{w1, w2, w1_old, a1}));
 
-  Answer a = call("GET", "/tasks?filters=" + api::percent_encode(R"({"service":["nope"]})"));
+  Answer a = call("GET", "/tasks?filters=" + real::percent_encode(R"({"service":["nope"]})"));
   EXPECT_EQ(a.status, 404);
   EXPECT_EQ(message(a), "service nope not found");
-  a = call("GET", "/tasks?filters=" + api::percent_encode(R"({"desired-state":["sleeping"]})"));
+  a = call("GET", "/tasks?filters=" + real::percent_encode(R"({"desired-state":["sleeping"]})"));
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(message(a), "Invalid desired-state filter: 'sleeping'");
 
@@ -587,10 +587,10 @@ class LogRoutesTest : public ServiceRoutesTest {
   }
 
   LogsAnswer get(const std::string& target) {
-    auto parsed = api::parse_target(target);
+    auto parsed = real::parse_target(target);
     EXPECT_TRUE(parsed.ok()) << target;
     LogsAnswer a;
-    router_.dispatch({"GET", parsed->first, parsed->second, ""}, [&](api::HttpResponse r) {
+    router_.dispatch({"GET", parsed->first, parsed->second, ""}, [&](real::HttpResponse r) {
       a.status = r.status;
       a.content_type = r.content_type;
       a.body = r.body;
@@ -698,4 +698,4 @@ TEST_F(LogRoutesTest, BadQueriesAndUnknownNamesAreRefused) {
 }
 
 }  // namespace
-}  // namespace shoal::daemon
+}  // namespace shoal::real

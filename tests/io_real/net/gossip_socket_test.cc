@@ -1,4 +1,4 @@
-// net::GossipSocket on loopback: real UDP and TCP on one port. One io_context runs in the test
+// real::GossipSocket on loopback: real UDP and TCP on one port. One io_context runs in the test
 // thread; every wait is a bounded loop of io.run_for() slices until a condition holds (no sleeps
 // as synchronization). Misbehaving peers are raw Asio sockets written by the test.
 #include <utility>  // before Asio (Boost 1.74 with GCC 12 in C++20)
@@ -24,7 +24,7 @@
 #include "io_real/net/gossip_socket.h"
 #include "tests/io_real/net/io_test_util.h"
 
-namespace shoal::net {
+namespace shoal::real {
 namespace {
 
 namespace asio = boost::asio;
@@ -491,4 +491,4 @@ TEST_F(GossipSocketTest, Ipv6Loopback) {
 }
 
 }  // namespace
-}  // namespace shoal::net
+}  // namespace shoal::real

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace shoal::net {
+namespace shoal::real {
 namespace {
 
 TEST(HostPort, SplitsIPv4NamesAndBracketedIPv6) {
@@ -43,4 +43,4 @@ TEST(HostPort, RefusesWhatCouldBeReadTwoWaysOrIsNotAnAddress) {
 }
 
 }  // namespace
-}  // namespace shoal::net
+}  // namespace shoal::real

@@ -15,7 +15,7 @@
 #include <memory>
 #include <string_view>
 
-namespace shoal::net::testing {
+namespace shoal::real::testing {
 
 // Runs `io` in short slices until `done()` holds or `limit` (wall time) passes; returns done().
 inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
@@ -58,4 +58,4 @@ class LogCapture {
   std::shared_ptr<spdlog::logger> previous_;
 };
 
-}  // namespace shoal::net::testing
+}  // namespace shoal::real::testing

@@ -2,8 +2,8 @@
 // (OpenSslCrypto). Test-only: keys are fresh P-256 keys per call; validity is around now.
 //
 //   TestPki pki("cluster-a");
-//   net::TlsIdentity m1 = pki.node(1, "swarm-manager");
-//   net::TlsIdentity expired = pki.node(2, "swarm-manager", {.expired = true});
+//   real::TlsIdentity m1 = pki.node(1, "swarm-manager");
+//   real::TlsIdentity expired = pki.node(2, "swarm-manager", {.expired = true});
 #pragma once
 
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@
 #include "io_real/crypto/openssl_crypto.h"
 #include "io_real/net/endpoint.h"
 
-namespace shoal::net::testing {
+namespace shoal::real::testing {
 
 struct NodeCertOptions {
   bool expired = false;             // validity ended a day ago
@@ -78,10 +78,10 @@ class TestPki {
     }
   }
 
-  io::OpenSslCrypto crypto_;
+  real::OpenSslCrypto crypto_;
   std::string cluster_id_;
   std::string root_key_, root_;
   std::string intermediate_key_, intermediate_;
 };
 
-}  // namespace shoal::net::testing
+}  // namespace shoal::real::testing

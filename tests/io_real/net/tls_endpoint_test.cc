@@ -1,4 +1,4 @@
-// net::Endpoint on loopback: real TCP, real TLS 1.3, certificates from a test CA made with the
+// real::Endpoint on loopback: real TCP, real TLS 1.3, certificates from a test CA made with the
 // Crypto seam's PKI functions. One io_context runs in the test thread; every wait is a bounded
 // loop of io.run_for() slices until a condition holds (no sleeps as synchronization).
 #include <utility>  // before Asio (Boost 1.74 with GCC 12 in C++20)
@@ -32,7 +32,7 @@
 #include "tests/io_real/net/test_pki.h"
 #include "tests/io_real/net/io_test_util.h"
 
-namespace shoal::net {
+namespace shoal::real {
 namespace {
 
 namespace asio = boost::asio;
@@ -422,7 +422,7 @@ TEST_F(TlsEndpointTest, AnAnonymousClientMayOnlyCallAnonymousRpcs) {
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(r.body, pki_.root_pem());
   EXPECT_TRUE(anonymous_seen);
-  io::OpenSslCrypto crypto;
+  real::OpenSslCrypto crypto;
   auto seen = crypto.certificate_digest(chain);
   auto expected = crypto.certificate_digest(a_tls.cert_chain_pem);
   ASSERT_TRUE(seen.ok() && expected.ok()) << chain;
@@ -656,4 +656,4 @@ TEST_F(TlsEndpointTest, StartReportsABusyAddress) {
 }
 
 }  // namespace
-}  // namespace shoal::net
+}  // namespace shoal::real

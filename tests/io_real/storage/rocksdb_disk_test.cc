@@ -17,7 +17,7 @@
 
 #include "io_real/crypto/openssl_crypto.h"
 
-namespace shoal::storage {
+namespace shoal::real {
 namespace {
 
 // A temporary directory, removed with everything in it at the end of the test.
@@ -81,7 +81,7 @@ class Loop {
   size_t ran_ = 0;
 };
 
-AeadKey make_key(io::OpenSslCrypto& c) {
+AeadKey make_key(real::OpenSslCrypto& c) {
   AeadKey k{};
   c.random_bytes(k.data(), k.size());
   return k;
@@ -148,7 +148,7 @@ class RocksDiskTest : public ::testing::Test {
 
   TempDir dir_;
   Loop loop_;
-  io::OpenSslCrypto crypto_;
+  real::OpenSslCrypto crypto_;
   AeadKey kek_ = make_key(crypto_);
 };
 
@@ -527,7 +527,7 @@ class BreakableCrypto final : public Crypto {
   bool broken = false;
 
  private:
-  io::OpenSslCrypto real_;
+  real::OpenSslCrypto real_;
 };
 
 TEST_F(RocksDiskTest, RecordFailingToUnsealAfterOpenStopsTheProcessNamingIt) {
@@ -555,4 +555,4 @@ TEST(RocksDiskPrintableKey, ShowsBinaryBytesAsHex) {
 }
 
 }  // namespace
-}  // namespace shoal::storage
+}  // namespace shoal::real
