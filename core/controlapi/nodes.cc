@@ -35,11 +35,12 @@ Result<storepb::Transaction> update_node(const store::Store& store, std::string_
   return tx;
 }
 
-Result<storepb::Transaction> remove_node(const store::Store& store, std::string_view ref, bool force) {
+Result<storepb::Transaction> remove_node(const store::Store& store, std::string_view ref, bool force,
+                                         bool raft_member) {
   auto found = resolve_node(store, ref);
   if (!found.ok()) return found.status();
   const storepb::NodeObject& n = **found;
-  if (n.spec().desired_role() == storepb::MANAGER || n.role() == storepb::MANAGER) {
+  if (n.spec().desired_role() == storepb::MANAGER || raft_member) {
     return Status::invalid_argument("rejected: node " + n.id() +
                                     " is a cluster manager and is a member of the raft cluster. It must be demoted "
                                     "to worker before removal");

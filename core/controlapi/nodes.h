@@ -26,7 +26,8 @@ struct NodeSpecChange {
 Result<storepb::Transaction> update_node(const store::Store& store, std::string_view ref, uint64_t version,
                                          const NodeSpecChange& change, int64_t now_ns);
 
-// A manager must be demoted first; a node that is still ready needs `force`.
-Result<storepb::Transaction> remove_node(const store::Store& store, std::string_view ref, bool force);
+// A manager must be demoted first and gone from Raft (`raft_member`: whether it still is, as the
+// caller's Raft says); a node that is still ready needs `force`.
+Result<storepb::Transaction> remove_node(const store::Store& store, std::string_view ref, bool force, bool raft_member);
 
 }  // namespace shoal::controlapi

@@ -112,6 +112,9 @@ void Node::start_agent() {
 
 // The manager's parts: Raft on the sealed disk, the replicated store, the Manager.
 Status Node::start_manager(std::vector<NodeId> bootstrap_voters) {
+  // A founder that restarts before its founding committed may also have lost Raft's bootstrap
+  // (it is made durable by Raft's first sync): RaftNode writes it again if it is not whole.
+  if (bootstrap_voters.empty() && disk_->get("node/founding")) bootstrap_voters = {record_->node_id()};
   store_ = std::make_unique<store::Store>();
   store_->on_change([this](const storepb::StoreAction& a) { on_store_change(a); });
   raft::RaftNodeOptions ro;
@@ -219,8 +222,15 @@ void Node::apply_node_info(const managerpb::NodeInfoResponse& info) {
     }
   }
   const bool wrong_role = info.has_desired_role() && info.desired_role() != record_->role();
-  const bool wrong_root = !info.signing_root_pem().empty() &&
-                          !seams_.crypto.verify_certificate(record_->cert_pem(), {info.signing_root_pem()}, now_s()).ok();
+  // Whether the certificate comes from the root that signs now: verified once per certificate
+  // and root (a verification costs far more than the answer that asks for it).
+  if (!info.signing_root_pem().empty() &&
+      (info.signing_root_pem() != checked_root_ || record_->cert_pem() != checked_cert_)) {
+    checked_root_ = info.signing_root_pem();
+    checked_cert_ = record_->cert_pem();
+    signed_by_root_ = seams_.crypto.verify_certificate(checked_cert_, {checked_root_}, now_s()).ok();
+  }
+  const bool wrong_root = !info.signing_root_pem().empty() && !signed_by_root_;
   if ((wrong_role || wrong_root) && !renewing_) {
     seams_.log.info("node", "renewing the certificate now: {}",
                     wrong_role ? "the cluster changed this node's role" : "the root CA is rotating");

@@ -192,6 +192,10 @@ class Node {
   bool locked_ = false;
   bool running_ = false;
   bool renewing_ = false;
+  // The last certificate checked against the signing root the cluster named, and the outcome.
+  std::string checked_cert_;
+  std::string checked_root_;
+  bool signed_by_root_ = false;
   bool stopped_ = false;
   // Envs over the open disk: one for the manager's parts (Raft's transport), one for the rest.
   std::unique_ptr<Env> env_;

@@ -20,6 +20,8 @@
 #include <openssl/x509v3.h>
 
 #include <cctype>
+#include <deque>
+#include <mutex>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -94,7 +96,39 @@ Result<PkeyPtr> check_p256(PkeyPtr key, const std::string& what) {
   return key;
 }
 
+// Parsing a PEM private key costs OpenSSL 3's decoder framework far more than the signature it
+// is read for, and a CA signs with the same key again and again: the last few keys read are
+// kept, by their PEM, and shared (an EVP_PKEY is reference-counted, and signing with it from
+// several threads is allowed).
+class KeyCache {
+ public:
+  PkeyPtr find(std::string_view pem) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [text, key] : keys_) {
+      if (text == pem && EVP_PKEY_up_ref(key.get()) == 1) return PkeyPtr(key.get());
+    }
+    return nullptr;
+  }
+  void add(std::string_view pem, EVP_PKEY* key) {
+    if (EVP_PKEY_up_ref(key) != 1) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (keys_.size() >= kSize) keys_.pop_front();
+    keys_.emplace_back(std::string(pem), PkeyPtr(key));
+  }
+
+ private:
+  static constexpr size_t kSize = 8;
+  std::mutex mu_;
+  std::deque<std::pair<std::string, PkeyPtr>> keys_;
+};
+
+KeyCache& key_cache() {
+  static KeyCache cache;
+  return cache;
+}
+
 Result<PkeyPtr> read_private_key(std::string_view pem, const std::string& what) {
+  if (PkeyPtr cached = key_cache().find(pem)) return cached;
   if (Status s = check_size(pem, what); !s.ok()) return s;
   if (pem.find("PRIVATE KEY-----") == std::string_view::npos) {
     return Status::invalid_argument("no PEM private key found in the " + what +
@@ -104,7 +138,9 @@ Result<PkeyPtr> read_private_key(std::string_view pem, const std::string& what) 
   BioPtr bio = read_bio(pem);
   PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr) : nullptr);
   if (!key) return Status::invalid_argument(with_reason("the " + what + " is not a readable PEM private key"));
-  return check_p256(std::move(key), what);
+  auto checked = check_p256(std::move(key), what);
+  if (checked.ok()) key_cache().add(pem, checked->get());
+  return checked;
 }
 
 Result<ReqPtr> read_csr(std::string_view pem) {

@@ -29,6 +29,8 @@ struct ApiContext {
   std::function<void(bool wipe)> shutdown;
   // Whether a manager is reachable from here (for ManagerStatus.Reachability).
   std::function<bool(uint64_t node_id)> reachable;
+  // Whether a node is still a member of this manager's Raft (null: none is).
+  std::function<bool(uint64_t node_id)> raft_member;
   // Asks the agent of `node` for a task's output (agent.logs over the Rpc seam); `done` runs
   // once, on the daemon's loop. Null on nodes that are not managers.
   std::function<void(const storepb::NodeObject& node, const agentpb::LogsRequest& req, Rpc::Reply done)> task_logs;

@@ -312,7 +312,9 @@ void add_api_routes(real::Router& router, ApiContext& ctx) {
     if (!manager_ready(ctx, respond)) return;
     const auto* n = ctx.store->find_node(p.at("id"));
     if (!n) return respond(real::error_response(404, "node " + p.at("id") + " not found"));
-    auto tx = controlapi::remove_node(*ctx.store, n->id(), query_true(req, "force"));
+    auto nid = ca::parse_node_id(n->id());
+    const bool member = nid.ok() && ctx.raft_member && ctx.raft_member(*nid);
+    auto tx = controlapi::remove_node(*ctx.store, n->id(), query_true(req, "force"), member);
     if (!tx.ok()) return respond(from_status(tx.status()));
     submit(ctx, std::move(*tx), respond, [](uint64_t) { return real::empty_response(200); });
   });

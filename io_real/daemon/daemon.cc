@@ -157,6 +157,10 @@ struct Daemon::Impl {
       boost::asio::post(io, [this] { stop(); });
     };
     api_ctx.reachable = [this](uint64_t id) { return node->reachable(id); };
+    api_ctx.raft_member = [this](uint64_t id) {
+      const raft::RaftNode* r = node->raft();
+      return r && (r->raft().is_voter(id) || r->raft().is_learner(id));
+    };
     api_ctx.task_logs = [this](const storepb::NodeObject& n, const agentpb::LogsRequest& req, Rpc::Reply done) {
       node->task_logs(n, req, std::move(done));
     };

@@ -37,7 +37,17 @@ RaftCluster::RaftCluster(ClusterOptions options)
   world_->after(std::chrono::seconds(1), [this] { commit_progress_tick(); });
 }
 
-RaftMember* RaftCluster::host(NodeId id) { return dynamic_cast<RaftMember*>(world_->app(id)); }
+RaftMember* RaftCluster::host(NodeId id) {
+  auto* m = dynamic_cast<RaftMember*>(world_->app(id));
+  return m && m->raft_node() ? m : nullptr;
+}
+
+NodeId RaftCluster::host_of(NodeId raft_id) {
+  for (NodeId id = 1; id <= world_->size(); ++id) {
+    if (RaftMember* h = host(id); h && h->node().raft().id() == raft_id) return id;
+  }
+  return 0;
+}
 
 raft::RaftNodeEvents RaftCluster::events_for(NodeId id) {
   raft::RaftNodeEvents ev;
@@ -99,15 +109,15 @@ std::vector<NodeId> RaftCluster::members() {
   const NodeId l = leader();
   if (l == 0) return out;
   const auto cs = host(l)->node().raft().conf_state();
-  for (NodeId id : cs.voters()) out.push_back(id);
-  for (NodeId id : cs.learners()) out.push_back(id);
+  for (NodeId id : cs.voters()) out.push_back(host_of(id));
+  for (NodeId id : cs.learners()) out.push_back(host_of(id));
   std::sort(out.begin(), out.end());
-  out.erase(std::remove_if(out.begin(), out.end(), [this](NodeId id) { return !host(id); }), out.end());
+  out.erase(std::remove_if(out.begin(), out.end(), [](NodeId id) { return id == 0; }), out.end());
   return out;
 }
 
-void RaftCluster::TimelineSink::write(const LogRecord& r) {
-  std::string line = format_sim_time(cluster_.world_->now()) + "  n" + std::to_string(r.node);
+void RaftCluster::TimelineSink::write(NodeId host, const LogRecord& r) {
+  std::string line = format_sim_time(cluster_.world_->now()) + "  n" + std::to_string(host);
   if (r.term != 0) line += " term " + std::to_string(r.term);
   line += " " + std::string(r.component) + ": " + std::string(r.message);
   if (r.level >= LogLevel::kWarn) line += std::string(" [") + level_name(r.level) + "]";

@@ -26,10 +26,12 @@
 
 namespace shoal::sim {
 
-// A node that runs a RaftNode: what the cluster, its checker and the fault driver need of it.
+// A node that may run a RaftNode: what the cluster, its checker and the fault driver need of it.
 class RaftMember : public NodeApp {
  public:
-  virtual raft::RaftNode& node() = 0;
+  // Its Raft, null while it runs none (a worker, a locked or joining manager).
+  virtual raft::RaftNode* raft_node() = 0;
+  raft::RaftNode& node() { return *raft_node(); }
 };
 
 // Builds a node's program. The default (no factory) builds a RaftHost for every node; a factory
@@ -54,7 +56,7 @@ struct ClusterOptions {
 class RaftHost final : public RaftMember {
  public:
   RaftHost(NodeId id, Env& env, const raft::RaftNodeOptions& options, raft::RaftNodeEvents events);
-  raft::RaftNode& node() override { return node_; }
+  raft::RaftNode* raft_node() override { return &node_; }
   const KvStateMachine& state() const { return sm_; }
 
  private:
@@ -71,8 +73,11 @@ class RaftCluster {
   RaftChecker& checker() { return checker_; }
   const ClusterOptions& options() const { return options_; }
 
-  // The Raft member on a node, nullptr while it is down (or if it runs no Raft).
+  // The Raft member on a node, nullptr while it is down (or runs no Raft).
   RaftMember* host(NodeId id);
+  // The host whose Raft has id `raft_id` (0: none up); hosts' Raft ids are not their numbers
+  // when the nodes joined through the CA.
+  NodeId host_of(NodeId raft_id);
   // The leader with the highest term among live nodes, 0 if none.
   NodeId leader();
   // Live nodes that are members (voters or learners) in the leader's (or any) configuration.
@@ -128,11 +133,11 @@ class RaftCluster {
   std::map<NodeId, std::pair<uint64_t, raft::Role>> last_role_;
   std::vector<std::string> timeline_;
   // The nodes' log records, as timeline lines: "1.250s  n3 term 2 orchestrator: ...".
-  class TimelineSink final : public LogSink {
+  class TimelineSink final : public HostLogSink {
    public:
     TimelineSink(RaftCluster& cluster, LogLevel level) : cluster_(cluster), level_(level) {}
     LogLevel level() const override { return level_; }
-    void write(const LogRecord& r) override;
+    void write(NodeId host, const LogRecord& r) override;
 
    private:
     RaftCluster& cluster_;

@@ -1,9 +1,12 @@
 #include "io_sim/cluster/services_cluster.h"
 
-#include "core/ca/node_identity.h"
-#include "core/orchestrator/updater.h"
-
 #include <algorithm>
+
+#include "core/ca/node_identity.h"
+#include "core/controlapi/nodes.h"
+#include "core/controlapi/services.h"
+#include "core/node/unlock_key.h"
+#include "core/orchestrator/updater.h"
 
 namespace shoal::sim {
 
@@ -11,104 +14,320 @@ namespace {
 
 using std::chrono::milliseconds;
 
-agent::AgentOptions agent_options(NodeId id) {
-  agent::AgentOptions o;
-  o.hostname = "n" + std::to_string(id);
-  o.description.mutable_platform()->set_os("linux");
-  o.description.mutable_platform()->set_architecture("x86_64");
-  return o;
-}
+std::string host_name(NodeId host) { return "n" + std::to_string(host); }
+std::string zone_of(NodeId host) { return "z" + std::to_string(host % 3); }
 
-std::string zone_of(NodeId id) { return "z" + std::to_string(id % 3); }
+node::NodeOptions node_options(NodeId host, const raft::RaftNodeOptions& raft, raft::RaftNodeEvents events,
+                               const ServicesOptions& o) {
+  node::NodeOptions no;
+  no.hostname = host_name(host);
+  no.listen_addr = sim_address(host);
+  no.advertise_addr = sim_address(host);
+  no.gossip_advertise_addr = host_name(host) + ":7946";
+  no.description.mutable_platform()->set_os("linux");
+  no.description.mutable_platform()->set_architecture("x86_64");
+  no.autolock = o.autolock;
+  no.cert_expiry_s = o.cert_expiry_s;
+  no.tick = raft.tick_interval;
+  no.election_ticks = raft.raft.election_tick;
+  no.heartbeat_ticks = raft.raft.heartbeat_tick;
+  no.snapshot_every = raft.snapshot_every;
+  no.keep_behind_snapshot = raft.keep_behind_snapshot;
+  no.max_msg_bytes = raft.raft.max_msg_bytes;
+  no.max_inflight = raft.raft.max_inflight;
+  no.pre_vote = raft.raft.pre_vote;
+  no.check_quorum = raft.raft.check_quorum;
+  no.bugs = o.bugs;
+  no.raft_events = [events] { return events; };
+  return no;
+}
 
 }  // namespace
 
 // ---- hosts ---------------------------------------------------------------------------------
 
-TaskHost::TaskHost(NodeId id, Env& env, Rpc& rpc, const TaskFaults& faults, size_t managers)
-    : runtime_(env, faults),
-      agent_(env, rpc, runtime_,
-             [managers] {
-               std::vector<NodeId> ids;
-               for (NodeId m = 1; m <= managers; ++m) ids.push_back(m);
-               return ids;
-             },
-             agent_options(id)) {
-  agent_.start();
-}
-
-ManagerHost::ManagerHost(NodeId id, Env& env, const raft::RaftNodeOptions& options, raft::RaftNodeEvents events,
-                         ServicesCluster& cluster)
-    : mux_(env.transport),
-      wire_(mux_.rpc(), id, [&cluster](NodeId n) { return std::optional<PeerIdentity>(cluster.identity_of(n)); }, {}),
-      rpc_(env.timers, env.rng, env.log, wire_, cluster.identity_of(id)),
+NodeHost::NodeHost(NodeId host, Env& env, const raft::RaftNodeOptions& raft, raft::RaftNodeEvents events,
+                   ServicesCluster& cluster)
+    : env_(env),
       crypto_(env.rng.next_u64()),
-      raft_env_{env.clock, env.timers, env.rng, mux_.raft(), env.disk, env.log},
-      raft_(raft_env_, options, store_, std::move(events)),
-      manager_(raft_env_, crypto_, rpc_, raft_, store_,
-               [&] {
-                 manager::ManagerOptions mo;
-                 mo.self = id;
-                 mo.orchestrator.bugs = cluster.options().bugs;
-                 return mo;
-               }()),
-      tasks_(id, env, rpc_, cluster.options().tasks, cluster.options().managers) {
-  cluster.checker().forget_manager(id);
+      mux_(env.transport),
+      net_(env, crypto_, mux_, cluster.shown_certs(), host),
+      gossip_(mux_.gossip()),
+      storage_(env.disk, cluster.data_dir(host), host_name(host)),
+      runtime_(env, cluster.options().tasks),
+      node_(node::NodeSeams{env.clock, env.timers, env.rng, env.log, crypto_, net_, &gossip_, storage_, runtime_},
+            node_options(host, raft, std::move(events), cluster.options())) {
+  cluster.checker().forget_manager(host);
+  cluster.started(host, *this);
 }
 
-ManagerHost::~ManagerHost() = default;
+NodeHost::~NodeHost() = default;
 
-WorkerHost::WorkerHost(NodeId id, Env& env, ServicesCluster& cluster)
-    : mux_(env.transport),
-      wire_(mux_.rpc(), id, [&cluster](NodeId n) { return std::optional<PeerIdentity>(cluster.identity_of(n)); }, {}),
-      rpc_(env.timers, env.rng, env.log, wire_, cluster.identity_of(id)),
-      tasks_(id, env, rpc_, cluster.options().tasks, cluster.options().managers) {}
-
-// ---- the cluster ---------------------------------------------------------------------------
+// ---- the cluster forming -------------------------------------------------------------------
 
 ServicesCluster::ServicesCluster(ServicesOptions options) : options_(std::move(options)) {}
-
-std::string ServicesCluster::node_id(NodeId id) { return ca::node_id_text(id); }
 
 HostFactory ServicesCluster::host_factory() {
   return [this](NodeId id, Env& env, const raft::RaftNodeOptions& o,
                 raft::RaftNodeEvents events) -> std::unique_ptr<NodeApp> {
-    if (id <= options_.managers) return std::make_unique<ManagerHost>(id, env, o, std::move(events), *this);
-    return std::make_unique<WorkerHost>(id, env, *this);
+    return std::make_unique<NodeHost>(id, env, o, std::move(events), *this);
   };
 }
 
 void ServicesCluster::attach(RaftCluster& raft) {
   raft_ = &raft;
-  checker_ = std::make_unique<ServicesChecker>(raft.checker(), [this](NodeId m) -> const store::Store* {
-    ManagerHost* h = manager_host(m);
-    return h ? &h->store() : nullptr;
+  checker_ = std::make_unique<ServicesChecker>(raft.checker(), [this](NodeId h) { return store_of(h); });
+  raft_->world().after(std::chrono::seconds(1), [this] { tidy(); });
+}
+
+void ServicesCluster::tidy() {
+  raft_->world().after(std::chrono::seconds(1), [this] { tidy(); });
+  const NodeId l = raft_->leader();
+  const store::Store* st = store_of(l);
+  if (!st) return;
+  std::set<std::string> current;
+  for (const auto& [host, node] : node_of_) current.insert(node_id_text(node));
+  const raft::Raft& r = node_host(l)->raft_node()->raft();
+  for (const auto& [id, n] : st->nodes()) {
+    // A node that is ready may be a join whose answer is still on its way.
+    if (current.count(id) || n.state() == storepb::NodeObject::READY || tidying_.count(id)) continue;
+    auto nid = ca::parse_node_id(id);
+    if (!nid.ok()) continue;
+    const bool member = r.is_voter(*nid) || r.is_learner(*nid);
+    if (n.spec().desired_role() == storepb::MANAGER) {
+      tidying_.insert(id);
+      commit(
+          "stale node " + id + " demoted",
+          [id](NodeHost& via, const store::Store& s) -> std::optional<storepb::Transaction> {
+            const storepb::NodeObject* n = s.find_node(id);
+            if (!n || n->spec().desired_role() != storepb::MANAGER) return storepb::Transaction{};
+            controlapi::NodeSpecChange change;
+            change.role = storepb::WORKER;
+            auto tx = controlapi::update_node(s, id, n->version(), change, via.now_ns());
+            if (!tx.ok()) return storepb::Transaction{};  // the last manager: leave it
+            return std::move(*tx);
+          },
+          50, [this, id] { tidying_.erase(id); });
+    } else if (!member) {
+      tidying_.insert(id);
+      commit(
+          "stale node " + id + " removed",
+          [id](NodeHost&, const store::Store& s) -> std::optional<storepb::Transaction> {
+            if (!s.find_node(id)) return storepb::Transaction{};
+            auto tx = controlapi::remove_node(s, id, /*force=*/false, /*raft_member=*/false);
+            if (!tx.ok()) return storepb::Transaction{};  // ready again, or a manager again: leave it
+            return std::move(*tx);
+          },
+          50, [this, id] { tidying_.erase(id); });
+    }
+  }
+}
+
+NodeHost* ServicesCluster::node_host(NodeId host) {
+  if (!raft_ || host == 0 || host > raft_->world().size()) return nullptr;
+  return dynamic_cast<NodeHost*>(raft_->world().app(host));
+}
+
+const store::Store* ServicesCluster::store_of(NodeId host) {
+  NodeHost* h = node_host(host);
+  return h ? h->shoal_node().store() : nullptr;
+}
+
+NodeId ServicesCluster::node_of(NodeId host) const {
+  auto it = node_of_.find(host);
+  return it == node_of_.end() ? 0 : it->second;
+}
+
+void ServicesCluster::started(NodeId host, NodeHost& h) {
+  World& w = raft_->world();
+  const uint64_t life = w.incarnation(host);
+  joining_.erase(host);
+  node::Node& node = h.shoal_node();
+  if (data_dir(host).created) {
+    node.restart([this, host, life](Status s) {
+      NodeHost* again = node_host(host);
+      if (!again || raft_->world().incarnation(host) != life) return;
+      if (s.code() == StatusCode::kNotFound) {
+        // Its init or join was cut short before its record was kept: as an operator would,
+        // clear the data directory and start over.
+        raft_->note(host, "node", host_name(host) + " cannot restart (" + s.message() + "): starting over");
+        again->storage().wipe();
+        return started(host, *again);
+      }
+      if (!s.ok()) return raft_->note(host, "node", host_name(host) + " cannot restart: " + s.message());
+      if (again->shoal_node().locked()) {
+        raft_->note(host, "node", host_name(host) + " is locked until it is unlocked");
+        raft_->world().after(options_.unlock_after, [this, host, life] { unlock(host, life); });
+        return;
+      }
+      restarted(host);
+    });
+    return;
+  }
+  node_of_.erase(host);
+  labelled_.erase(host);
+  if (host == 1 && !founded_) {
+    node.init([this, host](Result<node::InitResult> r) {
+      if (!r.ok()) return raft_->note(host, "node", host_name(host) + " cannot init: " + r.status().message());
+      raft_->note(host, "node", host_name(host) + " founded the cluster");
+      founded_ = true;
+      joined(host, r->node_id);
+      create_services();
+    });
+    return;
+  }
+  w.after(milliseconds(100), [this, host, life] { join(host, life); });
+}
+
+void ServicesCluster::join(NodeId host, uint64_t life) {
+  World& w = raft_->world();
+  NodeHost* h = node_host(host);
+  if (!h || w.incarnation(host) != life || node_of(host) != 0 || joining_.count(host)) return;
+  auto retry = [this, host, life] { raft_->world().after(milliseconds(500), [this, host, life] { join(host, life); }); };
+  // A token and a manager's address, as an operator reads them off a manager.
+  NodeId via = raft_->leader();
+  if (!store_of(via) || !store_of(via)->cluster()) via = 0;
+  for (NodeId m = 1; via == 0 && m <= w.size(); ++m) {
+    if (m != host && store_of(m) && store_of(m)->cluster()) via = m;
+  }
+  if (via == 0) return retry();
+  const storepb::ClusterObject& c = *store_of(via)->cluster();
+  const std::string token = host <= options_.managers ? c.manager_token() : c.worker_token();
+  joining_.insert(host);
+  h->shoal_node().join(token, sim_address(via), [this, host, life, via, retry](Result<node::JoinResult> r) {
+    joining_.erase(host);
+    if (raft_->world().incarnation(host) != life) return;
+    if (!r.ok()) {
+      raft_->note(host, "node", host_name(host) + " could not join through n" + std::to_string(via) + ": " +
+                                    r.status().message());
+      return retry();
+    }
+    raft_->note(host, "node", host_name(host) + " joined as a " + role_name(r->role));
+    joined(host, r->node_id);
   });
 }
 
-ManagerHost* ServicesCluster::manager_host(NodeId id) {
-  return raft_ ? dynamic_cast<ManagerHost*>(raft_->world().app(id)) : nullptr;
+void ServicesCluster::unlock(NodeId host, uint64_t life) {
+  NodeHost* h = node_host(host);
+  if (!h || raft_->world().incarnation(host) != life || !h->shoal_node().locked()) return;
+  for (NodeId m = 1; m <= raft_->world().size(); ++m) {
+    const store::Store* st = store_of(m);
+    if (!st || !st->cluster() || !st->cluster()->autolock()) continue;
+    auto key = node::parse_unlock_key(st->cluster()->unlock_key());
+    if (key.ok() && h->shoal_node().unlock(*key).ok()) {
+      raft_->note(host, "node", host_name(host) + " unlocked");
+      return restarted(host);
+    }
+  }
+  raft_->world().after(options_.unlock_after, [this, host, life] { unlock(host, life); });
 }
 
-TaskHost* ServicesCluster::task_host(NodeId id) {
-  NodeApp* app = raft_ ? raft_->world().app(id) : nullptr;
-  if (auto* m = dynamic_cast<ManagerHost*>(app)) return &m->tasks();
-  if (auto* w = dynamic_cast<WorkerHost*>(app)) return &w->tasks();
-  return nullptr;
+// A host that restarted (or was unlocked) runs again: one that had not been heard of as joined
+// (it crashed before its founding or join answer arrived) is now, and the services are made if
+// that never happened.
+void ServicesCluster::restarted(NodeId host) {
+  NodeHost* h = node_host(host);
+  if (!h || !h->shoal_node().running()) return;
+  founded_ = true;  // it runs: a cluster exists
+  if (node_of(host) != h->shoal_node().id() || !labelled_.count(host)) joined(host, h->shoal_node().id());
+  if (!services_created_) create_services();
 }
 
-void ServicesCluster::commit(std::string what, MakeTx make, int attempts, std::function<void()> committed) {
+void ServicesCluster::joined(NodeId host, NodeId node) {
+  node_of_[host] = node;
+  // Its zone, as an operator labels a node (`node update --label-add zone=z1`).
+  commit(
+      host_name(host) + " labelled zone=" + zone_of(host),
+      [this, host](NodeHost& via, const store::Store& st) -> std::optional<storepb::Transaction> {
+        const storepb::NodeObject* n = st.find_node(node_id_text(node_of(host)));
+        if (!n) return std::nullopt;  // not known to this manager yet
+        if (n->spec().annotations().labels().count("zone")) return storepb::Transaction{};
+        controlapi::NodeSpecChange change;
+        change.labels = std::map<std::string, std::string>(n->spec().annotations().labels().begin(),
+                                                           n->spec().annotations().labels().end());
+        (*change.labels)["zone"] = zone_of(host);
+        auto tx = controlapi::update_node(st, n->id(), n->version(), change, via.now_ns());
+        if (!tx.ok()) return std::nullopt;
+        return std::move(*tx);
+      },
+      1000, [this, host] { labelled_.insert(host); });
+}
+
+void ServicesCluster::on_disk_loss(NodeId host) {
+  dirs_[host] = SimDataDir{};
+  node_of_.erase(host);
+  labelled_.erase(host);
+}
+
+void ServicesCluster::create_services() {
+  services_created_ = true;
+  for (const SimService& s : options_.services) {
+    storepb::ServiceSpec spec;
+    spec.mutable_annotations()->set_name(s.name);
+    if (s.global) {
+      spec.mutable_global();
+    } else {
+      spec.mutable_replicated()->set_replicas(s.replicas);
+    }
+    auto* task = spec.mutable_task();
+    task->mutable_container()->add_command("/bin/" + s.name);
+    task->mutable_container()->set_stop_grace_period_ns(2'000'000'000);
+    if (s.unhealthy > 0) task->mutable_container()->add_args("--sim-unhealthy-chance=" + std::to_string(s.unhealthy));
+    if (s.health) {
+      auto* h = task->mutable_container()->mutable_healthcheck();
+      h->add_test("CMD");
+      h->add_test("/bin/check");
+      h->set_interval_ns(std::chrono::nanoseconds(s.health_interval).count());
+      h->set_timeout_ns(std::chrono::nanoseconds(s.health_timeout).count());
+      h->set_retries(s.health_retries);
+      h->set_start_period_ns(std::chrono::nanoseconds(s.health_start_period).count());
+    }
+    task->mutable_restart()->set_delay_ns(std::chrono::nanoseconds(s.restart_delay).count());
+    for (const auto& c : s.constraints) task->mutable_placement()->add_constraints(c);
+    if (!s.spread.empty()) task->mutable_placement()->add_preferences()->set_spread(s.spread);
+    task->mutable_placement()->set_max_replicas(s.max_per_node);
+    for (auto* cfg : {spec.mutable_update_config(), spec.mutable_rollback_config()}) {
+      cfg->set_parallelism(s.update_parallelism);
+      cfg->set_delay_ns(std::chrono::nanoseconds(s.update_delay).count());
+      cfg->set_monitor_ns(std::chrono::nanoseconds(s.update_monitor).count());
+      cfg->set_order(s.update_start_first ? storepb::UpdateConfig::START_FIRST : storepb::UpdateConfig::STOP_FIRST);
+    }
+    spec.mutable_update_config()->set_failure_action(s.update_failure_action == "rollback" ? storepb::UpdateConfig::ROLLBACK
+                                                     : s.update_failure_action == "continue"
+                                                         ? storepb::UpdateConfig::CONTINUE
+                                                         : storepb::UpdateConfig::PAUSE);
+    commit(
+        "service " + s.name + " created",
+        [spec](NodeHost& via, const store::Store& st) -> std::optional<storepb::Transaction> {
+          if (!st.cluster()) return std::nullopt;
+          if (st.find_service(spec.annotations().name())) return storepb::Transaction{};  // created already
+          auto created = controlapi::create_service(st, spec, via.now_ns(), via.crypto());
+          if (!created.ok()) return std::nullopt;
+          return std::move(created->tx);
+        },
+        1000);
+  }
+}
+
+// ---- scenario actions ----------------------------------------------------------------------
+
+void ServicesCluster::commit(std::string what, MakeTx make, int attempts, std::function<void()> committed,
+                             std::function<void()> gave_up) {
   World& w = raft_->world();
-  if (attempts <= 0) return raft_->note(0, "services", what + ": gave up");
-  auto retry = [this, what, make, attempts, committed] {
-    raft_->world().after(milliseconds(200),
-                         [this, what, make, attempts, committed] { commit(what, make, attempts - 1, committed); });
+  if (attempts <= 0) {
+    if (gave_up) gave_up();
+    return raft_->note(0, "services", what + ": gave up");
+  }
+  auto retry = [this, what, make, attempts, committed, gave_up] {
+    raft_->world().after(milliseconds(200), [this, what, make, attempts, committed, gave_up] {
+      commit(what, make, attempts - 1, committed, gave_up);
+    });
   };
-  // Ask the leader if there is one, else any live manager (it forwards or waits for a leader).
+  // Ask the leader if there is one, else any running manager (it forwards or waits for one).
   NodeId target = raft_->leader();
-  for (size_t i = 0; target == 0 && i < options_.managers; ++i) {
-    const NodeId m = 1 + (next_target_++ % options_.managers);
-    if (manager_host(m)) target = m;
+  for (size_t i = 0; target == 0 && i < w.size(); ++i) {
+    const NodeId m = 1 + (next_target_++ % w.size());
+    if (store_of(m)) target = m;
   }
   if (target == 0) return retry();
   // The attempt ends once: answered, or — if the manager crashes with it (its callbacks die with
@@ -121,11 +340,11 @@ void ServicesCluster::commit(std::string what, MakeTx make, int attempts, std::f
   };
   w.after(std::chrono::seconds(7), once);
   w.after_on(target, Duration(0), [this, target, what, make, once, ended, committed] {
-    ManagerHost* h = manager_host(target);
-    if (!h) return once();
-    std::optional<storepb::Transaction> tx = make(h->store());
+    NodeHost* h = node_host(target);
+    if (!h || !h->shoal_node().manager() || !h->shoal_node().store()) return once();
+    std::optional<storepb::Transaction> tx = make(*h, *h->shoal_node().store());
     if (!tx) return once();  // this manager has not caught up yet
-    h->manager().submit(std::move(*tx), [this, target, what, once, ended, committed](Status s, uint64_t index) {
+    h->shoal_node().manager()->submit(std::move(*tx), [this, target, what, once, ended, committed](Status s, uint64_t index) {
       if (!s.ok()) return once();
       // A success after the attempt was given up on still happened (the retry may apply it again).
       *ended = true;
@@ -135,88 +354,18 @@ void ServicesCluster::commit(std::string what, MakeTx make, int attempts, std::f
   });
 }
 
-void ServicesCluster::found() {
-  commit(
-      "cluster founded",
-      [this](const store::Store& st) -> std::optional<storepb::Transaction> {
-        storepb::Transaction tx;
-        if (st.cluster()) return tx;  // already founded: an empty transaction commits at once
-        auto* c = tx.add_actions();
-        c->set_kind(storepb::StoreAction::CREATE);
-        c->mutable_cluster()->set_id("simcluster");
-        c->mutable_cluster()->set_name("default");
-        for (NodeId id = 1; id <= raft_->world().size(); ++id) {
-          auto* a = tx.add_actions();
-          a->set_kind(storepb::StoreAction::CREATE);
-          auto* n = a->mutable_node();
-          n->set_id(node_id(id));
-          const storepb::NodeRole role = id <= options_.managers ? storepb::MANAGER : storepb::WORKER;
-          n->mutable_spec()->set_desired_role(role);
-          n->mutable_spec()->set_availability(storepb::NodeSpec::ACTIVE);
-          (*n->mutable_spec()->mutable_annotations()->mutable_labels())["zone"] = zone_of(id);
-          n->set_role(role);
-          n->set_hostname("n" + std::to_string(id));
-          n->set_state(storepb::NodeObject::UNKNOWN);
-        }
-        for (const SimService& s : options_.services) {
-          auto* a = tx.add_actions();
-          a->set_kind(storepb::StoreAction::CREATE);
-          auto* svc = a->mutable_service();
-          svc->set_id("svc-" + s.name);
-          svc->set_spec_version(1);
-          auto* spec = svc->mutable_spec();
-          spec->mutable_annotations()->set_name(s.name);
-          if (s.global) {
-            spec->mutable_global();
-          } else {
-            spec->mutable_replicated()->set_replicas(s.replicas);
-          }
-          auto* task = spec->mutable_task();
-          task->mutable_container()->add_command("/bin/" + s.name);
-          task->mutable_container()->set_stop_grace_period_ns(2'000'000'000);
-          if (s.unhealthy > 0) task->mutable_container()->add_args("--sim-unhealthy-chance=" + std::to_string(s.unhealthy));
-          if (s.health) {
-            auto* h = task->mutable_container()->mutable_healthcheck();
-            h->add_test("CMD");
-            h->add_test("/bin/check");
-            h->set_interval_ns(std::chrono::nanoseconds(s.health_interval).count());
-            h->set_timeout_ns(std::chrono::nanoseconds(s.health_timeout).count());
-            h->set_retries(s.health_retries);
-            h->set_start_period_ns(std::chrono::nanoseconds(s.health_start_period).count());
-          }
-          task->mutable_restart()->set_delay_ns(std::chrono::nanoseconds(s.restart_delay).count());
-          for (const auto& c : s.constraints) task->mutable_placement()->add_constraints(c);
-          if (!s.spread.empty()) task->mutable_placement()->add_preferences()->set_spread(s.spread);
-          task->mutable_placement()->set_max_replicas(s.max_per_node);
-          for (auto* cfg : {spec->mutable_update_config(), spec->mutable_rollback_config()}) {
-            cfg->set_parallelism(s.update_parallelism);
-            cfg->set_delay_ns(std::chrono::nanoseconds(s.update_delay).count());
-            cfg->set_monitor_ns(std::chrono::nanoseconds(s.update_monitor).count());
-            cfg->set_order(s.update_start_first ? storepb::UpdateConfig::START_FIRST : storepb::UpdateConfig::STOP_FIRST);
-          }
-          spec->mutable_update_config()->set_failure_action(
-              s.update_failure_action == "rollback"   ? storepb::UpdateConfig::ROLLBACK
-              : s.update_failure_action == "continue" ? storepb::UpdateConfig::CONTINUE
-                                                      : storepb::UpdateConfig::PAUSE);
-        }
-        return tx;
-      },
-      1000);
-}
-
 void ServicesCluster::scale(const std::string& service, uint64_t replicas) {
   commit(
       "service " + service + " scaled to " + std::to_string(replicas),
-      [service, replicas](const store::Store& st) -> std::optional<storepb::Transaction> {
-        storepb::Transaction tx;
+      [service, replicas](NodeHost& via, const store::Store& st) -> std::optional<storepb::Transaction> {
         const storepb::ServiceObject* svc = st.find_service(service);
         if (!svc) return std::nullopt;
-        if (!svc->spec().has_replicated()) return tx;
-        auto* a = tx.add_actions();
-        a->set_kind(storepb::StoreAction::UPDATE);
-        *a->mutable_service() = *svc;
-        a->mutable_service()->mutable_spec()->mutable_replicated()->set_replicas(replicas);
-        return tx;
+        if (!svc->spec().has_replicated()) return storepb::Transaction{};
+        storepb::ServiceSpec spec = svc->spec();
+        spec.mutable_replicated()->set_replicas(replicas);
+        auto tx = controlapi::update_service(st, svc->id(), svc->version(), std::move(spec), via.now_ns());
+        if (!tx.ok()) return std::nullopt;
+        return std::move(*tx);
       },
       100);
 }
@@ -242,7 +391,10 @@ void ServicesCluster::update(const std::string& service, Version kind) {
   // spec); not when a newer version came first and it never did (see below).
   auto applied = std::make_shared<bool>(false);
   // How it must end, judged by version number (Expected).
-  auto committed = [this, service, args, failing, applied, mine = version + 1] {
+  unsettled_[service].insert(version + 1);
+  auto settle = [this, service, mine = version + 1] { unsettled_[service].erase(mine); };
+  auto committed = [this, service, args, failing, applied, settle, mine = version + 1] {
+    settle();
     if (!*applied) return;
     Expected& e = expected_[service];
     if (!failing && mine > e.good_version) {
@@ -263,10 +415,12 @@ void ServicesCluster::update(const std::string& service, Version kind) {
   commit(
       "service " + service + " updated to version " + std::to_string(version + 1) +
           (kind == Version::kCrashes ? " (failing)" : kind == Version::kUnhealthy ? " (unhealthy)" : ""),
-      [service, args, applied, mine = version + 1](const store::Store& st) -> std::optional<storepb::Transaction> {
-        storepb::Transaction tx;
+      [this, service, args, applied, mine = version + 1](NodeHost& via,
+                                                         const store::Store& st) -> std::optional<storepb::Transaction> {
         const storepb::ServiceObject* svc = st.find_service(service);
         if (!svc) return std::nullopt;
+        const std::set<uint64_t>& unsettled = unsettled_[service];
+        if (!unsettled.empty() && *unsettled.begin() < mine) return std::nullopt;  // an earlier one goes first
         // Updates take effect in the order they were asked for, each once. This one may have
         // committed already, unbeknown to us (its leader died before answering), or a newer one
         // may have come first (this one's retries outlasted it): either way there is nothing to
@@ -274,46 +428,43 @@ void ServicesCluster::update(const std::string& service, Version kind) {
         // version after a failing one, and roll back to what cannot run.
         const uint64_t current = version_in(svc->spec()), previous = version_in(svc->previous_spec());
         if (std::max(current, previous) >= mine) {
-          // Committed if it is still there, as the spec or under a newer one (seed 95 of
-          // services_unhealthy: it committed, a failing newer one followed before this retry
-          // looked, and that one's rollback returned to it).
+          // Committed if it is still there, as the spec or under a newer one whose rollback
+          // returned to it.
           *applied = current == mine || previous == mine;
-          return tx;
+          return storepb::Transaction{};
         }
-        *applied = true;
-        auto* a = tx.add_actions();
-        a->set_kind(storepb::StoreAction::UPDATE);
-        storepb::ServiceObject next = *svc;
-        *next.mutable_previous_spec() = svc->spec();
-        auto* c = next.mutable_spec()->mutable_task()->mutable_container();
+        storepb::ServiceSpec spec = svc->spec();
+        auto* c = spec.mutable_task()->mutable_container();
         c->clear_args();
         for (const auto& arg : args) c->add_args(arg);
-        next.set_spec_version(svc->spec_version() + 1);
-        // As the API does: a new spec (re)starts the update.
-        auto* us = next.mutable_update_status();
-        us->Clear();
-        us->set_state(storepb::UpdateStatus::UPDATING);
-        us->set_started_at_ns(tx.now_ns());
-        us->set_message("update in progress");
-        *a->mutable_service() = std::move(next);
-        return tx;
+        auto tx = controlapi::update_service(st, svc->id(), svc->version(), std::move(spec), via.now_ns());
+        if (!tx.ok()) return std::nullopt;
+        *applied = true;
+        return std::move(*tx);
       },
-      100, committed);
+      100, committed, settle);
 }
 
 void ServicesCluster::check_update_bounds() {
-  const NodeId l = raft_->leader();
-  ManagerHost* h = l ? manager_host(l) : nullptr;
-  if (!h) return;
-  const store::Store& st = h->store();
+  const NodeId leader = raft_->leader();
+  const store::Store* leader_store = store_of(leader);
+  if (!leader_store) return;
+  const store::Store& st = *leader_store;
+  // Nothing to look at again while neither the leader's store nor any runtime moved.
+  uint64_t seen = leader * 1'000'003 + st.last_index();
+  for (NodeId id = 1; id <= raft_->world().size(); ++id) {
+    if (NodeHost* h = node_host(id)) seen = seen * 31 + h->runtime().events() + raft_->world().incarnation(id);
+  }
+  if (seen == bounds_seen_) return;
+  bounds_seen_ = seen;
   // Per service id: tasks running in the runtimes, and of those the healthy ones (RUNNING in the
   // leader's store: an agent reports RUNNING only once a task's first health check has passed,
   // and FAILED once its checks fail).
   std::map<std::string, uint64_t> running, healthy;
   for (NodeId id = 1; id <= raft_->world().size(); ++id) {
-    TaskHost* t = task_host(id);
-    if (!t) continue;
-    for (const auto& tid : t->runtime().running()) {
+    NodeHost* h = node_host(id);
+    if (!h) continue;
+    for (const auto& tid : h->runtime().running()) {
       const auto* task = st.find_task(tid);
       if (!task) continue;
       ++running[task->service_id()];
@@ -344,18 +495,17 @@ void ServicesCluster::check_update_bounds() {
   }
 }
 
-void ServicesCluster::set_availability(NodeId node, storepb::NodeSpec::Availability availability) {
+void ServicesCluster::set_availability(NodeId host, storepb::NodeSpec::Availability availability) {
   commit(
-      "n" + std::to_string(node) + " availability " + storepb::NodeSpec::Availability_Name(availability),
-      [node, availability](const store::Store& st) -> std::optional<storepb::Transaction> {
-        storepb::Transaction tx;
-        const storepb::NodeObject* n = st.find_node(node_id(node));
+      host_name(host) + " availability " + storepb::NodeSpec::Availability_Name(availability),
+      [this, host, availability](NodeHost& via, const store::Store& st) -> std::optional<storepb::Transaction> {
+        const storepb::NodeObject* n = node_of(host) ? st.find_node(node_id_text(node_of(host))) : nullptr;
         if (!n) return std::nullopt;
-        auto* a = tx.add_actions();
-        a->set_kind(storepb::StoreAction::UPDATE);
-        *a->mutable_node() = *n;
-        a->mutable_node()->mutable_spec()->set_availability(availability);
-        return tx;
+        controlapi::NodeSpecChange change;
+        change.availability = availability;
+        auto tx = controlapi::update_node(st, n->id(), n->version(), change, via.now_ns());
+        if (!tx.ok()) return std::nullopt;
+        return std::move(*tx);
       },
       100);
 }
@@ -363,33 +513,40 @@ void ServicesCluster::set_availability(NodeId node, storepb::NodeSpec::Availabil
 void ServicesCluster::stop_task_faults() {
   options_.tasks.fail_start = options_.tasks.crash = options_.tasks.hang = 0;
   for (NodeId id = 1; id <= raft_->world().size(); ++id) {
-    if (TaskHost* h = task_host(id)) h->runtime().set_faults_enabled(false);
+    if (NodeHost* h = node_host(id)) h->runtime().set_faults_enabled(false);
   }
 }
 
 std::string ServicesCluster::unconverged() {
   const NodeId l = raft_->leader();
-  ManagerHost* h = l ? manager_host(l) : nullptr;
-  if (!h) return "no leader";
-  std::map<std::string, std::vector<std::string>> running;
+  const store::Store* leader_store = store_of(l);
+  if (!leader_store) return "no leader";
+  const store::Store& st = *leader_store;
+  std::map<std::string, std::vector<std::string>> running;  // node id -> tasks its runtime runs
   for (NodeId id = 1; id <= raft_->world().size(); ++id) {
-    if (TaskHost* t = task_host(id)) running[node_id(id)] = t->runtime().running();
+    NodeHost* h = node_host(id);
+    if (!h) return host_name(id) + " is down";
+    if (h->shoal_node().locked()) return host_name(id) + " is locked";
+    if (!h->shoal_node().running()) return host_name(id) + " has not joined";
+    if (!labelled_.count(id)) return host_name(id) + " is not labelled yet";
+    running[node_id_text(h->shoal_node().id())] = h->runtime().running();
   }
-  std::string reason = unconverged_reason(h->store(), [&running](const std::string& nid) -> const std::vector<std::string>* {
+  std::string reason = unconverged_reason(st, [&running](const std::string& nid) -> const std::vector<std::string>* {
     auto it = running.find(nid);
     return it == running.end() ? nullptr : &it->second;
   });
   if (!reason.empty()) return reason;
+  if (st.services().size() < options_.services.size()) return "not every service is created yet";
   // Updates asked for must have ended as they should: completed (a failing one rolled back),
   // every live task on the expected version.
   for (const auto& [name, e] : expected_) {
-    const storepb::ServiceObject* svc = h->store().find_service(name);
+    const storepb::ServiceObject* svc = st.find_service(name);
     if (!svc) continue;
     if (svc->update_status().state() != e.state) {
       return "service " + name + ": update " + storepb::UpdateStatus::State_Name(svc->update_status().state()) + " (\"" +
              svc->update_status().message() + "\"), expected " + storepb::UpdateStatus::State_Name(e.state);
     }
-    for (const auto* t : h->store().tasks_of_service(svc->id())) {
+    for (const auto* t : st.tasks_of_service(svc->id())) {
       if (t->desired_state() > storepb::RUNNING) continue;
       const auto& args = t->spec().container().args();
       if (!std::equal(args.begin(), args.end(), e.args.begin(), e.args.end())) {

@@ -1,15 +1,23 @@
-// ServicesCluster: the services half of Shoal in the simulator — the same core code a real
-// cluster runs (Manager with its orchestrator, scheduler and dispatcher; the worker's Agent),
-// on simulated hosts whose tasks run in a SimRuntime.
+// ServicesCluster: Shoal's cluster in the simulator. Every host runs the same Node as shoald
+// (core/node/node.h) over simulated seams: its cluster port checks real certificates
+// (SimClusterNet), its gossip rides the simulated network (SimGossipNet), its data directory
+// survives crashes as files would (SimNodeStorage), its tasks run in a SimRuntime, and its
+// Crypto is OpenSSL made deterministic (SimCrypto).
 //
-// Nodes 1..managers are managers (Raft voters; each also runs an agent, as every shoald does);
-// the rest are workers. RPC between nodes rides SimRpc on the node's one simulated transport,
-// beside Raft. The cluster is founded, as `shoald init` founds one, by the first leader
-// committing the cluster object, every node's object and the scenario's services.
+// The cluster forms as an operator forms one: host 1 runs `init`; every other host, on its
+// first start, joins with a token read from a manager's store (hosts 1..managers with the
+// manager token, the rest with the worker token), retried until it succeeds; a restarted host
+// restarts from its data directory (an autolocked one is unlocked with the cluster's unlock key
+// after a moment, as an operator would); a host that lost its disk joins again. Each node, once
+// joined, is labelled zone=z<host mod 3>, and the scenario's services are created once the
+// cluster is founded. A node object no host is any more (a join whose answer was lost and was
+// tried again, a host that lost its disk) is demoted if need be and removed once it is down,
+// as an operator tidies `node ls`. Every change goes through the control API (core/controlapi/), as
+// shoald's HTTP routes do.
 //
 // It plugs into RaftCluster through ClusterOptions::make_host, so the scenario runner's faults,
 // Raft checks and timeline apply unchanged; it adds the ServicesChecker and the actions a
-// scenario may take on services (scale, drain, activate).
+// scenario may take on services (scale, update, drain, activate).
 //
 //   ServicesCluster services(opts);
 //   ClusterOptions co = ...; co.make_host = services.host_factory();
@@ -21,22 +29,21 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "core/agent/agent.h"
-#include "core/manager/manager.h"
-#include "core/orchestrator/reconciler.h"
+#include "core/node/node.h"
 #include "core/store/store.h"
 #include "io_sim/checkers/services_checker.h"
 #include "io_sim/cluster/raft_cluster.h"
 #include "io_sim/scenario/scenario.h"
+#include "io_sim/world/sim_cluster_net.h"
 #include "io_sim/world/sim_crypto.h"
-#include "core/rpc/rpc_peer.h"
-#include "io_sim/world/sim_rpc_wire.h"
+#include "io_sim/world/sim_gossip_net.h"
+#include "io_sim/world/sim_node_storage.h"
 #include "io_sim/world/sim_runtime.h"
 
 namespace shoal::sim {
@@ -46,56 +53,36 @@ struct ServicesOptions {
   std::vector<SimService> services;
   TaskFaults tasks;
   PlantedBugs bugs;
-};
-
-// What every node runs for tasks: the agent and its runtime.
-class TaskHost {
- public:
-  TaskHost(NodeId id, Env& env, Rpc& rpc, const TaskFaults& faults, size_t managers);
-  SimRuntime& runtime() { return runtime_; }
-  agent::Agent& agent() { return agent_; }
-
- private:
-  SimRuntime runtime_;
-  agent::Agent agent_;
+  int64_t cert_expiry_s = 0;  // the node certificates' lifetime (0: the CA's default)
+  bool autolock = false;      // founded autolocked: restarted managers wait to be unlocked
+  Duration unlock_after = std::chrono::seconds(1);  // how long an operator takes to unlock one
 };
 
 class ServicesCluster;
 
-// A manager: Raft over the store, the Manager, and its own agent.
-class ManagerHost final : public RaftMember {
+// One simulated host running a Node.
+class NodeHost final : public RaftMember {
  public:
-  ManagerHost(NodeId id, Env& env, const raft::RaftNodeOptions& options, raft::RaftNodeEvents events,
-              ServicesCluster& cluster);
-  ~ManagerHost() override;
-  raft::RaftNode& node() override { return raft_; }
-  store::Store& store() { return store_; }
-  manager::Manager& manager() { return manager_; }
-  TaskHost& tasks() { return tasks_; }
+  NodeHost(NodeId host, Env& env, const raft::RaftNodeOptions& raft, raft::RaftNodeEvents events,
+           ServicesCluster& cluster);
+  ~NodeHost() override;
+  raft::RaftNode* raft_node() override { return node_.raft(); }
+  node::Node& shoal_node() { return node_; }
+  SimRuntime& runtime() { return runtime_; }
+  SimClusterNet& net() { return net_; }
+  SimNodeStorage& storage() { return storage_; }
+  Crypto& crypto() { return crypto_; }
+  int64_t now_ns() const { return env_.clock.wall_now_unix_ns(); }
 
  private:
-  ChannelMux mux_;
-  SimRpcWire wire_;
-  RpcPeer rpc_;
+  Env& env_;
   SimCrypto crypto_;
-  Env raft_env_;
-  store::Store store_;
-  raft::RaftNode raft_;
-  manager::Manager manager_;
-  TaskHost tasks_;
-};
-
-// A worker: only an agent.
-class WorkerHost final : public NodeApp {
- public:
-  WorkerHost(NodeId id, Env& env, ServicesCluster& cluster);
-  TaskHost& tasks() { return tasks_; }
-
- private:
   ChannelMux mux_;
-  SimRpcWire wire_;
-  RpcPeer rpc_;
-  TaskHost tasks_;
+  SimClusterNet net_;
+  SimGossipNet gossip_;
+  SimNodeStorage storage_;
+  SimRuntime runtime_;
+  node::Node node_;
 };
 
 class ServicesCluster {
@@ -107,8 +94,6 @@ class ServicesCluster {
   const ServicesOptions& options() const { return options_; }
   ServicesChecker& checker() { return *checker_; }
 
-  // Founds the cluster through the first leader: retried until it is committed.
-  void found();
   // Scenario actions; each is retried through whichever manager is up until it is committed.
   void scale(const std::string& service, uint64_t replicas);
   // A new version of the service's tasks (new args), rolled out by the updater. A version that
@@ -122,27 +107,46 @@ class ServicesCluster {
   // the lower bound only while its new version is not one made to fail (those tasks go down by
   // themselves). Called after every event.
   void check_update_bounds();
-  void set_availability(NodeId node, storepb::NodeSpec::Availability availability);
+  void set_availability(NodeId host, storepb::NodeSpec::Availability availability);
   // Liveness phase: tasks stop failing, crashing and hanging, on every node now and after.
   void stop_task_faults();
+  // The host lost its disk: its data directory went with it, and it must join again.
+  void on_disk_loss(NodeId host);
 
   // "" once the cluster runs exactly what its services ask for; else what is still missing.
   std::string unconverged();
 
-  ManagerHost* manager_host(NodeId id);
-  TaskHost* task_host(NodeId id);
-  NodeRole role_of(NodeId id) const { return id <= options_.managers ? NodeRole::kManager : NodeRole::kWorker; }
-  PeerIdentity identity_of(NodeId id) const { return PeerIdentity{id, role_of(id), "sim"}; }
-  static std::string node_id(NodeId id);
+  // The host's Node host, null while it is down.
+  NodeHost* node_host(NodeId host);
+  // A running manager's store on `host`, null otherwise.
+  const store::Store* store_of(NodeId host);
+  // The cluster's node id of `host` (0: it has not joined).
+  NodeId node_of(NodeId host) const;
+  SimShownCerts& shown_certs() { return shown_; }
+  SimDataDir& data_dir(NodeId host) { return dirs_[host]; }
 
  private:
+  friend class NodeHost;
+  // A host's Node was made: init, join or restart it.
+  void started(NodeId host, NodeHost& h);
+  // Joins `host` (in its current life) through some manager, retrying until it has joined.
+  void join(NodeId host, uint64_t incarnation);
+  void unlock(NodeId host, uint64_t incarnation);
+  void restarted(NodeId host);
+  void joined(NodeId host, NodeId node);
+  void create_services();
+  // Demotes and removes node objects no host is any more; every second.
+  void tidy();
+
   // Commits `make()`'s transaction through some live manager, retrying (re-reading with a fresh
   // make()) every 200 ms until it is applied or `attempts` run out. make() returns nullopt when
-  // that manager's store does not show what it needs yet (a manager still catching up), and an
-  // empty transaction when there is nothing left to do.
-  // `committed` runs once the transaction is applied (in commit order, not request order).
-  using MakeTx = std::function<std::optional<storepb::Transaction>(const store::Store&)>;
-  void commit(std::string what, MakeTx make, int attempts, std::function<void()> committed = {});
+  // that manager's store does not show what it needs yet (a manager still catching up, a node
+  // not joined), and an empty transaction when there is nothing left to do. `committed` runs
+  // once the transaction is applied (in commit order, not request order), `gave_up` if the
+  // attempts ran out.
+  using MakeTx = std::function<std::optional<storepb::Transaction>(NodeHost&, const store::Store&)>;
+  void commit(std::string what, MakeTx make, int attempts, std::function<void()> committed = {},
+              std::function<void()> gave_up = {});
 
   // Judged by version number, not by the order the harness hears of commits: a retried update
   // may learn that it committed after a newer one's commit was already heard of.
@@ -155,9 +159,22 @@ class ServicesCluster {
 
   ServicesOptions options_;
   RaftCluster* raft_ = nullptr;
+  SimShownCerts shown_;                   // what every host's cluster port shows (outlives hosts)
+  std::map<NodeId, SimDataDir> dirs_;     // every host's data directory beside its disk
+  std::map<NodeId, NodeId> node_of_;      // host -> its node id in the cluster, once joined
+  std::set<NodeId> joining_;              // hosts with a join in flight
+  std::set<NodeId> labelled_;
+  std::set<std::string> tidying_;  // node ids being demoted or removed
+  bool services_created_ = false;
+  bool founded_ = false;  // host 1's init has made the cluster (it inits again until then)
   std::map<std::string, Expected> expected_;  // service name -> how its last update must end
   std::map<std::string, uint64_t> versions_;  // service name -> updates asked for
+  // Service name -> versions asked for and not yet committed (nor given up): a version goes in
+  // only after every earlier one, so a failing version never follows a failing one that a good
+  // one between them should have replaced.
+  std::map<std::string, std::set<uint64_t>> unsettled_;
   std::set<std::string> bound_reported_;     // one update-bounds report per service and bound
+  uint64_t bounds_seen_ = 0;                 // what check_update_bounds last looked at
   std::set<std::string> failing_;            // services whose last update is a failing version
   std::unique_ptr<ServicesChecker> checker_;
   uint64_t next_target_ = 0;

@@ -145,6 +145,7 @@ class FaultDriver {
       c_.note(n, "fault", ns + " paused for " + format_sim_time(s.amount));
     } else if (a == "disk_loss") {
       w_.disk_loss(n);
+      if (services_) services_->on_disk_loss(n);
       c_.note(n, "fault", ns + " lost its disk");
     } else if (a == "clock_jump") {
       w_.jump_wall_clock(n, s.amount);
@@ -165,7 +166,8 @@ class FaultDriver {
     } else if (a == "transfer_leader") {
       const NodeId l = c_.leader();
       if (l && c_.host(l)) {
-        Status st = c_.host(l)->node().transfer_leadership(n);
+        RaftMember* target = c_.host(n);
+        Status st = c_.host(l)->node().transfer_leadership(target ? target->node().raft().id() : n);
         c_.note(l, "transfer", "leadership transfer n" + std::to_string(l) + " -> " + ns +
                                    (st.ok() ? "" : ": " + st.message()));
       }
@@ -371,16 +373,16 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
     if (services) {
       c.note(0, "start", sc.name + ": " + std::to_string(sc.managers) + " managers, " +
                              std::to_string(sc.nodes - sc.managers) + " workers, seed " + std::to_string(opt.seed));
-      std::vector<NodeId> managers;
-      for (NodeId id = 1; id <= sc.managers; ++id) managers.push_back(id);
+      // Every host's store is checked while it is a manager (promotions and demotions move them).
+      std::vector<NodeId> hosts;
+      for (NodeId id = 1; id <= sc.nodes; ++id) hosts.push_back(id);
       // Update bounds hold while nodes are healthy: checked only without random faults.
       const bool bounds = sc.check_update_bounds && !result.faults.any();
-      w.set_after_event([services, managers, bounds] {
-        services->checker().check(managers);
+      w.set_after_event([services, hosts, bounds] {
+        services->checker().check(hosts);
         if (bounds) services->check_update_bounds();
       });
       c.start();
-      services->found();
     } else {
       c.note(0, "start", sc.name + ": " + std::to_string(sc.nodes) + " managers, seed " + std::to_string(opt.seed));
       c.start();
@@ -461,7 +463,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
       for (NodeId id : c.members()) {
         const uint64_t applied = c.host(id)->node().applied_index();
         if (applied < commit) {
-          const raft::Progress* pr = c.host(l)->node().raft().progress(id);
+          const raft::Progress* pr = c.host(l)->node().raft().progress(c.host(id)->node().raft().id());
           const std::string view = pr ? " (leader's view: match " + std::to_string(pr->match) + ", next " +
                                             std::to_string(pr->next) + ", " + raft::to_string(pr->state) +
                                             (pr->is_paused() ? ", paused)" : ")")

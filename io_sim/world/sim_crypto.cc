@@ -1,5 +1,10 @@
 #include "io_sim/world/sim_crypto.h"
 
+#include <algorithm>
+#include <climits>
+#include <map>
+#include <vector>
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -99,6 +104,80 @@ Result<std::string> SimCrypto::cross_sign(const std::string& cert_pem, const std
                                           const std::string& issuer_key_pem) {
   StreamScope scope(stream_);
   return OpenSslCrypto::cross_sign(cert_pem, issuer_cert_pem, issuer_key_pem);
+}
+
+// ---- memos of pure answers -------------------------------------------------------------------
+
+namespace {
+
+// Bounded: cleared whole when full (a run makes a few dozen entries).
+constexpr size_t kMemoLimit = 4096;
+
+std::map<std::string, Result<CertificateInfo>, std::less<>>& parse_memo() {
+  static std::map<std::string, Result<CertificateInfo>, std::less<>> memo;
+  return memo;
+}
+
+// A verification that passed, and the times it passes at: where every certificate involved is
+// valid. (Outside them, or for one that failed, OpenSSL is asked again.)
+struct Verified {
+  int64_t from = 0;
+  int64_t until = 0;
+};
+std::map<std::string, Verified>& verify_memo() {
+  static std::map<std::string, Verified> memo;
+  return memo;
+}
+
+// Each PEM certificate block of a text.
+std::vector<std::string_view> pem_blocks(std::string_view text) {
+  static constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  std::vector<std::string_view> out;
+  size_t at = text.find("-----BEGIN CERTIFICATE-----");
+  while (at != std::string_view::npos) {
+    const size_t end = text.find(kEnd, at);
+    if (end == std::string_view::npos) break;
+    out.push_back(text.substr(at, end + kEnd.size() - at));
+    at = text.find("-----BEGIN CERTIFICATE-----", end);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<CertificateInfo> SimCrypto::parse_certificate(std::string_view pem) {
+  auto& memo = parse_memo();
+  if (auto it = memo.find(pem); it != memo.end()) return it->second;
+  if (memo.size() >= kMemoLimit) memo.clear();
+  Result<CertificateInfo> info = real::OpenSslCrypto::parse_certificate(pem);
+  memo.emplace(std::string(pem), info);
+  return info;
+}
+
+Status SimCrypto::verify_certificate(std::string_view chain_pem, const std::vector<std::string>& trusted_roots_pem,
+                                     int64_t now_unix_s) {
+  std::string key(chain_pem);
+  for (const auto& r : trusted_roots_pem) key += "\n--root--\n" + r;
+  auto& memo = verify_memo();
+  if (auto it = memo.find(key); it != memo.end() && now_unix_s >= it->second.from && now_unix_s <= it->second.until) {
+    return {};
+  }
+  Status s = real::OpenSslCrypto::verify_certificate(chain_pem, trusted_roots_pem, now_unix_s);
+  if (!s.ok()) return s;
+  Verified v{INT64_MIN, INT64_MAX};
+  std::vector<std::string_view> blocks = pem_blocks(chain_pem);
+  for (const auto& r : trusted_roots_pem) {
+    for (auto b : pem_blocks(r)) blocks.push_back(b);
+  }
+  for (auto b : blocks) {
+    auto info = parse_certificate(b);
+    if (!info.ok()) return s;  // not memoized
+    v.from = std::max(v.from, info->not_before_unix_s);
+    v.until = std::min(v.until, info->not_after_unix_s);
+  }
+  if (memo.size() >= kMemoLimit) memo.clear();
+  memo[std::move(key)] = v;
+  return s;
 }
 
 }  // namespace shoal::sim

@@ -9,6 +9,11 @@
 // thread, and fall through to OpenSSL's own DRBG when none is. So other threads, and
 // OpenSslCrypto objects in the same process, keep real randomness.
 //
+// Parsing and verifying certificates are pure functions of their text (and of the time, through
+// the certificates' validity): they are answered from a memo that every SimCrypto of the process
+// shares, as a run makes the same few checks on every node. The answers are OpenSSL's own; only
+// the cost differs.
+//
 // Not secure, by design: anyone with the seed has every secret. Single-threaded, like the
 // simulator; one per node (derive each node's seed from the run's).
 //
@@ -39,6 +44,10 @@ class SimCrypto final : public real::OpenSslCrypto {
                                const std::string& issuer_cert_pem, const std::string& issuer_key_pem) override;
   Result<std::string> cross_sign(const std::string& cert_pem, const std::string& issuer_cert_pem,
                                  const std::string& issuer_key_pem) override;
+
+  Result<CertificateInfo> parse_certificate(std::string_view pem) override;
+  Status verify_certificate(std::string_view chain_pem, const std::vector<std::string>& trusted_roots_pem,
+                            int64_t now_unix_s) override;
 
  private:
   Rng stream_;

@@ -36,6 +36,7 @@ void ChannelMux::on_message(const PeerIdentity& from, std::string_view payload) 
   payload.remove_prefix(1);
   if (tag == 'R' && raft_.handler_) return raft_.handler_(from, payload);
   if (tag == 'C' && rpc_.handler_) return rpc_.handler_(from, payload);
+  if (tag == 'G' && gossip_.handler_) return gossip_.handler_(from, payload);
 }
 
 // ---- SimRpcWire ----------------------------------------------------------------------------
@@ -56,16 +57,21 @@ std::string with_header(uint64_t conversation, uint8_t flags, std::string frame)
 
 }  // namespace
 
-SimRpcWire::SimRpcWire(Transport& channel, NodeId self, IdentityOf identity_of, ChainOf chain_of)
-    : channel_(channel), self_(self), identity_of_(std::move(identity_of)), chain_of_(std::move(chain_of)) {
+SimRpcWire::SimRpcWire(Transport& channel, NodeId self, Resolve resolve, IdentityOf identity_of, ChainOf chain_of)
+    : channel_(channel),
+      self_(self),
+      resolve_(std::move(resolve)),
+      identity_of_(std::move(identity_of)),
+      chain_of_(std::move(chain_of)) {
   channel_.set_handler([this](const PeerIdentity& from, std::string_view payload) { on_message(from, payload); });
 }
 
 SimRpcWire::~SimRpcWire() { channel_.set_handler(nullptr); }
 
 Result<RpcWire::ChannelId> SimRpcWire::channel_to(NodeId to) {
-  if (to == 0 || to >= kFirstConversation) return Status::unavailable("no such node");
-  return ChannelId{to};
+  const NodeId host = resolve_ ? resolve_(to) : to;
+  if (host == 0 || host >= kFirstConversation) return Status::unavailable("no address known for that node");
+  return ChannelId{host};
 }
 
 Result<RpcWire::ChannelId> SimRpcWire::open_channel(const std::string& address, bool anonymous, ServerCheck check,
@@ -114,6 +120,19 @@ void SimRpcWire::on_message(const PeerIdentity& from, std::string_view payload) 
   payload.remove_prefix(kHeader);
   const std::optional<PeerIdentity> who = identity_of_ ? identity_of_(from.node_id) : std::optional<PeerIdentity>(from);
   const PeerIdentity* sender = who ? &*who : nullptr;
+  // An anonymous opener shows no certificate; the answers in a conversation this node opened
+  // anonymously come from a server its own check already looked at (open_channel).
+  bool anonymous = false;
+  if (conversation != 0 && (flags & kFromOpener)) {
+    anonymous = (flags & kAnonymous) != 0;
+  } else if (conversation != 0) {
+    auto it = opened_.find(conversation);
+    anonymous = it != opened_.end() && it->second.anonymous;
+  }
+  if (!sender && !anonymous) {
+    ++refused_;  // a handshake would have failed: nothing of it reaches the node
+    return;
+  }
   if (conversation == 0) return events_.on_frame(from.node_id, sender, payload);
   if (flags & kFromOpener) {
     // A conversation another node opened with us: its own inbound channel here.

@@ -1,22 +1,25 @@
 // The simulator's side of a node's network beside Raft: ChannelMux, which splits the node's one
-// simulated Transport into Raft's channel and the RPC channel, and SimRpcWire, the RpcWire
+// simulated Transport into Raft's channel, the RPC channel and gossip's, and SimRpcWire, the RpcWire
 // (core/env/rpc_wire.h) on that channel, under the node's RpcPeer (core/rpc/rpc_peer.h) exactly
 // as the TLS Endpoint is under shoald's.
 //
-// Channels. The channel to node N is N itself: a frame from node N arrives on channel N, and
-// answers to it go back there. A channel opened to an address ("n3:2377", sim_address()) is a
+// Channels. The channel to a node is the World's id of the host it is on (the host that the
+// node's address names, through Resolve): a frame from host H arrives on channel H, and answers
+// to it go back there. A channel opened to an address ("n3:2377", sim_address()) is a
 // conversation of its own, numbered from 2^32 up; the node called keeps an inbound channel for
 // it, so its answers come back to that conversation and not to the node channel. A conversation
 // opened anonymously shows the callee no identity (nullptr), as a joining node that has no
 // certificate yet.
 //
-// Identities. The World vouches only for node ids; who a node is (its role, its certificate's
-// chain for a caller's server check) comes from the host through IdentityOf and ChainOf, as the
-// host knows its nodes' certificates. Closing a channel is local: the other side learns nothing,
-// as in the simulator every call ends by its answer or its deadline.
+// Identities. The World vouches only for which host sent a message; who that host is (its
+// certificate's identity, verified as a TLS handshake would, and its chain for a caller's server
+// check) comes through IdentityOf and ChainOf. A frame from a host that proves no identity is
+// dropped, as a refused handshake would drop it, unless its conversation is anonymous. Closing a
+// channel is local: the other side learns nothing, as in the simulator every call ends by its
+// answer or its deadline.
 //
 //   ChannelMux mux(env.transport);
-//   SimRpcWire wire(mux, self, identity_of, chain_of);
+//   SimRpcWire wire(mux.rpc(), self, resolve, identity_of, chain_of);
 //   RpcPeer rpc(env.timers, env.rng, env.log, wire, self_identity);
 //   raft::RaftNode raft(Env{..., mux.raft(), ...}, ...);
 #pragma once
@@ -50,6 +53,8 @@ class ChannelMux {
   Transport& raft() { return raft_; }
   // The RPC channel.
   Transport& rpc() { return rpc_; }
+  // Gossip's datagrams.
+  Transport& gossip() { return gossip_; }
 
  private:
   class Channel final : public Transport {
@@ -68,16 +73,22 @@ class ChannelMux {
   Transport& transport_;
   Channel raft_{*this, 'R'};
   Channel rpc_{*this, 'C'};
+  Channel gossip_{*this, 'G'};
 };
 
 class SimRpcWire final : public RpcWire {
  public:
-  // Who node N is to the nodes it talks to (its certificate's identity); nullopt: it shows none.
-  using IdentityOf = std::function<std::optional<PeerIdentity>(NodeId)>;
-  // The certificate chain node N presents as a server (PEM, leaf first).
-  using ChainOf = std::function<std::string(NodeId)>;
+  // The host a node's channel goes to (0: none known).
+  using Resolve = std::function<NodeId(NodeId node)>;
+  // Who host H is to this node (its certificate's identity, verified); nullopt: it proves none.
+  using IdentityOf = std::function<std::optional<PeerIdentity>(NodeId host)>;
+  // The certificate chain host H presents as a server (PEM, leaf first).
+  using ChainOf = std::function<std::string(NodeId host)>;
 
-  SimRpcWire(Transport& channel, NodeId self, IdentityOf identity_of, ChainOf chain_of);
+  SimRpcWire(Transport& channel, NodeId self, Resolve resolve, IdentityOf identity_of, ChainOf chain_of);
+
+  // Frames dropped because their sender proved no identity.
+  uint64_t refused() const { return refused_; }
   ~SimRpcWire() override;
   SimRpcWire(const SimRpcWire&) = delete;
   SimRpcWire& operator=(const SimRpcWire&) = delete;
@@ -103,6 +114,7 @@ class SimRpcWire final : public RpcWire {
 
   Transport& channel_;
   NodeId self_;
+  Resolve resolve_;
   IdentityOf identity_of_;
   ChainOf chain_of_;
   Events events_;
@@ -110,6 +122,7 @@ class SimRpcWire final : public RpcWire {
   std::map<ChannelId, Opened> opened_;
   std::map<ChannelId, Inbound> inbound_;
   std::map<std::pair<NodeId, ChannelId>, ChannelId> inbound_by_opener_;
+  uint64_t refused_ = 0;
 };
 
 }  // namespace shoal::sim

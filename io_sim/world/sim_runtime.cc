@@ -29,6 +29,7 @@ Duration SimRuntime::draw(Duration lo, Duration hi) {
 }
 
 void SimRuntime::emit(TaskEvent e) {
+  ++events_;
   if (handler_) handler_(e);
 }
 

@@ -64,6 +64,8 @@ class SimRuntime final : public Runtime {
   void set_faults_enabled(bool on);
   // Tasks that are running now (started and not exited), for the checkers.
   std::vector<std::string> running() const;
+  // Task events so far: while it stays the same, running() does too.
+  uint64_t events() const { return events_; }
 
  private:
   struct Task {
@@ -90,6 +92,7 @@ class SimRuntime final : public Runtime {
   Rng rng_;
   bool faults_on_ = true;
   int64_t next_pid_ = 100;
+  uint64_t events_ = 0;
   std::map<std::string, Task> tasks_;
   std::function<void(const TaskEvent&)> handler_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -118,7 +118,8 @@ struct World::Node {
         transport(world, *this),
         disk([&world, this] { world.schedule_sync(*this); }),
         node_disk(*this),
-        log(clock, world.log_sink_, id),
+        log_sink(world, id),
+        log(clock, log_sink, id),
         env{clock, timers, rng, transport, node_disk, log},
         identity{id, NodeRole::kManager, "sim"} {}
 
@@ -130,6 +131,7 @@ struct World::Node {
   NodeTransport transport;
   SimDisk disk;
   NodeDisk node_disk;
+  ForwardingSink log_sink;
   Log log;
   Env env;
   PeerIdentity identity;  // how this node appears to the receivers of its messages
@@ -288,7 +290,8 @@ void World::bring_up(Node& n, std::string_view kind) {
   n.started_once = true;
   ++n.incarnation;
   trace_.record(n.id, kind, "");
-  n.log.set_term(0);  // a new process knows no term yet
+  n.log.set_term(0);  // a new process knows no node and no term yet
+  n.log.set_node(n.id);
   auto app = factory_(n.id, n.env);
   SHOAL_CHECK(app != nullptr, "app factory returned null for node %llu",
               static_cast<unsigned long long>(n.id));

@@ -64,6 +64,14 @@ class NodeApp {
   virtual ~NodeApp();
 };
 
+// Where the nodes' log records go, with the host each came from.
+class HostLogSink {
+ public:
+  virtual ~HostLogSink() = default;
+  virtual LogLevel level() const = 0;
+  virtual void write(NodeId host, const LogRecord& record) = 0;
+};
+
 using AppFactory = std::function<std::unique_ptr<NodeApp>(NodeId, Env&)>;
 
 struct ClockOptions {
@@ -161,7 +169,7 @@ class World {
   void set_after_event(std::function<void()> fn) { after_event_ = std::move(fn); }
 
   // Where every node's Log goes (core/env/log.h); null: nowhere. The sink outlives the run.
-  void set_log_sink(LogSink* sink) { log_sink_.target = sink; }
+  void set_log_sink(HostLogSink* sink) { log_target_ = sink; }
 
   Trace& trace() { return trace_; }
   const Trace& trace() const { return trace_; }
@@ -199,17 +207,19 @@ class World {
   void schedule_sync(Node& n);
   void complete_sync(Node& n);
 
-  // Forwards the nodes' records to the sink set_log_sink() named, if any.
+  // A node's records, forwarded with its host to the sink set_log_sink() named, if any.
   struct ForwardingSink final : LogSink {
-    LogSink* target = nullptr;
-    LogLevel level() const override { return target ? target->level() : LogLevel::kOff; }
+    ForwardingSink(const World& world, NodeId host) : world(world), host(host) {}
+    const World& world;
+    NodeId host;
+    LogLevel level() const override { return world.log_target_ ? world.log_target_->level() : LogLevel::kOff; }
     void write(const LogRecord& r) override {
-      if (target) target->write(r);
+      if (world.log_target_) world.log_target_->write(host, r);
     }
   };
 
   WorldOptions options_;
-  ForwardingSink log_sink_;  // before the nodes, whose logs point at it
+  HostLogSink* log_target_ = nullptr;
   AppFactory factory_;
   Rng root_rng_;
   Rng net_rng_;

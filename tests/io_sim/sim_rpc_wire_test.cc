@@ -24,7 +24,7 @@ class RpcApp final : public NodeApp {
  public:
   RpcApp(NodeId id, Env& env)
       : mux(env.transport),
-        wire(mux.rpc(), id, [](NodeId n) { return std::optional<PeerIdentity>(identity(n)); },
+        wire(mux.rpc(), id, [](NodeId n) { return n; }, [](NodeId n) { return std::optional<PeerIdentity>(identity(n)); },
              [](NodeId n) { return "chain of n" + std::to_string(n); }),
         rpc(env.timers, env.rng, env.log, wire, identity(id)) {
     rpc.serve("slow", RpcAccess::kAnyNode, [&env](const PeerIdentity*, std::string, Rpc::Reply reply) {
