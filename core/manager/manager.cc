@@ -20,18 +20,30 @@ std::string u64_body(uint64_t v) {
 Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store::Store& store,
                  ManagerOptions options)
     : env_(env), crypto_(crypto), rpc_(rpc), raft_(raft), store_(store), opts_(options) {
-  rpc_.serve("ca.root", RpcAccess::kAnonymous, [this](const PeerIdentity*, std::string, Rpc::Reply reply) {
+  // The Rpc keeps a handler after this manager is gone (a demoted or stopped manager): it then
+  // answers unavailable.
+  auto serve = [this](const char* method, RpcAccess access, Rpc::Handler handler) {
+    rpc_.serve(method, access,
+               [alive = std::weak_ptr<bool>(alive_), handler = std::move(handler)](
+                   const PeerIdentity* from, std::string body, Rpc::Reply reply) {
+                 if (alive.expired() || !*alive.lock()) {
+                   return reply(Status::unavailable("this node is no longer a manager"), "");
+                 }
+                 handler(from, std::move(body), std::move(reply));
+               });
+  };
+  serve("ca.root", RpcAccess::kAnonymous, [this](const PeerIdentity*, std::string, Rpc::Reply reply) {
     const auto* c = store_.cluster();
     if (!c) return reply(Status::unavailable("this manager has no cluster state yet; try again"), "");
     reply({}, c->root_ca_cert_pem());
   });
-  rpc_.serve("node.join", RpcAccess::kAnonymous, [this](const PeerIdentity*, std::string body, Rpc::Reply reply) {
+  serve("node.join", RpcAccess::kAnonymous, [this](const PeerIdentity*, std::string body, Rpc::Reply reply) {
     handle_join(std::move(body), std::move(reply), /*forwarded=*/false);
   });
-  rpc_.serve("manager.join", RpcAccess::kManagerOnly, [this](const PeerIdentity*, std::string body, Rpc::Reply reply) {
+  serve("manager.join", RpcAccess::kManagerOnly, [this](const PeerIdentity*, std::string body, Rpc::Reply reply) {
     handle_join(std::move(body), std::move(reply), /*forwarded=*/true);
   });
-  rpc_.serve("manager.propose", RpcAccess::kManagerOnly,
+  serve("manager.propose", RpcAccess::kManagerOnly,
              [this](const PeerIdentity*, std::string body, Rpc::Reply reply) {
                managerpb::ForwardedTransaction fwd;
                storepb::Transaction tx;
@@ -41,10 +53,10 @@ Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store
                if (!is_leader()) return reply(Status::not_leader("not the leader"), "");
                propose_here(std::move(tx), [reply](Status s, uint64_t index) { reply(s, u64_body(index)); });
              });
-  rpc_.serve("ca.renew", RpcAccess::kAnyNode, [this](const PeerIdentity* from, std::string body, Rpc::Reply reply) {
+  serve("ca.renew", RpcAccess::kAnyNode, [this](const PeerIdentity* from, std::string body, Rpc::Reply reply) {
     handle_renew(from, std::move(body), std::move(reply));
   });
-  rpc_.serve("node.info", RpcAccess::kAnyNode, [this](const PeerIdentity* from, std::string, Rpc::Reply reply) {
+  serve("node.info", RpcAccess::kAnyNode, [this](const PeerIdentity* from, std::string, Rpc::Reply reply) {
     if (!store_.cluster()) return reply(Status::unavailable("this manager has no cluster state yet"), "");
     reply({}, node_info(from->node_id).SerializeAsString());
   });

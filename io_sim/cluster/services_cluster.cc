@@ -3,10 +3,12 @@
 #include <algorithm>
 
 #include "core/ca/node_identity.h"
+#include "core/controlapi/cluster.h"
 #include "core/controlapi/nodes.h"
 #include "core/controlapi/services.h"
 #include "core/node/unlock_key.h"
 #include "core/orchestrator/updater.h"
+#include "core/store/node_role.h"
 
 namespace shoal::sim {
 
@@ -77,20 +79,52 @@ HostFactory ServicesCluster::host_factory() {
 void ServicesCluster::attach(RaftCluster& raft) {
   raft_ = &raft;
   checker_ = std::make_unique<ServicesChecker>(raft.checker(), [this](NodeId h) { return store_of(h); });
+  checker_crypto_ = std::make_unique<SimCrypto>(0);
+  pki_ = std::make_unique<PkiChecker>(raft.checker(), *checker_crypto_, [this] {
+    std::vector<PkiChecker::HostView> out;
+    for (NodeId id = 1; id <= raft_->world().size(); ++id) {
+      NodeHost* h = node_host(id);
+      if (!h || !h->shoal_node().running()) continue;
+      const nodepb::NodeRecord* rec = h->shoal_node().record();
+      out.push_back(PkiChecker::HostView{id, rec->key_pem(), rec->cert_pem(), h->shoal_node().trusted_roots(),
+                                         h->shoal_node().manager() != nullptr, h->now_ns() / 1'000'000'000});
+    }
+    return out;
+  });
+  raft_->world().set_wire_tap(
+      [this](NodeId from, NodeId to, std::string_view payload) { pki_->on_message(from, to, payload); });
   raft_->world().after(std::chrono::seconds(1), [this] { tidy(); });
+}
+
+void ServicesCluster::check_pki_end() {
+  const store::Store* st = store_of(raft_->leader());
+  if (!st || !st->cluster()) return;
+  pki_->check_end(*st->cluster(), [st](const std::string& cert_pem) -> std::string {
+    for (const auto& [id, n] : st->nodes()) {
+      if (n.cert_pem() == cert_pem) return role_name(store::from_store(n.spec().desired_role()));
+    }
+    return "";
+  });
 }
 
 void ServicesCluster::tidy() {
   raft_->world().after(std::chrono::seconds(1), [this] { tidy(); });
   const NodeId l = raft_->leader();
+  // Each host's node id as its data directory holds it now.
+  for (NodeId host = 1; host <= raft_->world().size(); ++host) {
+    NodeHost* h = node_host(host);
+    if (h && h->shoal_node().record()) current_id_[host] = h->shoal_node().id();
+  }
   const store::Store* st = store_of(l);
   if (!st) return;
-  std::set<std::string> current;
-  for (const auto& [host, node] : node_of_) current.insert(node_id_text(node));
   const raft::Raft& r = node_host(l)->raft_node()->raft();
   for (const auto& [id, n] : st->nodes()) {
-    // A node that is ready may be a join whose answer is still on its way.
-    if (current.count(id) || n.state() == storepb::NodeObject::READY || tidying_.count(id)) continue;
+    // Stale: made for a host that now holds another node id (a join tried again, a disk lost).
+    // A host with no id yet may still be hearing its join's answer: its nodes wait.
+    const NodeId host = n.hostname().size() > 1 ? std::strtoull(n.hostname().c_str() + 1, nullptr, 10) : 0;
+    auto cur = current_id_.find(host);
+    if (cur == current_id_.end() || node_id_text(cur->second) == id) continue;
+    if (n.state() == storepb::NodeObject::READY || tidying_.count(id)) continue;
     auto nid = ca::parse_node_id(id);
     if (!nid.ok()) continue;
     const bool member = r.is_voter(*nid) || r.is_learner(*nid);
@@ -152,6 +186,7 @@ void ServicesCluster::started(NodeId host, NodeHost& h) {
         // clear the data directory and start over.
         raft_->note(host, "node", host_name(host) + " cannot restart (" + s.message() + "): starting over");
         again->storage().wipe();
+        current_id_.erase(host);
         return started(host, *again);
       }
       if (!s.ok()) return raft_->note(host, "node", host_name(host) + " cannot restart: " + s.message());
@@ -255,6 +290,7 @@ void ServicesCluster::joined(NodeId host, NodeId node) {
 
 void ServicesCluster::on_disk_loss(NodeId host) {
   dirs_[host] = SimDataDir{};
+  current_id_.erase(host);
   node_of_.erase(host);
   labelled_.erase(host);
 }
@@ -510,6 +546,40 @@ void ServicesCluster::set_availability(NodeId host, storepb::NodeSpec::Availabil
       100);
 }
 
+void ServicesCluster::set_role(NodeId host, storepb::NodeRole role) {
+  commit(
+      host_name(host) + (role == storepb::MANAGER ? " promoted" : " demoted"),
+      [this, host, role](NodeHost& via, const store::Store& st) -> std::optional<storepb::Transaction> {
+        const storepb::NodeObject* n = node_of(host) ? st.find_node(node_id_text(node_of(host))) : nullptr;
+        if (!n) return std::nullopt;
+        if (n->spec().desired_role() == role) return storepb::Transaction{};
+        controlapi::NodeSpecChange change;
+        change.role = role;
+        auto tx = controlapi::update_node(st, n->id(), n->version(), change, via.now_ns());
+        if (!tx.ok()) return storepb::Transaction{};  // the last manager stays one
+        return std::move(*tx);
+      },
+      100);
+}
+
+void ServicesCluster::rotate_ca() {
+  auto asked = std::make_shared<uint64_t>(0);  // the ForceRotate value this request wants
+  commit(
+      "root CA rotation",
+      [asked](NodeHost& via, const store::Store& st) -> std::optional<storepb::Transaction> {
+        const storepb::ClusterObject* c = st.cluster();
+        if (!c) return std::nullopt;
+        if (*asked == 0) *asked = c->ca_force_rotate() + 1;
+        if (c->ca_force_rotate() >= *asked) return storepb::Transaction{};  // asked already
+        controlapi::ClusterChange change;
+        change.ca_force_rotate = *asked;
+        auto tx = controlapi::update_cluster(st, c->version(), change, via.now_ns(), via.crypto());
+        if (!tx.ok()) return std::nullopt;
+        return std::move(*tx);
+      },
+      100);
+}
+
 void ServicesCluster::stop_task_faults() {
   options_.tasks.fail_start = options_.tasks.crash = options_.tasks.hang = 0;
   for (NodeId id = 1; id <= raft_->world().size(); ++id) {
@@ -529,6 +599,10 @@ std::string ServicesCluster::unconverged() {
     if (h->shoal_node().locked()) return host_name(id) + " is locked";
     if (!h->shoal_node().running()) return host_name(id) + " has not joined";
     if (!labelled_.count(id)) return host_name(id) + " is not labelled yet";
+    const std::vector<std::string>& roots = h->shoal_node().trusted_roots();
+    if (st.cluster() && (roots.size() != 1 || roots.front() != st.cluster()->root_ca_cert_pem())) {
+      return host_name(id) + " trusts " + std::to_string(roots.size()) + " root(s), not the cluster's root alone";
+    }
     running[node_id_text(h->shoal_node().id())] = h->runtime().running();
   }
   std::string reason = unconverged_reason(st, [&running](const std::string& nid) -> const std::vector<std::string>* {
@@ -537,6 +611,7 @@ std::string ServicesCluster::unconverged() {
   });
   if (!reason.empty()) return reason;
   if (st.services().size() < options_.services.size()) return "not every service is created yet";
+  if (st.cluster() && st.cluster()->has_rotation()) return "the root CA rotation is still going on";
   // Updates asked for must have ended as they should: completed (a failing one rolled back),
   // every live task on the expected version.
   for (const auto& [name, e] : expected_) {

@@ -37,6 +37,7 @@
 
 #include "core/node/node.h"
 #include "core/store/store.h"
+#include "io_sim/checkers/pki_checker.h"
 #include "io_sim/checkers/services_checker.h"
 #include "io_sim/cluster/raft_cluster.h"
 #include "io_sim/scenario/scenario.h"
@@ -93,6 +94,9 @@ class ServicesCluster {
   void attach(RaftCluster& raft);
   const ServicesOptions& options() const { return options_; }
   ServicesChecker& checker() { return *checker_; }
+  PkiChecker& pki_checker() { return *pki_; }
+  // The PKI checker's end-of-run checks (pki_checker.h), once the cluster has converged.
+  void check_pki_end();
 
   // Scenario actions; each is retried through whichever manager is up until it is committed.
   void scale(const std::string& service, uint64_t replicas);
@@ -108,6 +112,10 @@ class ServicesCluster {
   // themselves). Called after every event.
   void check_update_bounds();
   void set_availability(NodeId host, storepb::NodeSpec::Availability availability);
+  // Promotes or demotes the host's node (`node promote|demote`).
+  void set_role(NodeId host, storepb::NodeRole role);
+  // Asks for a root CA rotation (`swarm ca --rotate`).
+  void rotate_ca();
   // Liveness phase: tasks stop failing, crashing and hanging, on every node now and after.
   void stop_task_faults();
   // The host lost its disk: its data directory went with it, and it must join again.
@@ -165,6 +173,7 @@ class ServicesCluster {
   std::set<NodeId> joining_;              // hosts with a join in flight
   std::set<NodeId> labelled_;
   std::set<std::string> tidying_;  // node ids being demoted or removed
+  std::map<NodeId, NodeId> current_id_;  // host -> the node id its data directory holds
   bool services_created_ = false;
   bool founded_ = false;  // host 1's init has made the cluster (it inits again until then)
   std::map<std::string, Expected> expected_;  // service name -> how its last update must end
@@ -177,6 +186,8 @@ class ServicesCluster {
   uint64_t bounds_seen_ = 0;                 // what check_update_bounds last looked at
   std::set<std::string> failing_;            // services whose last update is a failing version
   std::unique_ptr<ServicesChecker> checker_;
+  std::unique_ptr<SimCrypto> checker_crypto_;  // the PKI checker's own (it draws no randomness)
+  std::unique_ptr<PkiChecker> pki_;
   uint64_t next_target_ = 0;
 };
 

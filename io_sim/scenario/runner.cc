@@ -117,6 +117,10 @@ class FaultDriver {
       c_.note(0, "services", "scale " + s.service + " to " + std::to_string(s.replicas));
       return services_->scale(s.service, s.replicas);
     }
+    if (a == "rotate_ca") {
+      c_.note(0, "services", "root CA rotation asked for");
+      return services_->rotate_ca();
+    }
     if (nodes.empty()) return c_.note(0, "fault", "skipped (no such node now): " + s.line);
     const NodeId n = nodes.front();
     const std::string ns = "n" + std::to_string(n);
@@ -160,6 +164,9 @@ class FaultDriver {
                         : a == "add_voter"   ? raft::raftpb::CONF_ADD_NODE
                                              : raft::raftpb::CONF_REMOVE_NODE;
       change_membership(type, n, a, w_.now() + seconds(10));
+    } else if (a == "promote" || a == "demote") {
+      c_.note(n, "services", ns + (a == "promote" ? " promoted" : " demoted"));
+      services_->set_role(n, a == "promote" ? storepb::MANAGER : storepb::WORKER);
     } else if (a == "drain" || a == "activate") {
       c_.note(n, "services", ns + " availability " + (a == "drain" ? "drain" : "active"));
       services_->set_availability(n, a == "drain" ? storepb::NodeSpec::DRAIN : storepb::NodeSpec::ACTIVE);
@@ -359,7 +366,12 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
   co.node.raft.bugs = opt.bugs;
   if (sc.has_services()) {
     result.services = std::make_unique<ServicesCluster>(
-        ServicesOptions{.managers = sc.managers, .services = sc.services, .tasks = sc.tasks, .bugs = opt.bugs});
+        ServicesOptions{.managers = sc.managers,
+                        .services = sc.services,
+                        .tasks = sc.tasks,
+                        .bugs = opt.bugs,
+                        .cert_expiry_s = std::chrono::duration_cast<std::chrono::seconds>(sc.cert_expiry).count(),
+                        .autolock = sc.autolock});
     co.make_host = result.services->host_factory();
   }
   result.cluster = std::make_unique<RaftCluster>(co);
@@ -436,6 +448,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
       if (reason.empty()) {
         result.liveness_recovery_s = to_seconds(w.now() - live_start);
         c.note(0, "services", "every service converged");
+        services->check_pki_end();
       } else {
         c.checker().add("convergence", "services did not converge within " + format_sim_time(sc.liveness_bound) +
                                            " after every fault healed: " + reason);

@@ -73,7 +73,7 @@ Step step_of(const YAML::Node& n, size_t i) {
   static const std::set<std::string> kActions = {
       "partition", "isolate", "block", "unblock", "heal", "crash", "restart", "pause",
       "disk_loss", "clock_jump", "clock_drift", "link", "flap", "add_learner", "add_voter",
-      "remove_node", "transfer_leader", "scale", "update", "drain", "activate"};
+      "remove_node", "transfer_leader", "scale", "update", "drain", "activate", "promote", "demote", "rotate_ca"};
   for (const auto& kv : n) {
     const auto key = kv.first.as<std::string>();
     if (key == "at") continue;
@@ -90,8 +90,8 @@ Step step_of(const YAML::Node& n, size_t i) {
         for (const auto& t : g) group.push_back(target_of(t, f));
         s.groups.push_back(group);
       }
-    } else if (key == "heal") {
-      // `heal: true`
+    } else if (key == "heal" || key == "rotate_ca") {
+      // `heal: true`, `rotate_ca: true`
     } else if (key == "block" || key == "unblock") {
       if (!v.IsMap()) throw Bad{f + ": expected {from: X, to: Y}"};
       check_keys(v, {"from", "to"}, f);
@@ -141,7 +141,7 @@ Step step_of(const YAML::Node& n, size_t i) {
       s.service = v["service"].as<std::string>();
       s.replicas = static_cast<uint64_t>(number_of(v["replicas"], f + ".replicas", 0, 10000));
     } else {
-      s.node = target_of(v, f);  // isolate, crash, restart, disk_loss, membership, transfer, drain, activate
+      s.node = target_of(v, f);  // isolate, crash, restart, disk_loss, membership, transfer, drain, activate, promote, demote
     }
   }
   if (s.action.empty()) throw Bad{where + ": no action"};
@@ -274,9 +274,14 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
     sc.name = root["name"] ? root["name"].as<std::string>() : name;
     if (root["description"]) sc.description = root["description"].as<std::string>();
     if (const auto c = root["cluster"]) {
-      check_keys(c, {"nodes", "voters", "managers", "tick", "election_tick", "heartbeat_tick",
-                     "snapshot_every", "pre_vote", "check_quorum", "disk_sync", "max_msg_bytes", "max_inflight"},
+      check_keys(c, {"nodes", "voters", "managers", "tick", "election_tick", "heartbeat_tick", "snapshot_every",
+                     "pre_vote", "check_quorum", "disk_sync", "max_msg_bytes", "max_inflight", "cert_expiry", "autolock"},
                  "cluster");
+      if (c["cert_expiry"]) {
+        sc.cert_expiry = duration_of(c["cert_expiry"], "cluster.cert_expiry");
+        if (sc.cert_expiry < std::chrono::seconds(10)) throw Bad{"cluster.cert_expiry: at least 10s"};
+      }
+      if (c["autolock"]) sc.autolock = c["autolock"].as<bool>();
       if (c["nodes"]) sc.nodes = static_cast<size_t>(number_of(c["nodes"], "cluster.nodes", 1, 64));
       if (c["voters"]) sc.voters = static_cast<size_t>(number_of(c["voters"], "cluster.voters", 1, 64));
       if (sc.voters > sc.nodes) throw Bad{"cluster.voters: more voters than nodes"};
@@ -348,13 +353,17 @@ Result<Scenario> parse_scenario(const std::string& yaml_text, const std::string&
       throw Bad{"cluster.managers: only a services scenario (with services:) has workers"};
     }
     if (root["check_update_bounds"]) sc.check_update_bounds = root["check_update_bounds"].as<bool>();
+    if ((sc.cert_expiry.count() > 0 || sc.autolock) && !sc.has_services()) {
+      throw Bad{"cluster.cert_expiry, cluster.autolock: only a services scenario (with services:) has certificates"};
+    }
     if (const auto t = root["tasks"]) {
       if (!sc.has_services()) throw Bad{"tasks: only a services scenario (with services:) runs tasks"};
       sc.tasks = task_faults_of(t);
     }
     for (const auto& s : sc.timeline) {
-      const bool services_step =
-          s.action == "scale" || s.action == "update" || s.action == "drain" || s.action == "activate";
+      const bool services_step = s.action == "scale" || s.action == "update" || s.action == "drain" ||
+                                 s.action == "activate" || s.action == "promote" || s.action == "demote" ||
+                                 s.action == "rotate_ca";
       if (services_step && !sc.has_services()) throw Bad{"timeline: '" + s.action + "' needs a services scenario"};
       if (s.action == "update") {
         const SimService* svc = nullptr;

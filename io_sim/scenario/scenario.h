@@ -49,7 +49,8 @@ struct SimService {
 
 // One timeline step. `action` is one of: partition, isolate, block, unblock, heal, crash,
 // restart, pause, disk_loss, clock_jump, clock_drift, link, flap, add_learner, add_voter,
-// remove_node, transfer_leader; in services scenarios also scale, update, drain, activate.
+// remove_node, transfer_leader; in services scenarios also scale, update, drain, activate,
+// promote, demote (a node's role) and rotate_ca (a root CA rotation).
 struct Step {
   Duration at{0};
   std::string action;
@@ -123,6 +124,10 @@ struct Scenario {
   // Services scenarios without partitions: check at every event that an update keeps the
   // running tasks of each service within Docker's bounds (updater.h).
   bool check_update_bounds = false;
+  // Services scenarios: the node certificates' lifetime (0: the CA's 90 days; a short one makes
+  // nodes renew within the run) and whether the cluster is founded autolocked.
+  Duration cert_expiry{0};
+  bool autolock = false;
   bool has_services() const { return !services.empty(); }
 };
 

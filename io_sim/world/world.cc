@@ -437,6 +437,7 @@ void World::send_message(Node& from, NodeId to, std::string payload) {
   ++from.stats.messages_sent;
   from.stats.bytes_sent += bytes;
   trace_.record(from.id, "send", LinkDetail(from.id, to, bytes).view());
+  if (wire_tap_) wire_tap_(from.id, to, payload);
   if (!network_.valid(to)) return drop(from.id, from.id, to, bytes, "unknown-node");
   if (!network_.connected(from.id, to)) return drop(from.id, from.id, to, bytes, "partition");
   const Network::Fate fate = network_.decide(from.id, to, net_rng_);

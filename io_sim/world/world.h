@@ -167,6 +167,9 @@ class World {
   bool cancel(EventId id) { return queue_.cancel(id); }
   // Called after every event (for invariant checkers). Empty to remove.
   void set_after_event(std::function<void()> fn) { after_event_ = std::move(fn); }
+  // Sees every message as it is sent (for checkers of what may cross the network). Empty to remove.
+  using WireTap = std::function<void(NodeId from, NodeId to, std::string_view payload)>;
+  void set_wire_tap(WireTap tap) { wire_tap_ = std::move(tap); }
 
   // Where every node's Log goes (core/env/log.h); null: nowhere. The sink outlives the run.
   void set_log_sink(HostLogSink* sink) { log_target_ = sink; }
@@ -229,6 +232,7 @@ class World {
   Network network_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::function<void()> after_event_;
+  WireTap wire_tap_;
   uint64_t events_ = 0;
   bool in_step_ = false;
   int32_t running_node_ = -1;  // index of the node whose event is running, or -1
