@@ -206,6 +206,7 @@ void ServicesCluster::started(NodeId host, NodeHost& h) {
       if (!r.ok()) return raft_->note(host, "node", host_name(host) + " cannot init: " + r.status().message());
       raft_->note(host, "node", host_name(host) + " founded the cluster");
       founded_ = true;
+      if (r->unlock_key) unlock_key_ = *r->unlock_key;  // the operator keeps it safe
       joined(host, r->node_id);
       create_services();
     });
@@ -245,10 +246,14 @@ void ServicesCluster::join(NodeId host, uint64_t life) {
 void ServicesCluster::unlock(NodeId host, uint64_t life) {
   NodeHost* h = node_host(host);
   if (!h || raft_->world().incarnation(host) != life || !h->shoal_node().locked()) return;
+  // The key the operator kept, and the newest one a running manager shows (`swarm unlock-key`).
+  std::vector<std::string> keys = {unlock_key_};
   for (NodeId m = 1; m <= raft_->world().size(); ++m) {
     const store::Store* st = store_of(m);
-    if (!st || !st->cluster() || !st->cluster()->autolock()) continue;
-    auto key = node::parse_unlock_key(st->cluster()->unlock_key());
+    if (st && st->cluster() && st->cluster()->autolock()) keys.push_back(st->cluster()->unlock_key());
+  }
+  for (const std::string& text : keys) {
+    auto key = node::parse_unlock_key(text);
     if (key.ok() && h->shoal_node().unlock(*key).ok()) {
       raft_->note(host, "node", host_name(host) + " unlocked");
       return restarted(host);

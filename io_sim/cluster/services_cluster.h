@@ -176,6 +176,7 @@ class ServicesCluster {
   std::map<NodeId, NodeId> current_id_;  // host -> the node id its data directory holds
   bool services_created_ = false;
   bool founded_ = false;  // host 1's init has made the cluster (it inits again until then)
+  std::string unlock_key_;  // the autolocked cluster's unlock key, as `init` printed it
   std::map<std::string, Expected> expected_;  // service name -> how its last update must end
   std::map<std::string, uint64_t> versions_;  // service name -> updates asked for
   // Service name -> versions asked for and not yet committed (nor given up): a version goes in
