@@ -86,6 +86,8 @@ class Agent {
   Agent& operator=(const Agent&) = delete;
 
   void start();
+  // What the next heartbeat tells the dispatcher about this node (after a certificate renewal).
+  void set_description(storepb::NodeDescription description) { opts_.description = std::move(description); }
 
   // What the agent knows, for tests and `shoal info`.
   size_t known_tasks() const { return tasks_.size(); }

@@ -105,17 +105,22 @@ Result<std::string> CertificateAuthority::issue_node_certificate(Crypto& crypto,
 }
 
 Duration renewal_delay(const CertificateInfo& cert, int64_t now_unix_s, Rng& rng) {
-  const int64_t lifetime_s = clamped_difference(cert.not_after_unix_s, cert.not_before_unix_s, kMaxLifetimeS);
+  int64_t lifetime_s = clamped_difference(cert.not_after_unix_s, cert.not_before_unix_s, kMaxLifetimeS);
   if (lifetime_s <= 0) {
     rng.next_u64();  // one draw either way, so a stream's later values do not depend on this case
     return Duration(0);
   }
-  // The renewal point, as an offset from not_before, uniform in [50%, 80%] of the lifetime.
+  // A certificate starts kClockSkewS before it was issued: the window is a share of the life it
+  // was issued for, or a short-lived certificate would be due the moment it arrives.
+  const int64_t skew_s = lifetime_s > kClockSkewS ? kClockSkewS : 0;
+  lifetime_s -= skew_s;
+  // The renewal point, as an offset from the issue, uniform in [50%, 80%] of the lifetime.
   const uint64_t life_ns = static_cast<uint64_t>(lifetime_s) * kNanosPerSecond;
   const uint64_t lo = life_ns - life_ns / 2;                    // ceil(life / 2)
   const uint64_t hi = life_ns / 10 * 8 + life_ns % 10 * 8 / 10;  // floor(life * 8 / 10)
   const int64_t point_ns = static_cast<int64_t>(rng.uniform(lo, hi));
-  const int64_t since_ns = clamped_difference(now_unix_s, cert.not_before_unix_s, kMaxLifetimeS) * kNanosPerSecond;
+  const int64_t since_ns =
+      clamped_difference(now_unix_s, cert.not_before_unix_s + skew_s, kMaxLifetimeS) * kNanosPerSecond;
   return Duration(std::max<int64_t>(0, point_ns - since_ns));
 }
 

@@ -88,8 +88,8 @@ class CertificateAuthority {
 };
 
 // When a node should ask for a new certificate: at a uniformly random point between 50% and 80%
-// of the certificate's lifetime (not_before to not_after), as Docker does, so a cluster's nodes
-// do not all renew at once. Returns the time from now to that point, or 0 if it has passed (or
+// of the certificate's lifetime (from its issue, kClockSkewS after not_before, to not_after), as
+// Docker does, so a cluster's nodes do not all renew at once. Returns the time from now to that point, or 0 if it has passed (or
 // the certificate has no positive lifetime). Draws from `rng` exactly once either way.
 Duration renewal_delay(const CertificateInfo& cert, int64_t now_unix_s, Rng& rng);
 

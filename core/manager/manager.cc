@@ -157,17 +157,30 @@ Result<std::string> Manager::issue_certificate(std::string_view csr_pem, NodeId 
   return authority.issue_node_certificate(crypto_, csr_pem, node, role, c->id(), now_s, lifetime);
 }
 
+storepb::NodeRole Manager::role_to_certify(const storepb::NodeObject& node) const {
+  auto id = ca::parse_node_id(node.id());
+  const bool in_raft = id.ok() && (raft_.raft().is_voter(*id) || raft_.raft().is_learner(*id));
+  return node.spec().desired_role() == storepb::WORKER && in_raft ? storepb::MANAGER : node.spec().desired_role();
+}
+
 void Manager::renew_certificate(NodeId node, std::string csr_pem,
                                 std::function<void(Status, managerpb::RenewResponse)> done) {
   const auto* n = store_.find_node(ca::node_id_text(node));
+  if (!n && !is_leader()) {
+    // A follower's store may lag the leader's (a manager that just restarted): only the leader
+    // can say that a node is gone.
+    return done(Status::unavailable("this manager does not know node " + ca::node_id_text(node) +
+                                    " (yet); ask the leader"),
+                {});
+  }
   if (!n) return done(Status::permission_denied("node " + ca::node_id_text(node) + " was removed from the cluster"), {});
   // The new certificate carries the role the cluster wants now: this is how promote and demote
   // reach a node's certificate.
-  const NodeRole role = store::from_store(n->spec().desired_role());
-  auto cert = issue_certificate(csr_pem, node, role);
+  const storepb::NodeRole role = role_to_certify(*n);
+  auto cert = issue_certificate(csr_pem, node, store::from_store(role));
   if (!cert.ok()) return done(Status::invalid_argument("certificate request refused: " + cert.status().message()), {});
   managerpb::RenewResponse resp;
-  resp.set_role(n->spec().desired_role());
+  resp.set_role(role);
   resp.set_cert_chain_pem(*cert);
   resp.set_root_ca_pem(store_.cluster()->root_ca_cert_pem());
   record_certificate(node, resp.role(), *cert, 3, [resp, done](Status s) { done(s, resp); });
@@ -196,7 +209,7 @@ void Manager::record_certificate(NodeId node, storepb::NodeRole role, std::strin
 managerpb::NodeInfoResponse Manager::node_info(NodeId node) const {
   managerpb::NodeInfoResponse info;
   const auto* c = store_.cluster();
-  if (const auto* n = store_.find_node(ca::node_id_text(node))) info.set_desired_role(n->spec().desired_role());
+  if (const auto* n = store_.find_node(ca::node_id_text(node))) info.set_role_to_certify(role_to_certify(*n));
   for (const auto& [nid, n] : store_.nodes()) {
     auto id = ca::parse_node_id(nid);
     if (!id.ok() || n.role() != storepb::MANAGER || n.addr().empty()) continue;
@@ -377,9 +390,11 @@ void Manager::drive_root_rotation() {
     return;
   }
   if (!c->has_rotation()) return;
-  // Done when every node's certificate chains to the new root alone.
+  // Done when every node uses a certificate that chains to the new root alone: issued is not
+  // enough, as a node that crashed before installing its new certificate still shows the old.
   for (const auto& [nid, n] : store_.nodes()) {
-    if (!crypto_.verify_certificate(n.cert_pem(), {c->rotation().new_cert_pem()}, now_s).ok()) return;
+    const std::string& in_use = n.description().certificate_pem();
+    if (!crypto_.verify_certificate(in_use, {c->rotation().new_cert_pem()}, now_s).ok()) return;
   }
   storepb::ClusterObject next = *c;
   next.set_root_ca_cert_pem(c->rotation().new_cert_pem());

@@ -79,8 +79,12 @@ class Manager {
   // manager holds the CA key in its store). During a root rotation: from the new root, followed
   // by the cross-signed intermediate.
   Result<std::string> issue_certificate(std::string_view csr_pem, NodeId node, NodeRole role);
-  // Issues `node` a certificate in the role the cluster wants for it and records it (role and
-  // certificate) in the node's object; done gets the answer once that is committed.
+  // The role `node`'s certificate should carry now: the role the cluster wants for it, except
+  // that a manager being demoted keeps its manager certificate until it has left Raft (stopping
+  // its Raft node before then would take a voter away from the quorum without removing it).
+  storepb::NodeRole role_to_certify(const storepb::NodeObject& node) const;
+  // Issues `node` a certificate in role_to_certify() and records it (role and certificate) in
+  // the node's object; done gets the answer once that is committed.
   void renew_certificate(NodeId node, std::string csr_pem, std::function<void(Status, managerpb::RenewResponse)> done);
   // What a node should trust now, and the root its certificate should come from.
   managerpb::NodeInfoResponse node_info(NodeId node) const;

@@ -43,7 +43,18 @@ PeerIdentity Node::self_identity() const {
   return PeerIdentity{record_->node_id(), store::from_store(record_->role()), record_->cluster_id()};
 }
 
-TlsIdentity Node::tls_identity() const { return TlsIdentity{record_->cert_pem(), record_->key_pem(), trusted_roots_}; }
+std::vector<std::string> Node::trusted_roots() const {
+  return {record_->trusted_roots_pem().begin(), record_->trusted_roots_pem().end()};
+}
+
+TlsIdentity Node::tls_identity() const { return TlsIdentity{record_->cert_pem(), record_->key_pem(), trusted_roots()}; }
+
+storepb::NodeDescription Node::description() const {
+  storepb::NodeDescription d = opts_.description;
+  if (gossip_) d.set_gossip_addr(gossip_->advertise());
+  d.set_certificate_pem(record_->cert_pem());
+  return d;
+}
 
 void Node::save_record() { save_node_record(*disk_, *record_); }
 
@@ -59,7 +70,6 @@ Status Node::start_node(std::vector<NodeId> bootstrap_voters) {
         " (it was offline longer than the certificate lives); move " + seams_.storage.describe() +
         " aside and join the cluster again with a join token");
   }
-  trusted_roots_ = {record_->root_ca_pem()};
   if (Status s = seams_.net.set_identity(tls_identity()); !s.ok()) return s;
   if (Status s = seams_.net.listen(record_->listen_addr()); !s.ok()) return s;
   for (const auto& m : record_->managers()) {
@@ -94,8 +104,7 @@ Status Node::start_node(std::vector<NodeId> bootstrap_voters) {
 void Node::start_agent() {
   agent::AgentOptions ao = opts_.agent;
   ao.hostname = opts_.hostname;
-  ao.description = opts_.description;
-  if (gossip_) ao.description.set_gossip_addr(gossip_->advertise());
+  ao.description = description();
   agent_ = std::make_unique<agent::Agent>(
       *env_, rpc_, seams_.runtime,
       [this] {
@@ -148,7 +157,7 @@ void Node::stop_manager() {
   manager_.reset();
   raft_.reset();
   store_.reset();
-  disk_->erase_range("raft/", "raft0");
+  raft::RaftNode::forget_log(*disk_);
   disk_->sync([](Status) {});
   if (on_manager_changed_) on_manager_changed_();
 }
@@ -185,43 +194,88 @@ void Node::on_store_change(const storepb::StoreAction& a) {
 // What the cluster wants of this node, against what it has: a manager reads it from its own
 // store, a worker asks a manager every node_info_every.
 void Node::check_node_info() {
-  if (manager_ && store_ && store_->cluster()) apply_node_info(manager_->node_info(record_->node_id()));
+  if (asks_itself() && store_->cluster()) apply_node_info(manager_->node_info(record_->node_id()));
+}
+
+bool Node::asks_itself() const {
+  if (!manager_ || !store_) return false;
+  const auto* self = store_->find_node(ca::node_id_text(record_->node_id()));
+  return !self || self->spec().desired_role() != storepb::WORKER;
+}
+
+NodeId Node::next_manager() {
+  // The managers it last heard of, and, on a manager being demoted, those its own store knows
+  // (its record may predate the latest promotion).
+  std::vector<NodeId> others;
+  auto add = [&](NodeId id) {
+    if (id != record_->node_id() && std::find(others.begin(), others.end(), id) == others.end()) others.push_back(id);
+  };
+  for (const auto& m : record_->managers()) add(m.node_id());
+  if (store_) {
+    for (const auto& [nid, n] : store_->nodes()) {
+      auto id = ca::parse_node_id(nid);
+      if (id.ok() && n.role() == storepb::MANAGER && !n.addr().empty()) add(*id);
+    }
+  }
+  if (others.empty()) return 0;
+  manager_turn_ = manager_turn_ == 0 ? seams_.rng.uniform(1, others.size()) : manager_turn_ + 1;
+  return others[manager_turn_ % others.size()];
 }
 
 void Node::poll_node_info() {
   seams_.timers.cancel(info_timer_);
   info_timer_ = seams_.timers.after(opts_.node_info_every, [this] { poll_node_info(); });
-  if (manager_) return check_node_info();
-  if (record_->managers().empty()) return;
-  const auto& m = record_->managers(static_cast<int>(seams_.rng.uniform(0, record_->managers_size() - 1)));
-  rpc_.call(m.node_id(), "node.info", "", opts_.node_info_every,
+  if (asks_itself()) return check_node_info();
+  const NodeId to = next_manager();
+  if (to == 0) return;
+  rpc_.call(to, "node.info", "", opts_.node_info_every,
             [this, alive = std::weak_ptr<bool>(alive_)](Status s, std::string body) {
               managerpb::NodeInfoResponse info;
               if (!alive.expired() && s.ok() && info.ParseFromString(body)) apply_node_info(info);
             });
 }
 
+namespace {
+bool same_managers(const google::protobuf::RepeatedPtrField<managerpb::ManagerAddress>& a,
+                   const google::protobuf::RepeatedPtrField<managerpb::ManagerAddress>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.node_id() == y.node_id() && x.addr() == y.addr() && x.gossip_addr() == y.gossip_addr();
+  });
+}
+}  // namespace
+
 void Node::apply_node_info(const managerpb::NodeInfoResponse& info) {
   if (gossip_) gossip_->update(info);
-  if (info.managers_size() > 0) {
-    record_->clear_managers();
+  bool save = false;
+  if (info.managers_size() > 0 && !same_managers(info.managers(), record_->managers())) {
+    // Kept across a restart: a node finds the cluster again through the managers it last knew.
+    *record_->mutable_managers() = info.managers();
     for (const auto& m : info.managers()) {
-      *record_->add_managers() = m;
       if (m.node_id() != record_->node_id()) seams_.net.set_peer_address(m.node_id(), m.addr());
     }
+    save = true;
   }
   std::vector<std::string> roots(info.trusted_roots_pem().begin(), info.trusted_roots_pem().end());
-  if (!roots.empty() && roots != trusted_roots_) {
-    const std::vector<std::string> before = trusted_roots_;
-    trusted_roots_ = roots;
+  if (!roots.empty() && roots != trusted_roots()) {
+    const std::vector<std::string> before = trusted_roots();
+    *record_->mutable_trusted_roots_pem() = {roots.begin(), roots.end()};
     if (Status s = seams_.net.set_identity(tls_identity()); !s.ok()) {
-      trusted_roots_ = before;
+      *record_->mutable_trusted_roots_pem() = {before.begin(), before.end()};
       seams_.log.error("node", "new trust roots refused: {}", s.message());
     } else {
-      seams_.log.info("node", "now trusting {} root CA(s)", trusted_roots_.size());
+      // Kept across a restart: a node that came back trusting only a root the cluster has
+      // rotated away from could not reach a manager to learn the new one.
+      save = true;
+      seams_.log.info("node", "now trusting {} root CA(s)", roots.size());
     }
   }
-  const bool wrong_role = info.has_desired_role() && info.desired_role() != record_->role();
+  if (save) {
+    save_record();
+    disk_->sync([this, alive = std::weak_ptr<bool>(alive_)](Status s) {
+      if (!alive.expired() && !s.ok()) seams_.log.error("node", "saving the node record: {}", s.message());
+    });
+  }
+  const bool wrong_role = info.has_role_to_certify() && info.role_to_certify() != record_->role();
   // Whether the certificate comes from the root that signs now: verified once per certificate
   // and root (a verification costs far more than the answer that asks for it).
   if (!info.signing_root_pem().empty() &&

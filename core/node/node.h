@@ -144,7 +144,7 @@ class Node {
   NodeGossip* gossip() { return gossip_.get(); }
   Rpc& rpc() { return rpc_; }
   // The roots this node trusts now.
-  const std::vector<std::string>& trusted_roots() const { return trusted_roots_; }
+  std::vector<std::string> trusted_roots() const;
 
   // Whether manager `id` is reachable from here (the leader tracks its followers).
   bool reachable(NodeId id) const;
@@ -170,8 +170,17 @@ class Node {
   void start_agent();
   PeerIdentity self_identity() const;
   TlsIdentity tls_identity() const;
+  // What this node's agent tells the dispatcher about it: the configured description, where
+  // its gossip listens and which certificate it uses.
+  storepb::NodeDescription description() const;
   void on_store_change(const storepb::StoreAction& a);
   void check_node_info();
+  // Whether this node asks its own manager what the cluster wants of it (node info, renewals).
+  // A manager the cluster is demoting asks the others: its own Raft may never hear that it was
+  // removed, and keeps certifying it a manager until then.
+  bool asks_itself() const;
+  // Another manager to ask, a different one each time (0: none known).
+  NodeId next_manager();
   void poll_node_info();
   void apply_node_info(const managerpb::NodeInfoResponse& info);
   void apply_autolock(const storepb::ClusterObject& cluster);
@@ -188,10 +197,11 @@ class Node {
   AeadKey kek_{};
   Disk* disk_ = nullptr;
   std::optional<nodepb::NodeRecord> record_;
-  std::vector<std::string> trusted_roots_;
   bool locked_ = false;
   bool running_ = false;
   bool renewing_ = false;
+  Duration renew_backoff_ = std::chrono::seconds(1);  // see schedule_renewal()
+  uint64_t manager_turn_ = 0;  // which manager next_manager() gives next
   // The last certificate checked against the signing root the cluster named, and the outcome.
   std::string checked_cert_;
   std::string checked_root_;

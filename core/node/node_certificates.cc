@@ -5,16 +5,26 @@
 #include "core/ca/certificate_authority.h"
 #include "core/node/node.h"
 #include "core/store/node_role.h"
+#include "core/wire/rfc3339.h"
 
 namespace shoal::node {
 
 void Node::schedule_renewal() {
   auto info = seams_.crypto.parse_certificate(record_->cert_pem());
   if (!info.ok()) return seams_.log.error("node", "own certificate: {}", info.status().message());
-  const Duration delay = ca::renewal_delay(*info, now_s(), seams_.rng);
+  Duration delay = ca::renewal_delay(*info, now_s(), seams_.rng);
+  // A clock far ahead of the managers' makes every new certificate look due at once: back off
+  // (1 s, doubling to a minute) rather than renew in a loop.
+  if (delay == Duration::zero()) {
+    delay = renew_backoff_;
+    renew_backoff_ = std::min<Duration>(renew_backoff_ * 2, std::chrono::minutes(1));
+  } else {
+    renew_backoff_ = std::chrono::seconds(1);
+  }
   seams_.timers.cancel(renew_timer_);
   renew_timer_ = seams_.timers.after(delay, [this] { renew(); });
-  seams_.log.info("node", "certificate valid until {}, renewal in {:.1f} s", info->not_after_unix_s, to_seconds(delay));
+  seams_.log.info("node", "certificate valid until {}, renewal in {:.1f} s",
+                  wire::rfc3339(info->not_after_unix_s * 1'000'000'000LL), to_seconds(delay));
 }
 
 void Node::renew() {
@@ -39,12 +49,15 @@ void Node::renew() {
       if (!alive.expired()) install_certificate(key_pem, resp);
     });
   };
-  if (manager_) return manager_->renew_certificate(record_->node_id(), *csr, done);
-  if (record_->managers().empty()) return done(Status::unavailable("no manager address known"), {});
+  if (asks_itself()) return manager_->renew_certificate(record_->node_id(), *csr, done);
+  // The manager this node's agent has a session with answered lately: ask it. Otherwise each
+  // attempt asks the next manager, so one that is down or cut off is not asked twice running.
+  NodeId to = agent_ && agent_->in_session() ? agent_->manager() : 0;
+  if (to == record_->node_id() || to == 0) to = next_manager();
+  if (to == 0) return done(Status::unavailable("no other manager's address is known"), {});
   managerpb::RenewRequest req;
   req.set_csr_pem(*csr);
-  const auto& m = record_->managers(static_cast<int>(seams_.rng.uniform(0, record_->managers_size() - 1)));
-  rpc_.call(m.node_id(), "ca.renew", req.SerializeAsString(), std::chrono::seconds(5),
+  rpc_.call(to, "ca.renew", req.SerializeAsString(), std::chrono::seconds(5),
             [done](Status s, std::string body) {
               managerpb::RenewResponse resp;
               if (s.ok() && !resp.ParseFromString(body)) s = Status::corruption("the renewal answer does not parse");
@@ -59,9 +72,9 @@ void Node::install_certificate(const std::string& key_pem, const managerpb::Rene
   record_->set_key_pem(key_pem);
   record_->set_cert_pem(resp.cert_chain_pem());
   record_->set_role(resp.role());
-  if (!resp.root_ca_pem().empty()) record_->set_root_ca_pem(resp.root_ca_pem());
-  if (std::find(trusted_roots_.begin(), trusted_roots_.end(), record_->root_ca_pem()) == trusted_roots_.end()) {
-    trusted_roots_.push_back(record_->root_ca_pem());
+  const auto& roots = record_->trusted_roots_pem();
+  if (!resp.root_ca_pem().empty() && std::find(roots.begin(), roots.end(), resp.root_ca_pem()) == roots.end()) {
+    record_->add_trusted_roots_pem(resp.root_ca_pem());
   }
   if (Status s = seams_.net.set_identity(tls_identity()); !s.ok()) {
     *record_ = before;
@@ -74,6 +87,7 @@ void Node::install_certificate(const std::string& key_pem, const managerpb::Rene
   disk_->sync([this, alive = std::weak_ptr<bool>(alive_)](Status s) {
     if (!alive.expired() && !s.ok()) seams_.log.error("node", "renewal: saving the certificate: {}", s.message());
   });
+  if (agent_) agent_->set_description(description());
   seams_.log.info("node", "certificate renewed (role {})", role_name(store::from_store(record_->role())));
   if (old_role == storepb::MANAGER && record_->role() == storepb::WORKER) {
     seams_.log.info("node", "demoted: leaving the managers");

@@ -85,7 +85,7 @@ void Node::init(std::function<void(Result<InitResult>)> done) {
   record.set_advertise_addr(opts_.advertise_addr);
   record.set_key_pem(key->private_key_pem);
   record.set_cert_pem(*cert);
-  record.set_root_ca_pem(root->cert_pem);
+  record.add_trusted_roots_pem(root->cert_pem);
   record_ = std::move(record);
   save_record();
 
@@ -253,7 +253,7 @@ void Node::finish_join(const managerpb::JoinResponse& resp, std::string key_pem,
   record.set_advertise_addr(opts_.advertise_addr);
   record.set_key_pem(std::move(key_pem));
   record.set_cert_pem(resp.cert_chain_pem());
-  record.set_root_ca_pem(resp.root_ca_pem());
+  record.add_trusted_roots_pem(resp.root_ca_pem());
   *record.mutable_managers() = resp.managers();
   record_ = std::move(record);
   save_record();

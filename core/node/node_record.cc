@@ -15,7 +15,7 @@ Result<nodepb::NodeRecord> load_node_record(const Disk& disk) {
   nodepb::NodeRecord record;
   if (!record.ParseFromString(*bytes)) return Status::corruption("the node record in the data directory does not parse");
   if (record.node_id() == 0 || record.cluster_id().empty() || record.key_pem().empty() || record.cert_pem().empty() ||
-      record.root_ca_pem().empty()) {
+      record.trusted_roots_pem().empty()) {
     return Status::corruption("the node record lacks its id, cluster, key, certificate or root CA");
   }
   return record;

@@ -126,6 +126,13 @@ void RaftNode::force_standalone() {
   storage_ = std::move(rebuilt);
 }
 
+void RaftNode::forget_log(Disk& disk) {
+  raftpb::HardState kept;
+  if (auto hs = disk.get(kHardStateKey); hs && kept.ParseFromString(*hs)) kept.set_commit(0);
+  disk.erase_range("raft/", "raft0");
+  if (kept.term() > 0) disk.put(kHardStateKey, kept.SerializeAsString());
+}
+
 Status RaftNode::load() {
   if (auto hs = env_.disk.get(kHardStateKey)) {
     raftpb::HardState parsed;

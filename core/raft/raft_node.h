@@ -72,6 +72,9 @@ class RaftNode {
   Status status() const { return status_; }
   // Structural checks every message from a well-behaved peer passes (used before stepping).
   static Status validate(const raftpb::Message& m);
+  // For a member that left: erases its log and snapshot from `disk` (not synced) but keeps its
+  // term and vote, so that should it become a member again it never votes twice in one term.
+  static void forget_log(Disk& disk);
   void propose(std::string data, ProposeDone done);
   void read(ReadDone done);
   Status propose_conf_change(raftpb::ConfChangeType type, NodeId node);

@@ -37,6 +37,9 @@ class RaftChecker {
 
   void on_soft_state(NodeId node, uint64_t term, raft::Role role, const raft::Raft& raft);
   void on_hard_state_synced(NodeId node, const raft::raftpb::HardState& hs);
+  // `node`'s data directory is gone (a lost disk, or cleared to join again): what it comes back
+  // as is a new Raft member under a new id, with a term and vote of its own.
+  void on_member_replaced(NodeId node) { durable_.erase(node); }
   // `node_term`: the applying node's current term (0: unknown). The entry was committed in a term
   // no later than that, so leaders of later terms must hold it (leader completeness).
   void on_apply(NodeId node, const raft::raftpb::Entry& entry, uint64_t node_term = 0);

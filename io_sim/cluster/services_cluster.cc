@@ -113,7 +113,12 @@ void ServicesCluster::tidy() {
   // Each host's node id as its data directory holds it now.
   for (NodeId host = 1; host <= raft_->world().size(); ++host) {
     NodeHost* h = node_host(host);
-    if (h && h->shoal_node().record()) current_id_[host] = h->shoal_node().id();
+    if (!h || !h->shoal_node().record()) continue;
+    current_id_[host] = h->shoal_node().id();
+    auto cert = h->crypto().parse_certificate(h->shoal_node().record()->cert_pem());
+    if (h->shoal_node().running() && cert.ok() && cert->not_after_unix_s < h->now_ns() / 1'000'000'000) {
+      return start_over(host, "holds an expired certificate");  // tidied again in a second
+    }
   }
   const store::Store* st = store_of(l);
   if (!st) return;
@@ -181,11 +186,13 @@ void ServicesCluster::started(NodeId host, NodeHost& h) {
     node.restart([this, host, life](Status s) {
       NodeHost* again = node_host(host);
       if (!again || raft_->world().incarnation(host) != life) return;
-      if (s.code() == StatusCode::kNotFound) {
-        // Its init or join was cut short before its record was kept: as an operator would,
-        // clear the data directory and start over.
+      const bool expired = s.code() == StatusCode::kFailedPrecondition && s.message().find("expired") != std::string::npos;
+      if (s.code() == StatusCode::kNotFound || expired) {
+        // Its init or join was cut short before its record was kept, or it was away longer than
+        // its certificate lives: as an operator would, clear the data directory and start over.
         raft_->note(host, "node", host_name(host) + " cannot restart (" + s.message() + "): starting over");
         again->storage().wipe();
+        raft_->checker().on_member_replaced(host);
         current_id_.erase(host);
         return started(host, *again);
       }
@@ -293,8 +300,17 @@ void ServicesCluster::joined(NodeId host, NodeId node) {
       1000, [this, host] { labelled_.insert(host); });
 }
 
+void ServicesCluster::start_over(NodeId host, const std::string& why) {
+  raft_->note(host, "node", host_name(host) + " " + why + ": starting over");
+  World& w = raft_->world();
+  w.disk_loss(host);
+  on_disk_loss(host);
+  w.restart(host);
+}
+
 void ServicesCluster::on_disk_loss(NodeId host) {
   dirs_[host] = SimDataDir{};
+  raft_->checker().on_member_replaced(host);
   current_id_.erase(host);
   node_of_.erase(host);
   labelled_.erase(host);
@@ -607,6 +623,11 @@ std::string ServicesCluster::unconverged() {
     const std::vector<std::string>& roots = h->shoal_node().trusted_roots();
     if (st.cluster() && (roots.size() != 1 || roots.front() != st.cluster()->root_ca_cert_pem())) {
       return host_name(id) + " trusts " + std::to_string(roots.size()) + " root(s), not the cluster's root alone";
+    }
+    if (const auto* n = st.find_node(node_id_text(h->shoal_node().id()));
+        n && n->spec().desired_role() != h->shoal_node().record()->role()) {
+      return host_name(id) + "'s certificate says " + role_name(store::from_store(h->shoal_node().record()->role())) +
+             ", the cluster wants a " + role_name(store::from_store(n->spec().desired_role()));
     }
     running[node_id_text(h->shoal_node().id())] = h->runtime().running();
   }

@@ -145,6 +145,9 @@ class ServicesCluster {
   void create_services();
   // Demotes and removes node objects no host is any more; every second.
   void tidy();
+  // As an operator would with a node that cannot go on as itself (its certificate expired while
+  // the managers could not renew it): clear its data directory and join it again.
+  void start_over(NodeId host, const std::string& why);
 
   // Commits `make()`'s transaction through some live manager, retrying (re-reading with a fresh
   // make()) every 200 ms until it is applied or `attempts` run out. make() returns nullopt when

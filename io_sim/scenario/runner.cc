@@ -298,6 +298,8 @@ class FaultDriver {
     for (NodeId id = 1; id <= w_.size(); ++id) {
       if (w_.is_paused(id)) w_.resume(id);
       w_.set_clock_drift_ppm(id, 0);
+      // As NTP would: a wall clock that jumped is stepped back to the true time.
+      if (const Duration off = w_.clock(id).wall_offset(); off != Duration::zero()) w_.jump_wall_clock(id, -off);
       w_.restart(id);
     }
     c_.note(0, "phase", "liveness phase: every fault healed, no new faults");

@@ -85,18 +85,20 @@ std::optional<PeerIdentity> SimClusterNet::verified(NodeId h) {
   if (!shown || !shown->identity) return std::nullopt;
   Verdict& v = verdicts_[h];
   const int64_t now = now_s();
-  if (v.shown_version == shown->version && v.roots_version == roots_version_ && now <= v.until_unix_s) {
+  if (v.shown_version == shown->version && v.roots_version == roots_version_ && v.from_unix_s <= now &&
+      now <= v.until_unix_s) {
     return v.identity;
   }
   v.shown_version = shown->version;
   v.roots_version = roots_version_;
+  v.from_unix_s = now;
   const Status ok = crypto_.verify_certificate(shown->chain_pem, trusted_roots_, now);
   if (ok.ok() && shown->identity->cluster_id == self_->cluster_id) {
     v.identity = shown->identity;
     v.until_unix_s = shown->not_after_unix_s;
   } else {
     v.identity.reset();
-    v.until_unix_s = now + 1;  // tried again a second later (a clock that jumped, say)
+    v.until_unix_s = now;  // tried again the next second (a clock that jumped, say)
   }
   return v.identity;
 }

@@ -85,7 +85,10 @@ class SimClusterNet final : public ClusterNet {
   struct Verdict {
     uint64_t shown_version = 0;
     uint64_t roots_version = 0;
-    int64_t until_unix_s = 0;  // good until then (a refusal: tried again after it)
+    // Good while the clock reads within [from, until]: a refusal only for the second it was
+    // made in, a certificate until it expires (or until the clock steps back before the check).
+    int64_t from_unix_s = 0;
+    int64_t until_unix_s = -1;
     std::optional<PeerIdentity> identity;
   };
   NodeId host_of(NodeId node) const;

@@ -245,6 +245,14 @@ CertificateInfo cert_valid(int64_t not_before, int64_t lifetime) {
   return c;
 }
 
+// A certificate as a manager issues it at `at`: valid from kClockSkewS before, for `lifetime`.
+CertificateInfo cert_issued(int64_t at, int64_t lifetime) {
+  CertificateInfo c;
+  c.not_before_unix_s = at - kClockSkewS;
+  c.not_after_unix_s = at + lifetime;
+  return c;
+}
+
 constexpr int64_t kNs = 1'000'000'000;
 
 RC_GTEST_PROP(CertificateAuthorityRenewal, RenewsBetweenHalfAndFourFifthsOfTheLifetime, ()) {
@@ -254,21 +262,24 @@ RC_GTEST_PROP(CertificateAuthorityRenewal, RenewsBetweenHalfAndFourFifthsOfTheLi
   Rng rng(*rc::gen::arbitrary<uint64_t>());
   const int64_t delay_ns = renewal_delay(cert_valid(not_before, lifetime), now, rng).count();
   RC_ASSERT(delay_ns >= 0);
-  // The renewal point, in nanoseconds after not_before, when it is still ahead.
-  const __int128 point = static_cast<__int128>(now - not_before) * kNs + delay_ns;
-  const __int128 life = static_cast<__int128>(lifetime) * kNs;
+  // The life it was issued for: a certificate longer than the clock skew was issued that long
+  // after not_before.
+  const int64_t issued = not_before + (lifetime > kClockSkewS ? kClockSkewS : 0);
+  // The renewal point, in nanoseconds after the issue, when it is still ahead.
+  const __int128 point = static_cast<__int128>(now - issued) * kNs + delay_ns;
+  const __int128 life = static_cast<__int128>(lifetime - (issued - not_before)) * kNs;
   if (delay_ns > 0) {
     RC_ASSERT(point * 10 >= life * 5);
     RC_ASSERT(point * 10 <= life * 8);
   } else {
     // Zero only when the latest renewal point (80%) has come, or the drawn one has.
-    RC_ASSERT(static_cast<__int128>(now - not_before) * kNs * 10 >= life * 5);
+    RC_ASSERT(static_cast<__int128>(now - issued) * kNs * 10 >= life * 5);
   }
 }
 
 TEST(CertificateAuthorityRenewal, DelaysSpreadOverTheWholeWindow) {
-  // 90 days from not_before = now: the renewal must fall anywhere in [45 d, 72 d], not at one point.
-  const CertificateInfo cert = cert_valid(kNow, 90 * kDay);
+  // 90 days from now: the renewal must fall anywhere in [45 d, 72 d], not at one point.
+  const CertificateInfo cert = cert_issued(kNow, 90 * kDay);
   int64_t lo = INT64_MAX, hi = 0;
   for (uint64_t seed = 1; seed <= 2000; ++seed) {
     Rng rng(seed);
@@ -283,7 +294,7 @@ TEST(CertificateAuthorityRenewal, DelaysSpreadOverTheWholeWindow) {
 }
 
 TEST(CertificateAuthorityRenewal, ZeroWhenLateOrExpiredAndTheSameForTheSameSeed) {
-  const CertificateInfo cert = cert_valid(kNow, 90 * kDay);
+  const CertificateInfo cert = cert_issued(kNow, 90 * kDay);
   Rng a(42), b(42);
   EXPECT_EQ(renewal_delay(cert, kNow, a), renewal_delay(cert, kNow, b));
   Rng rng(7);
@@ -301,6 +312,17 @@ TEST(CertificateAuthorityRenewal, ZeroWhenLateOrExpiredAndTheSameForTheSameSeed)
   wild.not_after_unix_s = INT64_MAX;
   EXPECT_GE(renewal_delay(wild, INT64_MIN, rng).count(), 0);
   EXPECT_EQ(renewal_delay(wild, INT64_MAX, rng), Duration(0));
+}
+
+TEST(CertificateAuthorityRenewal, AShortLivedCertificateIsNotDueTheMomentItArrives) {
+  // 30 s, valid from 60 s before its issue: renewal 15..24 s after the issue, not at once.
+  const CertificateInfo cert = cert_issued(kNow, 30);
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    Rng rng(seed);
+    const Duration d = renewal_delay(cert, kNow, rng);
+    ASSERT_GE(d.count(), 15 * kNs);
+    ASSERT_LE(d.count(), 24 * kNs);
+  }
 }
 
 }  // namespace
