@@ -56,6 +56,14 @@ Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store
   serve("ca.renew", RpcAccess::kAnyNode, [this](const PeerIdentity* from, std::string body, Rpc::Reply reply) {
     handle_renew(from, std::move(body), std::move(reply));
   });
+  serve("manager.renew", RpcAccess::kManagerOnly, [this](const PeerIdentity*, std::string body, Rpc::Reply reply) {
+    managerpb::ForwardedRenewal fwd;
+    if (!fwd.ParseFromString(body)) return reply(Status::invalid_argument("forwarded renewal does not parse"), "");
+    if (!is_leader()) return reply(Status::not_leader("not the leader"), "");
+    renew_certificate(fwd.node_id(), fwd.csr_pem(), [reply](Status s, managerpb::RenewResponse resp) {
+      reply(s, s.ok() ? resp.SerializeAsString() : "");
+    });
+  });
   serve("node.info", RpcAccess::kAnyNode, [this](const PeerIdentity* from, std::string, Rpc::Reply reply) {
     if (!store_.cluster()) return reply(Status::unavailable("this manager has no cluster state yet"), "");
     reply({}, node_info(from->node_id).SerializeAsString());
@@ -165,14 +173,25 @@ storepb::NodeRole Manager::role_to_certify(const storepb::NodeObject& node) cons
 
 void Manager::renew_certificate(NodeId node, std::string csr_pem,
                                 std::function<void(Status, managerpb::RenewResponse)> done) {
-  const auto* n = store_.find_node(ca::node_id_text(node));
-  if (!n && !is_leader()) {
-    // A follower's store may lag the leader's (a manager that just restarted): only the leader
-    // can say that a node is gone.
-    return done(Status::unavailable("this manager does not know node " + ca::node_id_text(node) +
-                                    " (yet); ask the leader"),
-                {});
+  // Only the leader issues: a follower's store and membership may lag (a manager that was
+  // removed from Raft and never heard of it would certify itself a manager forever).
+  if (!is_leader()) {
+    const NodeId to = leader();
+    if (to == 0) return done(Status::unavailable("no leader is elected to issue the certificate; try again shortly"), {});
+    managerpb::ForwardedRenewal fwd;
+    fwd.set_node_id(node);
+    fwd.set_csr_pem(std::move(csr_pem));
+    rpc_.call(to, "manager.renew", fwd.SerializeAsString(), opts_.forward_timeout,
+              [alive = alive_, done = std::move(done)](Status s, std::string body) {
+                if (!*alive) return;
+                managerpb::RenewResponse resp;
+                if (s.ok() && !resp.ParseFromString(body)) s = Status::corruption("the leader's renewal answer does not parse");
+                done(s, resp);
+              });
+    return;
   }
+  if (!leader_caught_up()) return done(Status::unavailable("the new leader is still catching up; try again shortly"), {});
+  const auto* n = store_.find_node(ca::node_id_text(node));
   if (!n) return done(Status::permission_denied("node " + ca::node_id_text(node) + " was removed from the cluster"), {});
   // The new certificate carries the role the cluster wants now: this is how promote and demote
   // reach a node's certificate.

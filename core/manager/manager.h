@@ -84,7 +84,8 @@ class Manager {
   // its Raft node before then would take a voter away from the quorum without removing it).
   storepb::NodeRole role_to_certify(const storepb::NodeObject& node) const;
   // Issues `node` a certificate in role_to_certify() and records it (role and certificate) in
-  // the node's object; done gets the answer once that is committed.
+  // the node's object; done gets the answer once that is committed. A follower passes the
+  // request on to the leader.
   void renew_certificate(NodeId node, std::string csr_pem, std::function<void(Status, managerpb::RenewResponse)> done);
   // What a node should trust now, and the root its certificate should come from.
   managerpb::NodeInfoResponse node_info(NodeId node) const;

@@ -198,7 +198,7 @@ void Node::check_node_info() {
 }
 
 bool Node::asks_itself() const {
-  if (!manager_ || !store_) return false;
+  if (!manager_ || !store_ || manager_->leader() == 0) return false;
   const auto* self = store_->find_node(ca::node_id_text(record_->node_id()));
   return !self || self->spec().desired_role() != storepb::WORKER;
 }

@@ -176,8 +176,8 @@ class Node {
   void on_store_change(const storepb::StoreAction& a);
   void check_node_info();
   // Whether this node asks its own manager what the cluster wants of it (node info, renewals).
-  // A manager the cluster is demoting asks the others: its own Raft may never hear that it was
-  // removed, and keeps certifying it a manager until then.
+  // A manager that knows no leader, or that the cluster is demoting, asks the others: it may
+  // have been removed from Raft without hearing of it, its store frozen where it was.
   bool asks_itself() const;
   // Another manager to ask, a different one each time (0: none known).
   NodeId next_manager();

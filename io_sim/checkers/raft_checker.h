@@ -40,6 +40,15 @@ class RaftChecker {
   // `node`'s data directory is gone (a lost disk, or cleared to join again): what it comes back
   // as is a new Raft member under a new id, with a term and vote of its own.
   void on_member_replaced(NodeId node) { durable_.erase(node); }
+  // The cluster was never formed and is founded again from scratch: a new Raft group, whose
+  // terms and indexes have nothing to do with the old one's.
+  void on_cluster_replaced() {
+    leader_of_term_.clear();
+    applied_.clear();
+    acked_.clear();
+    durable_.clear();
+    max_acked_index_ = 0;
+  }
   // `node_term`: the applying node's current term (0: unknown). The entry was committed in a term
   // no later than that, so leaders of later terms must hold it (leader completeness).
   void on_apply(NodeId node, const raft::raftpb::Entry& entry, uint64_t node_term = 0);

@@ -266,6 +266,11 @@ void ServicesCluster::unlock(NodeId host, uint64_t life) {
       return restarted(host);
     }
   }
+  // The founder crashed before its init printed the key: nobody ever had it.
+  if (!founded_ && unlock_key_.empty() && keys.size() == 1) {
+    raft_->checker().on_cluster_replaced();
+    return start_over(host, "is locked and its init never reported the unlock key");
+  }
   raft_->world().after(options_.unlock_after, [this, host, life] { unlock(host, life); });
 }
 
