@@ -142,6 +142,7 @@ void Agent::heartbeat() {
               dispatcherpb::HeartbeatResponse resp;
               if (s.ok() && !resp.ParseFromString(body)) s = Status::invalid_argument("heartbeat reply does not parse");
               Duration next = opts_.retry;
+              if (s.ok() && opts_.on_managers && resp.managers_size() > 0) opts_.on_managers(resp.managers());
               const bool redirected = s.ok() && resp.session_id().empty();
               if (redirected && resp.leader() != 0 && resp.leader() != manager_) {
                 // Not the leader, but it names the one that is: go there at once.

@@ -54,6 +54,7 @@ namespace shoal::agent {
 
 namespace storepb = ::shoal::storepb;
 namespace dispatcherpb = ::shoal::dispatcherpb;
+namespace managerpb = ::shoal::managerpb;
 namespace agentpb = ::shoal::agentpb;
 
 // The Rpc method through which a manager reads a task's output on the node that runs it.
@@ -74,6 +75,8 @@ struct AgentOptions {
   // is in flight, changes gather until it is answered and go in the next. Zero: right after the
   // event that changed them (a rolling update waits on each report: see bench/rolling_update.sh).
   Duration report_every{0};
+  // Called with the managers each heartbeat answer names (the node keeps them for next time).
+  std::function<void(const google::protobuf::RepeatedPtrField<managerpb::ManagerAddress>&)> on_managers;
 };
 
 class Agent {

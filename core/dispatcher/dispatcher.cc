@@ -3,6 +3,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include "core/ca/node_identity.h"
+#include "core/store/manager_addresses.h"
 #include "core/store/object_id.h"
 
 namespace shoal::dispatcher {
@@ -35,14 +36,14 @@ Dispatcher::Dispatcher(Env& env, Rpc& rpc, store::Store& store, IsLeader is_lead
   std::weak_ptr<bool> alive = alive_;
   auto guard = [this, alive](auto fn) {
     return [this, alive, fn](const PeerIdentity* from, std::string body, Rpc::Reply reply) {
-      if (alive.expired() || !*alive.lock()) return;
+      if (alive.expired() || !*alive.lock()) return reply(Status::unavailable("this node is no longer a manager"), "");
       if (!is_leader_()) return reply(Status::not_leader("this manager is not the leader; try another"), "");
       fn(from->node_id, std::move(body), std::move(reply));
     };
   };
   rpc_.serve("dispatcher.heartbeat", RpcAccess::kAnyNode,
              [this, alive](const PeerIdentity* from, std::string body, Rpc::Reply r) {
-               if (alive.expired() || !*alive.lock()) return;
+               if (alive.expired() || !*alive.lock()) return r(Status::unavailable("this node is no longer a manager"), "");
                dispatcherpb::HeartbeatRequest req;
                if (!req.ParseFromString(body)) return r(Status::invalid_argument("heartbeat does not parse"), "");
                if (!is_leader_()) {
@@ -100,6 +101,7 @@ void Dispatcher::heartbeat(NodeId node, const dispatcherpb::HeartbeatRequest& re
   resp.set_session_id(s.id);
   resp.set_period_ms(std::chrono::duration_cast<std::chrono::milliseconds>(opts_.heartbeat_period).count());
   resp.set_poll_waiting(!s.polls.empty());
+  store::list_managers(store_, resp.mutable_managers());
   reply({}, resp.SerializeAsString());
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/ca/certificate_authority.h"
 #include "core/ca/node_identity.h"
+#include "core/store/manager_addresses.h"
 #include "core/store/node_role.h"
 
 namespace shoal::manager {
@@ -229,14 +230,7 @@ managerpb::NodeInfoResponse Manager::node_info(NodeId node) const {
   managerpb::NodeInfoResponse info;
   const auto* c = store_.cluster();
   if (const auto* n = store_.find_node(ca::node_id_text(node))) info.set_role_to_certify(role_to_certify(*n));
-  for (const auto& [nid, n] : store_.nodes()) {
-    auto id = ca::parse_node_id(nid);
-    if (!id.ok() || n.role() != storepb::MANAGER || n.addr().empty()) continue;
-    auto* m = info.add_managers();
-    m->set_node_id(*id);
-    m->set_addr(n.addr());
-    m->set_gossip_addr(n.description().gossip_addr());
-  }
+  store::list_managers(store_, info.mutable_managers());
   if (c) {
     *info.mutable_gossip_keys() = c->gossip_keys();
     info.add_trusted_roots_pem(c->root_ca_cert_pem());

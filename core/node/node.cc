@@ -49,6 +49,18 @@ std::vector<std::string> Node::trusted_roots() const {
 
 TlsIdentity Node::tls_identity() const { return TlsIdentity{record_->cert_pem(), record_->key_pem(), trusted_roots()}; }
 
+// An agent may still take this node for a manager (it was one, or the agent's list is old):
+// its heartbeat is answered with the managers this node knows of, so it looks there instead.
+void Node::serve_as_worker() {
+  rpc_.serve("dispatcher.heartbeat", RpcAccess::kAnyNode,
+             [this, alive = std::weak_ptr<bool>(alive_)](const PeerIdentity*, std::string, Rpc::Reply reply) {
+               if (alive.expired() || manager_) return reply(Status::unavailable("try again"), "");
+               dispatcherpb::HeartbeatResponse redirect;  // no session: not the leader
+               *redirect.mutable_managers() = record_->managers();
+               reply({}, redirect.SerializeAsString());
+             });
+}
+
 storepb::NodeDescription Node::description() const {
   storepb::NodeDescription d = opts_.description;
   if (gossip_) d.set_gossip_addr(gossip_->advertise());
@@ -91,6 +103,7 @@ Status Node::start_node(std::vector<NodeId> bootstrap_voters) {
   if (record_->role() == storepb::MANAGER) {
     if (Status s = start_manager(std::move(bootstrap_voters)); !s.ok()) return s;
   }
+  if (!manager_) serve_as_worker();
   start_agent();
   schedule_renewal();
   poll_node_info();
@@ -105,6 +118,9 @@ void Node::start_agent() {
   agent::AgentOptions ao = opts_.agent;
   ao.hostname = opts_.hostname;
   ao.description = description();
+  ao.on_managers = [this](const google::protobuf::RepeatedPtrField<managerpb::ManagerAddress>& managers) {
+    if (remember_managers(managers)) save_record_durably();
+  };
   agent_ = std::make_unique<agent::Agent>(
       *env_, rpc_, seams_.runtime,
       [this] {
@@ -157,6 +173,7 @@ void Node::stop_manager() {
   manager_.reset();
   raft_.reset();
   store_.reset();
+  serve_as_worker();
   raft::RaftNode::forget_log(*disk_);
   disk_->sync([](Status) {});
   if (on_manager_changed_) on_manager_changed_();
@@ -204,12 +221,14 @@ bool Node::asks_itself() const {
 }
 
 NodeId Node::next_manager() {
-  // The managers it last heard of, and, on a manager being demoted, those its own store knows
-  // (its record may predate the latest promotion).
+  // The managers it last heard of, and, on a manager, those its own store knows (its record
+  // may predate the latest promotion).
   std::vector<NodeId> others;
   auto add = [&](NodeId id) {
     if (id != record_->node_id() && std::find(others.begin(), others.end(), id) == others.end()) others.push_back(id);
   };
+  // The manager its agent has a session with first: the others may have moved on.
+  if (agent_ && agent_->in_session()) add(agent_->manager());
   for (const auto& m : record_->managers()) add(m.node_id());
   if (store_) {
     for (const auto& [nid, n] : store_->nodes()) {
@@ -244,17 +263,26 @@ bool same_managers(const google::protobuf::RepeatedPtrField<managerpb::ManagerAd
 }
 }  // namespace
 
+// Kept across a restart: a node finds the cluster again through the managers it last knew.
+bool Node::remember_managers(const google::protobuf::RepeatedPtrField<managerpb::ManagerAddress>& managers) {
+  if (managers.empty() || same_managers(managers, record_->managers())) return false;
+  *record_->mutable_managers() = managers;
+  for (const auto& m : managers) {
+    if (m.node_id() != record_->node_id()) seams_.net.set_peer_address(m.node_id(), m.addr());
+  }
+  return true;
+}
+
+void Node::save_record_durably() {
+  save_record();
+  disk_->sync([this, alive = std::weak_ptr<bool>(alive_)](Status s) {
+    if (!alive.expired() && !s.ok()) seams_.log.error("node", "saving the node record: {}", s.message());
+  });
+}
+
 void Node::apply_node_info(const managerpb::NodeInfoResponse& info) {
   if (gossip_) gossip_->update(info);
-  bool save = false;
-  if (info.managers_size() > 0 && !same_managers(info.managers(), record_->managers())) {
-    // Kept across a restart: a node finds the cluster again through the managers it last knew.
-    *record_->mutable_managers() = info.managers();
-    for (const auto& m : info.managers()) {
-      if (m.node_id() != record_->node_id()) seams_.net.set_peer_address(m.node_id(), m.addr());
-    }
-    save = true;
-  }
+  bool save = remember_managers(info.managers());
   std::vector<std::string> roots(info.trusted_roots_pem().begin(), info.trusted_roots_pem().end());
   if (!roots.empty() && roots != trusted_roots()) {
     const std::vector<std::string> before = trusted_roots();
@@ -269,12 +297,7 @@ void Node::apply_node_info(const managerpb::NodeInfoResponse& info) {
       seams_.log.info("node", "now trusting {} root CA(s)", roots.size());
     }
   }
-  if (save) {
-    save_record();
-    disk_->sync([this, alive = std::weak_ptr<bool>(alive_)](Status s) {
-      if (!alive.expired() && !s.ok()) seams_.log.error("node", "saving the node record: {}", s.message());
-    });
-  }
+  if (save) save_record_durably();
   const bool wrong_role = info.has_role_to_certify() && info.role_to_certify() != record_->role();
   // Whether the certificate comes from the root that signs now: verified once per certificate
   // and root (a verification costs far more than the answer that asks for it).

@@ -185,6 +185,10 @@ class Node {
   void apply_node_info(const managerpb::NodeInfoResponse& info);
   void apply_autolock(const storepb::ClusterObject& cluster);
   void save_record();
+  void save_record_durably();  // saved and synced
+  void serve_as_worker();
+  // Takes the managers a manager named, if they differ from the record's; true if they did.
+  bool remember_managers(const google::protobuf::RepeatedPtrField<managerpb::ManagerAddress>& managers);
   // ---- certificates (node_certificates.cc)
   void schedule_renewal();
   void renew();
