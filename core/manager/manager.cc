@@ -166,6 +166,13 @@ Result<std::string> Manager::issue_certificate(std::string_view csr_pem, NodeId 
   return authority.issue_node_certificate(crypto_, csr_pem, node, role, c->id(), now_s, lifetime);
 }
 
+void Manager::add_trusted_roots(google::protobuf::RepeatedPtrField<std::string>* out) const {
+  const auto* c = store_.cluster();
+  if (!c) return;
+  out->Add(std::string(c->root_ca_cert_pem()));
+  if (c->has_rotation()) out->Add(std::string(c->rotation().new_cert_pem()));
+}
+
 storepb::NodeRole Manager::role_to_certify(const storepb::NodeObject& node) const {
   auto id = ca::parse_node_id(node.id());
   const bool in_raft = id.ok() && (raft_.raft().is_voter(*id) || raft_.raft().is_learner(*id));
@@ -202,7 +209,7 @@ void Manager::renew_certificate(NodeId node, std::string csr_pem,
   managerpb::RenewResponse resp;
   resp.set_role(role);
   resp.set_cert_chain_pem(*cert);
-  resp.set_root_ca_pem(store_.cluster()->root_ca_cert_pem());
+  add_trusted_roots(resp.mutable_trusted_roots_pem());
   record_certificate(node, resp.role(), *cert, 3, [resp, done](Status s) { done(s, resp); });
 }
 
@@ -233,8 +240,7 @@ managerpb::NodeInfoResponse Manager::node_info(NodeId node) const {
   store::list_managers(store_, info.mutable_managers());
   if (c) {
     *info.mutable_gossip_keys() = c->gossip_keys();
-    info.add_trusted_roots_pem(c->root_ca_cert_pem());
-    if (c->has_rotation()) info.add_trusted_roots_pem(c->rotation().new_cert_pem());
+    add_trusted_roots(info.mutable_trusted_roots_pem());
     info.set_signing_root_pem(c->has_rotation() ? c->rotation().new_cert_pem() : c->root_ca_cert_pem());
   }
   return info;
@@ -297,7 +303,7 @@ void Manager::admit(const managerpb::JoinRequest& req, Rpc::Reply reply) {
     resp.set_node_id(id);
     resp.set_role(store::to_store(role));
     resp.set_cert_chain_pem(cert);
-    resp.set_root_ca_pem(store_.cluster()->root_ca_cert_pem());
+    add_trusted_roots(resp.mutable_trusted_roots_pem());
     resp.set_cluster_id(store_.cluster()->id());
     for (const auto& [nid, node] : store_.nodes()) {
       if (node.role() != storepb::MANAGER || node.addr().empty()) continue;

@@ -87,6 +87,8 @@ class Manager {
   // the node's object; done gets the answer once that is committed. A follower passes the
   // request on to the leader.
   void renew_certificate(NodeId node, std::string csr_pem, std::function<void(Status, managerpb::RenewResponse)> done);
+  // The roots every node should trust now: the cluster's, and while it rotates the new one.
+  void add_trusted_roots(google::protobuf::RepeatedPtrField<std::string>* out) const;
   // What a node should trust now, and the root its certificate should come from.
   managerpb::NodeInfoResponse node_info(NodeId node) const;
 

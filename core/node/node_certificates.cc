@@ -72,10 +72,7 @@ void Node::install_certificate(const std::string& key_pem, const managerpb::Rene
   record_->set_key_pem(key_pem);
   record_->set_cert_pem(resp.cert_chain_pem());
   record_->set_role(resp.role());
-  const auto& roots = record_->trusted_roots_pem();
-  if (!resp.root_ca_pem().empty() && std::find(roots.begin(), roots.end(), resp.root_ca_pem()) == roots.end()) {
-    record_->add_trusted_roots_pem(resp.root_ca_pem());
-  }
+  if (resp.trusted_roots_pem_size() > 0) *record_->mutable_trusted_roots_pem() = resp.trusted_roots_pem();
   if (Status s = seams_.net.set_identity(tls_identity()); !s.ok()) {
     *record_ = before;
     seams_.log.error("node", "renewal: the new certificate was refused: {}", s.message());

@@ -253,7 +253,7 @@ void Node::finish_join(const managerpb::JoinResponse& resp, std::string key_pem,
   record.set_advertise_addr(opts_.advertise_addr);
   record.set_key_pem(std::move(key_pem));
   record.set_cert_pem(resp.cert_chain_pem());
-  record.add_trusted_roots_pem(resp.root_ca_pem());
+  *record.mutable_trusted_roots_pem() = resp.trusted_roots_pem();
   *record.mutable_managers() = resp.managers();
   record_ = std::move(record);
   save_record();

@@ -618,6 +618,19 @@ std::string ServicesCluster::unconverged() {
   const store::Store* leader_store = store_of(l);
   if (!leader_store) return "no leader";
   const store::Store& st = *leader_store;
+  if (st.cluster() && st.cluster()->has_rotation()) {
+    NodeHost* lh = node_host(l);
+    for (const auto& [id, n] : st.nodes()) {
+      if (!lh->crypto()
+               .verify_certificate(n.description().certificate_pem(), {st.cluster()->rotation().new_cert_pem()},
+                                   lh->now_ns() / 1'000'000'000)
+               .ok()) {
+        return "the root CA rotation waits for node " + id + " (" + n.hostname() + ", " +
+               storepb::NodeObject::State_Name(n.state()) + ")";
+      }
+    }
+    return "the root CA rotation is ending";
+  }
   std::map<std::string, std::vector<std::string>> running;  // node id -> tasks its runtime runs
   for (NodeId id = 1; id <= raft_->world().size(); ++id) {
     NodeHost* h = node_host(id);
@@ -642,7 +655,6 @@ std::string ServicesCluster::unconverged() {
   });
   if (!reason.empty()) return reason;
   if (st.services().size() < options_.services.size()) return "not every service is created yet";
-  if (st.cluster() && st.cluster()->has_rotation()) return "the root CA rotation is still going on";
   // Updates asked for must have ended as they should: completed (a failing one rolled back),
   // every live task on the expected version.
   for (const auto& [name, e] : expected_) {

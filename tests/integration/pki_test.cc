@@ -72,7 +72,7 @@ struct InProcessNode {
   // Calls `method` on the manager `manager_id` at `addr` with this node's certificate.
   Status call_as_node(const std::string& addr, NodeId manager_id, const std::string& method, std::string body) {
     real::Endpoint ep(io, {.self = joined.node_id(), .cluster_id = joined.cluster_id()},
-                     {joined.cert_chain_pem(), key_pem, {joined.root_ca_pem()}});
+                     {joined.cert_chain_pem(), key_pem, {joined.trusted_roots_pem().begin(), joined.trusted_roots_pem().end()}});
     ep.set_peer_address(manager_id, addr);
     std::optional<Status> out;
     RpcOn on(io, ep, PeerIdentity{joined.node_id(), NodeRole::kWorker, joined.cluster_id()});
