@@ -32,6 +32,11 @@ int main(int argc, char** argv) {
   init->add_flag("--autolock", opts.autolock, "seal the managers' data under an unlock key kept off the disk");
   init->add_option("--cert-expiry", cert_expiry, "node certificate lifetime, e.g. 90d, 12h, 10m")->capture_default_str();
   auto* join = app.add_subcommand("join", "join an existing cluster");
+  // The daemon's options may come before or after `init`/`join` (`shoald init --listen-addr A`
+  // and `shoald --listen-addr A init` mean the same): what a subcommand does not know falls
+  // through to the app.
+  init->fallthrough();
+  join->fallthrough();
   join->add_option("--token", opts.join_token, "the join token (shoal swarm join-token worker|manager)")->required();
   join->add_option("manager", opts.join_addr, "a manager's address, HOST:PORT")->required();
   CLI11_PARSE(app, argc, argv);
