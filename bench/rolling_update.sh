@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/rolling_update.sh: wall time of a rolling update of 100 replicas with parallelism 10 and
-# no delay (issue 6), on the process runtime, one shoald on one machine (manager and worker at
+# no delay, on the process runtime, one shoald on one machine (manager and worker at
 # once), loopback only, against the floor the policy and the tasks themselves set.
 #
 # The run:
@@ -16,9 +16,9 @@
 #   3. `shoal service update --detach --args 601 --update-parallelism 10 --update-delay 0s
 #      --update-monitor M` of the 100; the clock from just before the command to the first look
 #      at GET /services/web (every POLL_S, from one process on one kept-alive connection:
-#      bench/api_watch.py) whose UpdateStatus.State is "completed". (Until 2026-11-28 the looks
-#      were `shoal service inspect` every 20 ms from the shell: three processes a look, which
-#      took CPU from the update on this two-vCPU machine.)
+#      bench/api_watch.py) whose UpdateStatus.State is "completed". (One process looks, rather
+#      than `shoal service inspect` from the shell, whose three processes a look would take CPU
+#      from the update it measures.)
 #
 # The floor: floor_s_n100_p10 = 10 x B + M. With no delay the updater keeps ten slots in flight
 # (a slot is in flight from when its old task is told to stop until its new task runs), and a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/services.sh: time from `shoal service create` to every task running (issue 4), for 1,
+# bench/services.sh: time from `shoal service create` to every task running, for 1,
 # 100 and 1000 replicas of `/bin/sleep 600` on the process runtime, one shoald on one machine
 # (manager and worker at once), loopback only.
 #

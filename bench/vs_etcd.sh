@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/vs_etcd.sh: Shoal's managers against etcd, side by side, in one run (issue 3).
+# bench/vs_etcd.sh: Shoal's managers against etcd, side by side, in one run.
 #
 # Starts a three-manager Shoal cluster (shoald init + two joins) and a three-member etcd cluster
 # (Debian's etcd-server, static --initial-cluster) on 127.0.0.1, both with their data under one

@@ -1,4 +1,4 @@
-// Gossip datagrams from another node (issue 5): arbitrary bytes through the codec, then into a
+// Gossip datagrams from another node: arbitrary bytes through the codec, then into a
 // live member. A datagram the codec refuses must be counted as bad and change nothing; one it
 // accepts must re-encode to bytes it accepts again; and no datagram, however crafted, may make
 // the member lose itself, think itself not alive, or break its own invariants (SHOAL_CHECK); nor

@@ -29,8 +29,9 @@
 //     with probability dead/alive, one with a dead member (reconnect), so healed partitions merge.
 //   - Join by a push-pull with any known member (retried); leave by broadcasting dead-with-leave.
 //
-// The host owns the transport: it passes every incoming datagram to receive() (io_sim's gossip
-// cluster and, later, io_real's UDP/TCP listener). Members are identified by NodeId; the
+// The host owns the transport: it passes every incoming datagram to receive() (core/node's
+// NodeGossip, through the SealedTransport over the GossipNet seam, and io_sim's gossip cluster
+// directly). Members are identified by NodeId; the
 // transport's verified sender identity answers probes, never a field of the message.
 //
 // Bad input changes nothing: a datagram that does not decode (codec.h) or a ping meant for

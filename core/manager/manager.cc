@@ -86,8 +86,8 @@ Manager::Manager(Env& env, Crypto& crypto, Rpc& rpc, raft::RaftNode& raft, store
       opts_.dispatcher);
 }
 
-// Found by the services simulation: a new leader whose store had not yet applied the tasks its
-// predecessor made created them again. It acts once its own term's first entry is applied; that
+// A new leader's store may not yet have applied the tasks its predecessor made; an orchestrator
+// acting then would make them again. It acts once its own term's first entry is applied; that
 // entry's apply wakes the orchestrator.
 bool Manager::orchestrator_may_act() {
   if (leader_caught_up()) return true;

@@ -39,8 +39,8 @@ inline constexpr uint32_t kDefaultMaxFrameBody = 64u << 20;
 
 enum class FrameType : uint8_t {
   kRaft = 1,    // a raftpb::Message
-  kGossip = 2,  // a gossip message (later)
-  kRpc = 3,     // a request between nodes (later)
+  kGossip = 2,  // reserved: gossip has its own port (GossipNet); the cluster endpoint refuses it
+  kRpc = 3,     // an RpcFrame (core/api/rpc.proto): a call between nodes or its answer
 };
 bool is_known_frame_type(uint8_t t);
 

@@ -1,4 +1,4 @@
-// shoal service create|ls|ps|inspect|scale|rm|logs — docker's service commands.
+// shoal service create|ls|ps|inspect|scale|update|rollback|rm|logs — docker's service commands.
 //
 //   create   POST /services/create {ServiceSpec} -> {"ID"}, printed; then, unless -d, waits for the
 //            service to converge (below)
@@ -8,6 +8,12 @@
 //   inspect  GET /services/{ref} for each
 //   scale    for each SERVICE=N: GET /services/{ref}, POST /services/{id}/update?version=V with the
 //            same Spec but Replicas = N; then, unless -d, waits for each to converge
+//   update   GET /services/{ref}, then POST /services/{id}/update?version=V with the Spec changed
+//            by the flags (removals first, then additions; --force bumps ForceUpdate); then,
+//            unless -d, follows the update (below)
+//   rollback GET /services/{ref}, then POST /services/{id}/update?version=V&rollback=previous:
+//            the daemon puts back the previous spec (also `update --rollback`, which takes no
+//            other flag); then, unless -d, follows the rollback
 //   rm       DELETE /services/{ref} for each
 //   logs     GET /services/{ref} (else GET /tasks/{ref}), then GET /services/{id}/logs or
 //            /tasks/{id}/logs?stdout=1&stderr=1&tail=T[&follow=1][&timestamps=1]: the daemon
@@ -20,13 +26,15 @@
 // `sleep 1d --x`.
 //
 // Waiting (docker's progress, as plain lines): every 200 ms GET /tasks?filters={"service":[id],
-// "desired-state":["running"]}; print "overall progress: R out of D tasks" when R or D changes,
-// "i/D: <state>" when a slot's task changes state (a global service's lines are "<node id>:
-// <state>"; node ids are 16 hex digits, short already), and each task's error (Status.Err, such
-// as "no suitable node (...)") once. Done when every desired task runs: "verify: Service
-// converged". Docker waits without a bound; here --timeout (default 60s) bounds the wait, after
-// which the command fails and says that the service keeps converging in the background. -q
-// waits without printing.
+// "desired-state":["running"]} (for an update or rollback, only the tasks already up to date);
+// print "overall progress: R out of D tasks" when R or D changes, "i/D: <state>" when a slot's
+// task changes state (a global service's lines are "<node id>: <state>"; node ids are 16 hex
+// digits, short already), and each task's error (Status.Err, such as "no suitable node (...)")
+// once. Done when every desired task runs: "verify: Service converged". An update or rollback
+// that pauses ends the wait with its reason, and an update the daemon rolled back fails with
+// "service rolled back: ...". Docker waits without a bound; here --timeout bounds the wait
+// (create and scale 60s, update and rollback 10m), after which the command fails and says that
+// the service keeps converging in the background. -q waits without printing.
 #include <algorithm>
 #include <map>
 #include <memory>

@@ -27,8 +27,8 @@ struct AsioTimers::Impl {
   TimerId next_id = 1;
   std::map<TimerId, std::unique_ptr<boost::asio::steady_timer>> live;
   // Zero-delay callbacks are posted to the loop instead of armed on a timer: arming the earliest
-  // timer costs a timerfd_settime call (an exit to the hypervisor on a virtual machine), which
-  // was about 5 % of a manager's CPU under load, most of it for RaftNode::pump_soon.
+  // timer costs a timerfd_settime call (an exit to the hypervisor on a virtual machine), a
+  // visible share of a manager's CPU under load, most of it for RaftNode::pump_soon.
   std::map<TimerId, std::function<void()>> posted;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);  // false once destroyed
 };

@@ -470,7 +470,7 @@ void EndpointImpl::on_frame(const std::shared_ptr<Connection>& c, wire::Frame fr
     }
     case FrameType::kGossip:
       ++refused_frames_;
-      spdlog::debug("net {}: gossip frame from {} ignored (no gossip yet)", name(), conn_text(*c));
+      spdlog::debug("net {}: gossip frame from {} ignored (gossip has its own port)", name(), conn_text(*c));
       return;
     case FrameType::kRpc: {
       if (!rpc_events_.on_frame) return;

@@ -1,4 +1,4 @@
-// GossipSocket: the carrier of gossip on real hosts (issue 5) — UDP for probes and small
+// GossipSocket: the carrier of gossip on real hosts — UDP for probes and small
 // messages, TCP for push-pull and anything larger, both on one port (7946 by default, as Docker
 // Swarm's control-plane gossip), as hashicorp/memberlist does.
 //

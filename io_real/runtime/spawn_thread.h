@@ -1,8 +1,7 @@
 // SpawnThread: one thread of its own that runs jobs one at a time, in the order submitted, for
 // work that has to block and must not block the event loop. ProcessRuntime starts its tasks' children
-// on it: a start waits until the child has exec'd, which took 3-7 ms per child on the 2-vCPU
-// virtual machine here, so ten starts in a row held the loop (and every report, commit and stop
-// behind them) for 40 ms.
+// on it: a start waits until the child has exec'd, a few milliseconds per child, and a burst of
+// starts on the event loop would hold every report, commit and stop queued behind them.
 //
 // Every signal is blocked on the thread, as it must be on a thread that clones children sharing
 // its memory (no handler may run in such a child before it execs). The thread lives as long as

@@ -1,4 +1,4 @@
-// Gossip on real shoald processes (issue 5): five nodes on distinct gossip ports on loopback, UDP
+// Gossip on real shoald processes: five nodes on distinct gossip ports on loopback, UDP
 // and TCP, every datagram sealed with the cluster's keys. They find each other through the
 // manager, a SIGKILLed node is seen dead by every other within the bound, its record leaves
 // their tables, and when it comes back it gets the whole table. Garbage sent to a gossip port is

@@ -86,9 +86,10 @@ TEST_F(ManagersTest, ThreeManagersFormWithTokensAndAnyManagerAcceptsWrites) {
   EXPECT_EQ(dup->status, 409) << dup->body;
 }
 
-// Two managers joining at the same moment: the leader admits both while committing, and a
-// proposal made from inside a commit callback once made RaftNode persist entries out of order
-// ("gap: appending 7 after 5", about one run in five before the fix). Three rounds.
+// Two managers joining at the same moment: the leader admits both while committing, so it
+// proposes from inside a commit callback, and RaftNode must still persist entries in order (out
+// of order, its storage check aborts the leader: "gap: appending 7 after 5"). Three rounds,
+// since the race does not happen on every run.
 TEST(ManagersRaceTest, ConcurrentJoinsAreAdmittedWithoutBreakingTheLeader) {
   for (int round = 0; round < 3; ++round) {
     ClusterHarness h;

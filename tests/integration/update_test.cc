@@ -1,4 +1,4 @@
-// Rolling updates (issue 6) on a real shoald with the process runtime, through the CLI as a user
+// Rolling updates on a real shoald with the process runtime, through the CLI as a user
 // runs them: stop-first and start-first updates of 3 replicas (every task ends up running the new
 // arguments, checked in /proc; never more tasks running than the order allows), an update to a
 // command that exits at once with failure action pause (the command fails and says why, the old

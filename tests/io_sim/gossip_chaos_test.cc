@@ -39,8 +39,8 @@ TEST(GossipChaos, ASeedReplaysToTheSameTrace) {
   EXPECT_NE(run_gossip_chaos(opts(77)).trace_hash, run_gossip_chaos(opts(78)).trace_hash);
 }
 
-// Both found by the first sweeps: a member that restarted during a partition never knew the node
-// that crashed later, and the detection check waited for it to declare that node dead.
+// Regression seeds for the detection check: a member that restarted during a partition never
+// knows the node that crashed later, so the check must not wait for it to declare that node dead.
 TEST(GossipChaos, SeedsThatFoundCheckerMistakesStayClean) {
   EXPECT_TRUE(run_gossip_chaos(opts(953)).violations.empty());
   EXPECT_TRUE(run_gossip_chaos(opts(119, 30, 20)).violations.empty());

@@ -31,7 +31,8 @@ TEST(ServicesScenarios, CorrectCodeConvergesWithNoViolation) {
   }
 }
 
-// Seeds that once found a bug, kept so it stays fixed.
+// Regression seeds: each reaches the case described beside it, which the checkers have caught
+// before; they must stay clean.
 TEST(ServicesScenarios, SeedsThatFoundBugsStayClean) {
   struct Found {
     const char* scenario;

@@ -15,7 +15,7 @@ TEST(SuspicionTimeout, MinScalesWithLog10OfClusterSize) {
   EXPECT_EQ(suspicion_timeout(4, 1, seconds(1)), seconds(4));
   EXPECT_EQ(suspicion_timeout(4, 10, seconds(1)), seconds(4));
   EXPECT_EQ(suspicion_timeout(4, 100, seconds(1)), seconds(8));
-  EXPECT_EQ(suspicion_timeout(4, 1000, seconds(1)), seconds(12));  // the 12 s issue 5 mentions
+  EXPECT_EQ(suspicion_timeout(4, 1000, seconds(1)), seconds(12));  // a 1,000-node cluster
   EXPECT_EQ(suspicion_timeout(4, 1000, milliseconds(200)), milliseconds(2400));
   EXPECT_EQ(suspicion_timeout(3, 1000, seconds(1)), seconds(9));
 }

@@ -636,11 +636,11 @@ TEST_F(TableTest, AMembershipDropsDatagramsWithMalformedEntriesAndTheTableIsUnch
   EXPECT_EQ(heard(), Strings{});
 }
 
-// --- bugs found by these tests, now fixed ----------------------------------------------------
+// --- regression cases ----------------------------------------------------------------------
 
-// A refutation wrote a tombstone without checking max_table_entries: a full table grew past its
-// limit, and every push-pull this member sent then carried more entries than a peer's codec
-// accepts ("too-many-entries"). Now the tombstone is sent but not kept.
+// A refutation on a full table must respect max_table_entries: a table grown past its limit
+// would make every push-pull this member sends carry more entries than a peer's codec accepts
+// ("too-many-entries"). The tombstone is sent but not kept.
 TEST_F(TableTest, ARefutationOnAFullTableKeepsItWithinMaxTableEntries) {
   Config c;
   c.max_table_entries = 2;
@@ -656,11 +656,10 @@ TEST_F(TableTest, ARefutationOnAFullTableKeepsItWithinMaxTableEntries) {
   EXPECT_TRUE(r.ok()) << r.status().message();
 }
 
-// The Lamport clock witnessed any remote ltime, and the codec accepted any non-zero one: after an
-// entry at UINT64_MAX, the next local write wrapped the clock to 0 and was written at ltime 0,
-// which every peer's codec refuses ("bad-entry"), dropping the whole packet it rides on (pings
-// and acks included). Now the codec refuses times over kMaxLamportTime, and a clock at that
-// bound refuses further writes instead of wrapping.
+// The Lamport clock must not wrap: after an entry at UINT64_MAX, a local write would wrap the
+// clock to 0 and be written at ltime 0, which every peer's codec refuses ("bad-entry"), dropping
+// the whole packet it rides on (pings and acks included). The codec refuses times over
+// kMaxLamportTime, and a clock at that bound refuses further writes instead of wrapping.
 TEST_F(TableTest, ARemoteLtimeAtTheTopOfItsRangeCannotWrapTheLamportClock) {
   deliver({entry("t", "w", 2, std::numeric_limits<uint64_t>::max(), "v")});
   EXPECT_EQ(table().lamport_time(), 0u);  // refused by the codec

@@ -333,8 +333,8 @@ TEST_F(ReconcilerTest, GlobalServiceFollowsNodesAsTheyJoinDrainAndLeave) {
   EXPECT_EQ(reconcile(), 0u);
 }
 
-// Found by the services simulation: a node drained while its global task was failing (its agent
-// restarted) came back active and never got a task again, as if the restart policy had said no.
+// A node drained while its global task was failing (its agent restarted) must get a task again
+// once it is active, rather than be left without one as if the restart policy had said no.
 TEST_F(ReconcilerTest, ADrainedNodesGlobalTaskThatFailedOnItsWayOutIsReplacedOnceTheNodeIsActive) {
   create_service(0);
   reconcile();
@@ -375,8 +375,8 @@ TEST_F(ReconcilerTest, TheRestartDelayIgnoresAWorkersClockThatIsAhead) {
   EXPECT_EQ(reconcile(), 2u) << "restarted after the delay, not an hour later";
 }
 
-// Found by the services simulation: a leader whose clock was behind the manager that recorded
-// a task's end waited the clocks' difference on top of the delay.
+// A leader whose clock is behind the manager that recorded a task's end must not wait the
+// clocks' difference on top of the delay.
 TEST_F(ReconcilerTest, TheRestartDelayRunsAtMostFromWhenThisLeaderSawTheEnd) {
   storepb::RestartPolicy p;
   p.set_delay_ns(5 * kSecond);
@@ -475,8 +475,8 @@ TEST_F(UpdaterTest, StartFirstRunsTheNewTaskBesideTheOldUntilItRuns) {
   EXPECT_EQ(running_with("/bin/new"), 2u);
 }
 
-// Found by the services simulation (services_unhealthy.yaml): a start-first update superseded
-// by a newer one while a slot's new task was still starting left three live tasks in the slot.
+// A start-first update superseded by a newer one while a slot's new task is still starting
+// must not leave three live tasks in the slot (services_unhealthy.yaml reaches this).
 TEST_F(UpdaterTest, StartFirstSupersededBeforeItsNewTaskRanKeepsAtMostTwoLiveTasksInASlot) {
   running_then_update(1, [](auto& c) { c.set_order(storepb::UpdateConfig::START_FIRST); });
   reconcile();
@@ -529,9 +529,9 @@ TEST_F(UpdaterTest, ARollbackKeepsTheOldTaskThatStillRunsBesideAStartFirstNewOne
   EXPECT_EQ(live().front()->id(), old_id);
 }
 
-// Found by services_rolling_update.yaml once its tasks took up to 600 ms to exit: a slot counted
-// as done when its new task ran, so the next slot's new task started while the old task was
-// still exiting, and replicas + parallelism + 1 ran.
+// A start-first slot is not done when its new task runs, only when its old task has ended:
+// otherwise, with tasks slow to exit (services_rolling_update.yaml's take up to 600 ms), the next
+// slot's new task starts while the old one is still exiting, and replicas + parallelism + 1 run.
 TEST_F(UpdaterTest, StartFirstKeepsASlotInFlightUntilItsOldTaskHasEnded) {
   running_then_update(2, [](auto& c) {
     c.set_parallelism(1);

@@ -145,7 +145,7 @@ TEST(ServiceSpecJson, WritesDockersShapeWithOmitEmpty) {
     "EndpointSpec": {"Mode": "vip"}})"));
 }
 
-// ---- rolling updates (issue 6): UpdateConfig, RollbackConfig, Healthcheck, UpdateStatus ----
+// ---- rolling updates: UpdateConfig, RollbackConfig, Healthcheck, UpdateStatus ----
 
 json with(json j, const json& patch) {
   j.merge_patch(patch);

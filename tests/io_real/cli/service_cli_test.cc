@@ -554,7 +554,7 @@ TEST_F(ServiceCliTest, ScaleWaitsForConvergenceUnlessDetached) {
   EXPECT_EQ(daemon.lines().back(), tasks_target(kWebId));
 }
 
-// ---- update, rollback (issue 6) ----
+// ---- update, rollback ----
 
 std::string updated_tasks_target(const std::string& service_id) {
   return "GET /tasks?filters={\"_up-to-date\":[\"true\"],\"desired-state\":[\"running\"],\"service\":[\"" + service_id +
