@@ -3,8 +3,9 @@
 // Each token is the cluster's root CA digest plus a secret of its own (see join_token.h). A
 // presented token admits a node in the role whose current secret it carries; rotating a role's
 // token replaces its secret, so the old token stops working at once. Secrets come from the
-// Crypto seam, never from Rng. Owned by the leader's CA component (which will keep it in the
-// replicated store); a plain value otherwise.
+// Crypto seam, never from Rng. A plain value: the cluster keeps the two token strings in its
+// cluster object (core/api/store.proto), and the leader rebuilds a JoinTokens from them
+// (from_tokens) to admit a node.
 //
 //   auto tokens = JoinTokens::generate(ca_digest, crypto);
 //   std::string t = tokens.token(NodeRole::kWorker);     // hand to the operator

@@ -13,6 +13,8 @@
 //   manager.join      managers      a join forwarded by another manager
 //   manager.propose   managers      a transaction forwarded by another manager
 //   ca.renew          any node      RenewRequest -> RenewResponse, for the caller's own node id
+//                                   (a follower passes it on: only the leader issues)
+//   manager.renew     managers      a renewal forwarded by another manager
 //   node.info         any node      NodeInfoResponse: desired role, managers, roots to trust
 //   dispatcher.*      any node      worker sessions (core/dispatcher/dispatcher.h)
 //
