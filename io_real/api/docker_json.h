@@ -1,5 +1,5 @@
 // Store objects in the JSON shapes of Docker Engine API v1.41 (/nodes, /configs, /secrets,
-// /swarm), so the `shoal` CLI — and later the docker CLI — read what they expect.
+// /swarm), the shapes the docker CLI reads; the `shoal` CLI reads the same.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <optional>

@@ -1,5 +1,6 @@
-// Services and tasks in the JSON shapes of Docker Engine API v1.41 (/services, /tasks), and the
-// checks swarmkit's control API makes on a service spec before it is stored.
+// Services and tasks in the JSON shapes of Docker Engine API v1.41 (/services, /tasks), for the
+// daemon's routes and the CLI alike. The checks on a spec before it is stored are the control
+// API's (core/controlapi/service_spec.h), named here too.
 //
 // A ServiceSpec is read the way the Docker daemon reads one: unknown fields are ignored, a field
 // of the wrong type is an error naming its path ("TaskTemplate.RestartPolicy.Delay: expected an

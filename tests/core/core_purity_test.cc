@@ -1,5 +1,6 @@
 // Guards the one rule of core/: no I/O, no clocks, no threads, no unseeded randomness.
-// Everything the core needs from the world comes through core/env/ (DESIGN.md section 1).
+// Everything the core needs from the world comes through core/env/ (docs/architecture.md,
+// "The one rule").
 #include <gtest/gtest.h>
 
 #include <filesystem>
