@@ -1,6 +1,6 @@
 // Gossip in the simulated World: clusters of GossipApps joining, detecting crashes, refuting
 // false suspicions, leaving and healing partitions — and the GossipChecker proven able to fail,
-// each check with a planted bug (core/gossip/config.h PlantedBugs).
+// each check with a planted bug (core/env/planted_bugs.h, gossip::Config::bugs).
 #include <gtest/gtest.h>
 
 #include "io_sim/cluster/gossip_bench.h"
