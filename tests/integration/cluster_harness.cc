@@ -32,18 +32,37 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds lim
   return pred();
 }
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+bool can_bind(int type, int port) {
+  const int fd = ::socket(AF_INET, type, 0);
+  if (fd < 0) return false;
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);
-  return port;
+  return ok;
+}
+
+}  // namespace
+
+// Ports come from below the kernel's ephemeral range (32768 and up by
+// default), so no outgoing connection of a running node can take one between
+// the moment it is chosen and the moment a node binds it. Each test process
+// starts at its own offset and never hands out a port twice; a port must be
+// free for TCP and UDP both, because gossip listens on both.
+int free_port() {
+  constexpr int kFirst = 20000;
+  constexpr int kCount = 12000;
+  static int next = static_cast<int>(::getpid() * 97 % kCount);
+  for (int tries = 0; tries < kCount; ++tries) {
+    const int port = kFirst + next;
+    next = (next + 1) % kCount;
+    if (can_bind(SOCK_STREAM, port) && can_bind(SOCK_DGRAM, port)) return port;
+  }
+  throw std::runtime_error("no free loopback port between 20000 and 32000");
 }
 
 ClusterHarness::ClusterHarness() {
