@@ -1,9 +1,11 @@
 #include "core/agent/agent.h"
 
-#include "core/store/task_name.h"
-
 #include <algorithm>
 #include <set>
+
+#include "core/env/check.h"
+#include "core/env/probe.h"
+#include "core/store/task_name.h"
 
 namespace shoal::agent {
 namespace {
@@ -226,12 +228,16 @@ void Agent::apply(const dispatcherpb::AssignmentsResponse& resp) {
     auto [it, fresh] = tasks_.try_emplace(t.id());
     it->second.assigned = t;
     changed.push_back(t.id());
-    if (!fresh) continue;
+    if (!fresh) {
+      if (opts_.bugs.agent_takes_stale_state) it->second.state = t.status().state();
+      continue;
+    }
     it->second.state = std::max(t.status().state(), storepb::ASSIGNED);
     if (t.status().state() > storepb::ASSIGNED && t.status().state() <= storepb::RUNNING) {
       // It ran under an earlier life of this agent, whose runtime is gone: say it is lost, so
       // the orchestrator replaces it, rather than start a second copy.
       it->second.started = it->second.exited = true;
+      SHOAL_PROBE("agent.task_of_earlier_life_orphaned");
       // ORPHANED, not FAILED: the task did not fail, its node's agent lost it; it is replaced
       // without counting against its restart policy or a rolling update.
       set_state(t.id(), storepb::ORPHANED, "task lost: the node's agent restarted",
@@ -278,7 +284,11 @@ void Agent::drive(const std::string& id) {
   if (it == tasks_.end()) return;
   Task& t = it->second;
   const bool wanted = t.assigned.desired_state() <= storepb::RUNNING;
-  if (t.state > storepb::RUNNING) return;  // it has ended; the orchestrator decides what next
+  if (opts_.bugs.agent_restarts_ended_tasks && wanted && t.exits > 0) {
+    t.started = t.exited = false;
+  } else if (t.state > storepb::RUNNING) {
+    return;  // it has ended; the orchestrator decides what next
+  }
   if (!wanted) {
     if (t.started && !t.exited) {
       if (!t.stop_asked) {
@@ -293,13 +303,17 @@ void Agent::drive(const std::string& id) {
     return;
   }
   if (t.started) return;
-  if (waiting_on(t)) return;  // a stop-first successor: started when its old task ends
+  if (waiting_on(t)) {
+    SHOAL_PROBE("agent.successor_waits_for_old_task");
+    return;  // a stop-first successor: started when its old task ends
+  }
   t.started = true;
   set_state(id, storepb::ACCEPTED, "accepted");
   set_state(id, storepb::PREPARING, "preparing");
   set_state(id, storepb::STARTING, "starting");
   if (Status s = runtime_.start(run_spec(t.assigned)); !s.ok()) {
     t.exited = true;
+    ++t.exits;
     set_state(id, storepb::FAILED, "could not start", s.message());
     start_waiters(id);
   }
@@ -326,12 +340,14 @@ void Agent::on_runtime_event(const TaskEvent& e) {
       break;
     case TaskEvent::Kind::kFailedToStart:
       t.exited = true;
+      ++t.exits;
       stop_checks(t);
       set_state(e.task_id, storepb::FAILED, "could not start", e.error);
       start_waiters(e.task_id);
       break;
     case TaskEvent::Kind::kExited: {
       t.exited = true;
+      ++t.exits;
       stop_checks(t);
       if (t.state > storepb::RUNNING) break;  // already ended (it could not start): keep that reason
       if (t.stop_asked || e.stopped) {
@@ -485,6 +501,20 @@ void Agent::flush_reports() {
               }
               if (!unreported_.empty()) flush_reports();
             });
+}
+
+void Agent::check_invariants() const {
+  for (const auto& [id, t] : tasks_) {
+    SHOAL_CHECK(t.exits <= 1, "agent: task %s ended %d times", id.c_str(), t.exits);
+    SHOAL_CHECK(t.started || (!t.exited && !t.stop_asked), "agent: task %s ended or was stopped but never started",
+                id.c_str());
+    if (auto it = checked_states_.find(id); it != checked_states_.end()) {
+      SHOAL_CHECK(t.state >= it->second, "agent: task %s went back from %s to %s", id.c_str(),
+                  storepb::TaskState_Name(it->second).c_str(), storepb::TaskState_Name(t.state).c_str());
+    }
+  }
+  checked_states_.clear();
+  for (const auto& [id, t] : tasks_) checked_states_.emplace(id, t.state);
 }
 
 }  // namespace shoal::agent

@@ -47,8 +47,9 @@
 #include "core/api/dispatcher.pb.h"
 #include "core/api/store.pb.h"
 #include "core/env/env.h"
-#include "core/rpc/rpc.h"
+#include "core/env/planted_bugs.h"
 #include "core/env/runtime.h"
+#include "core/rpc/rpc.h"
 
 namespace shoal::agent {
 
@@ -77,6 +78,7 @@ struct AgentOptions {
   Duration report_every{0};
   // Called with the managers each heartbeat answer names (the node keeps them for next time).
   std::function<void(const google::protobuf::RepeatedPtrField<managerpb::ManagerAddress>&)> on_managers;
+  PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
 };
 
 class Agent {
@@ -96,6 +98,10 @@ class Agent {
   size_t known_tasks() const { return tasks_.size(); }
   NodeId manager() const { return manager_; }
   bool in_session() const { return !session_id_.empty(); }
+
+  // Aborts (SHOAL_CHECK) if a task ended more than once or is said to have ended without being
+  // started, or if a task's state moved back since the previous call.
+  void check_invariants() const;
 
  private:
   // The health checking of one task (tasks whose spec has a usable healthcheck).
@@ -117,6 +123,7 @@ class Agent {
     storepb::TaskState state = storepb::ASSIGNED;  // as this node last saw it
     bool started = false;   // handed to the runtime
     bool exited = false;
+    int exits = 0;  // exits and failures to start the runtime reported: at most one
     bool stop_asked = false;
     int64_t pid = 0;
     std::unique_ptr<Health> health;  // null: no health checks
@@ -161,6 +168,8 @@ class Agent {
   TimerId report_timer_ = 0;
   std::map<std::string, Task> tasks_;
   std::map<std::string, storepb::TaskStatus> unreported_;  // task id -> latest status
+  // Each task's state at the previous check_invariants(), for its step check.
+  mutable std::map<std::string, storepb::TaskState> checked_states_;
   uint64_t check_numbers_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -2,7 +2,11 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <string_view>
+
 #include "core/ca/node_identity.h"
+#include "core/env/check.h"
+#include "core/env/probe.h"
 #include "core/store/manager_addresses.h"
 #include "core/store/object_id.h"
 
@@ -84,7 +88,8 @@ void Dispatcher::heartbeat(NodeId node, const dispatcherpb::HeartbeatRequest& re
   Session& s = sessions_[id];
   if (s.id.empty() || req.session_id() != s.id) {
     // A new session: whatever the node was sent before is forgotten, so its next poll gets all.
-    s.id = store::object_id(ids_);
+    if (!s.id.empty()) SHOAL_PROBE("dispatcher.session_replaced");
+    s.id = opts_.bugs.dispatcher_shares_session_ids ? "session" : store::object_id(ids_);
     s.sent.clear();
     ++s.sequence;
   }
@@ -278,5 +283,15 @@ void Dispatcher::on_store_change(const storepb::StoreAction& a) {
   }
 }
 
+
+void Dispatcher::check_invariants() const {
+  std::set<std::string_view> ids;
+  for (const auto& [node, s] : sessions_) {
+    SHOAL_CHECK(!s.id.empty() || s.polls.empty(), "dispatcher: node %s polls with no session", node.c_str());
+    if (s.id.empty()) continue;
+    SHOAL_CHECK(ids.insert(s.id).second, "dispatcher: session %s is held by two nodes (one is %s)", s.id.c_str(),
+                node.c_str());
+  }
+}
 
 }  // namespace shoal::dispatcher

@@ -35,6 +35,7 @@
 #include "core/api/dispatcher.pb.h"
 #include "core/api/store.pb.h"
 #include "core/env/env.h"
+#include "core/env/planted_bugs.h"
 #include "core/rpc/rpc.h"
 #include "core/store/store.h"
 
@@ -48,6 +49,7 @@ struct DispatcherOptions {
   Duration leader_grace = std::chrono::seconds(1);
   Duration long_poll = std::chrono::seconds(10);  // an assignments poll is answered by then
   Duration check_interval = std::chrono::milliseconds(100);
+  PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
 };
 
 class Dispatcher {
@@ -64,6 +66,10 @@ class Dispatcher {
 
   // Nodes this dispatcher has marked down, for tests and `shoal info`.
   uint64_t nodes_marked_down() const { return marked_down_; }
+
+  // Aborts (SHOAL_CHECK) unless every node holds one session of its own: a session id names
+  // exactly one node, so no call under one node's session is taken for another's.
+  void check_invariants() const;
 
  private:
   struct Poll {

@@ -19,6 +19,17 @@ struct PlantedBugs {
   bool read_index_before_own_term_commit = false;  // serve a read index before this term commits (etcd 7331)
   bool self_ack_before_persist = false;            // the leader counts its own unsynced entry (etcd 14370)
   bool ack_before_sync = false;                    // the host sends messages before its disk sync
+  bool probe_ignores_match = false;           // a rejection's hint moves next to or below match
+  bool inflights_ignore_window = false;       // appends go out past the inflight window
+  bool snapshot_state_forgets_index = false;  // a follower sent a snapshot waits for index 0
+  // Store (core/store): caught by the store's own checks.
+  bool store_keeps_writer_version = false;  // an update keeps the version it was made against
+  // Agent and dispatcher (core/agent, core/dispatcher): caught by their invariants.
+  bool agent_restarts_ended_tasks = false;  // the agent runs an ended task again by itself
+  bool agent_takes_stale_state = false;     // the agent takes a task's state back from the dispatcher
+  bool dispatcher_shares_session_ids = false;  // two nodes may hold the same session id
+  // Node lifecycle (core/node): caught by the PKI checker.
+  bool node_keeps_old_roots = false;  // a node never adopts the roots a rotation hands it
   // Orchestration (core/orchestrator): caught by the services checker.
   bool keep_tasks_on_lost_nodes = false;       // a task whose node is down or drained stays put
   bool replace_without_shutdown = false;       // a lost task's successor is made, the task left live
@@ -47,6 +58,20 @@ inline constexpr PlantedBug kPlantedBugs[] = {
     {"self_ack_before_persist", &PlantedBugs::self_ack_before_persist,
      "the leader counts its own entry before it is synced"},
     {"ack_before_sync", &PlantedBugs::ack_before_sync, "send acknowledgements before the disk sync"},
+    {"probe_ignores_match", &PlantedBugs::probe_ignores_match,
+     "a stale rejection's hint moves a follower's next index to or below its match index"},
+    {"inflights_ignore_window", &PlantedBugs::inflights_ignore_window, "appends go out past the inflight window"},
+    {"snapshot_state_forgets_index", &PlantedBugs::snapshot_state_forgets_index,
+     "a follower sent a snapshot is recorded as waiting for index 0"},
+    {"store_keeps_writer_version", &PlantedBugs::store_keeps_writer_version,
+     "an update keeps the version it was made against instead of a new one"},
+    {"agent_restarts_ended_tasks", &PlantedBugs::agent_restarts_ended_tasks,
+     "the agent runs a task that ended again by itself"},
+    {"agent_takes_stale_state", &PlantedBugs::agent_takes_stale_state,
+     "the agent takes a task's state back from the dispatcher's older copy"},
+    {"dispatcher_shares_session_ids", &PlantedBugs::dispatcher_shares_session_ids,
+     "the dispatcher gives two nodes the same session id"},
+    {"node_keeps_old_roots", &PlantedBugs::node_keeps_old_roots, "a node never adopts the roots a rotation hands it"},
     {"keep_tasks_on_lost_nodes", &PlantedBugs::keep_tasks_on_lost_nodes,
      "leave a task on a node that is down or drained"},
     {"replace_without_shutdown", &PlantedBugs::replace_without_shutdown,

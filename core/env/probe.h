@@ -23,12 +23,16 @@ class ProbeRegistry {
   std::map<std::string, uint64_t> counts_;
 };
 
-// Every probe in core/ outside gossip, so a sweep can name those it never reached.
+// Every probe in core/ outside gossip, so a sweep can name those it never reached (Raft's in
+// every sweep; the orchestrator's, dispatcher's and agent's in sweeps of services scenarios).
 inline constexpr const char* kAllProbes[] = {
     "raft.snapshot_installed", "raft.restart_from_snapshot", "raft.snapshot_after_crash",
     "raft.transfer_campaign",  "raft.learner_promoted",      "raft.read_index_served",
     "raft.conflict_truncated", "raft.vote_ignored_in_lease", "raft.check_quorum_stepdown",
     "raft.conf_change_applied", "raft.log_compacted",
+    "orchestrator.update_resumed_by_new_leader", "orchestrator.update_paused", "orchestrator.update_rolled_back",
+    "orchestrator.pass_refused", "dispatcher.session_replaced", "agent.successor_waits_for_old_task",
+    "agent.task_of_earlier_life_orphaned",
 };
 
 // Every probe in core/gossip/, reported by `shoalsim sweep-gossip`.

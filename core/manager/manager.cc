@@ -432,4 +432,9 @@ void Manager::drive_root_rotation() {
   submit(std::move(tx), [](Status, uint64_t) {});
 }
 
+void Manager::check_invariants() const {
+  if (dispatcher_) dispatcher_->check_invariants();
+  if (orchestrator_) orchestrator_->check_invariants();
+}
+
 }  // namespace shoal::manager

@@ -69,6 +69,8 @@ class Manager {
 
   NodeId leader() const { return raft_.raft().leader(); }
   bool is_leader() const { return raft_.raft().role() == raft::Role::kLeader; }
+  // Aborts (SHOAL_CHECK) if the dispatcher's or the orchestrator's invariants are broken.
+  void check_invariants() const;
   // The leader, and its store holds every entry of the terms before its own: the entry it applied
   // last is of its own term. Until then its store may lack tasks an earlier leader made, and an
   // orchestrator acting on it would make them again.

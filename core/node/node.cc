@@ -47,6 +47,13 @@ std::vector<std::string> Node::trusted_roots() const {
   return {record_->trusted_roots_pem().begin(), record_->trusted_roots_pem().end()};
 }
 
+std::vector<std::string> Node::with_old_roots(std::vector<std::string> roots) const {
+  for (const std::string& old : trusted_roots()) {
+    if (std::find(roots.begin(), roots.end(), old) == roots.end()) roots.push_back(old);
+  }
+  return roots;
+}
+
 TlsIdentity Node::tls_identity() const { return TlsIdentity{record_->cert_pem(), record_->key_pem(), trusted_roots()}; }
 
 // An agent may still take this node for a manager (it was one, or the agent's list is old):
@@ -116,6 +123,7 @@ Status Node::start_node(std::vector<NodeId> bootstrap_voters) {
 // The agent talks to the managers the cluster last named (this node first, if it is one).
 void Node::start_agent() {
   agent::AgentOptions ao = opts_.agent;
+  ao.bugs = opts_.bugs;
   ao.hostname = opts_.hostname;
   ao.description = description();
   ao.on_managers = [this](const google::protobuf::RepeatedPtrField<managerpb::ManagerAddress>& managers) {
@@ -140,7 +148,7 @@ Status Node::start_manager(std::vector<NodeId> bootstrap_voters) {
   // A founder that restarts before its founding committed may also have lost Raft's bootstrap
   // (it is made durable by Raft's first sync): RaftNode writes it again if it is not whole.
   if (bootstrap_voters.empty() && disk_->get("node/founding")) bootstrap_voters = {record_->node_id()};
-  store_ = std::make_unique<store::Store>();
+  store_ = std::make_unique<store::Store>(opts_.bugs);
   store_->on_change([this](const storepb::StoreAction& a) { on_store_change(a); });
   raft::RaftNodeOptions ro;
   ro.raft.id = record_->node_id();
@@ -162,6 +170,7 @@ Status Node::start_manager(std::vector<NodeId> bootstrap_voters) {
   manager::ManagerOptions mo = opts_.manager;
   mo.self = record_->node_id();
   mo.orchestrator.bugs = opts_.bugs;
+  mo.dispatcher.bugs = opts_.bugs;
   manager_ = std::make_unique<manager::Manager>(*env_, seams_.crypto, rpc_, *raft_, *store_, mo);
   if (disk_->get("node/founding")) found_cluster_when_leader();
   if (on_manager_changed_) on_manager_changed_();
@@ -284,6 +293,7 @@ void Node::apply_node_info(const managerpb::NodeInfoResponse& info) {
   if (gossip_) gossip_->update(info);
   bool save = remember_managers(info.managers());
   std::vector<std::string> roots(info.trusted_roots_pem().begin(), info.trusted_roots_pem().end());
+  if (opts_.bugs.node_keeps_old_roots) roots = with_old_roots(roots);
   if (!roots.empty() && roots != trusted_roots()) {
     const std::vector<std::string> before = trusted_roots();
     *record_->mutable_trusted_roots_pem() = {roots.begin(), roots.end()};
@@ -356,6 +366,13 @@ void Node::task_logs(const storepb::NodeObject& node, const agentpb::LogsRequest
     seams_.net.set_peer_address(*id, node.addr());
   }
   rpc_.call(*id, agent::kLogsMethod, request.SerializeAsString(), std::chrono::seconds(3), std::move(done));
+}
+
+void Node::check_invariants() const {
+  if (raft_) raft_->raft().check_invariants();
+  if (store_) store_->check_invariants();
+  if (manager_) manager_->check_invariants();
+  if (agent_) agent_->check_invariants();
 }
 
 }  // namespace shoal::node

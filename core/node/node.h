@@ -145,6 +145,13 @@ class Node {
   Rpc& rpc() { return rpc_; }
   // The roots this node trusts now.
   std::vector<std::string> trusted_roots() const;
+  // `roots` and every root trusted now (the planted bug node_keeps_old_roots).
+  std::vector<std::string> with_old_roots(std::vector<std::string> roots) const;
+
+  // Aborts (SHOAL_CHECK) if an invariant of any of the node's state machines is broken: Raft,
+  // the store, the dispatcher, the orchestrator and the agent. Cheap enough to run after every
+  // event (the simulator does).
+  void check_invariants() const;
 
   // Whether manager `id` is reachable from here (the leader tracks its followers).
   bool reachable(NodeId id) const;

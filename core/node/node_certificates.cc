@@ -72,7 +72,11 @@ void Node::install_certificate(const std::string& key_pem, const managerpb::Rene
   record_->set_key_pem(key_pem);
   record_->set_cert_pem(resp.cert_chain_pem());
   record_->set_role(resp.role());
-  if (resp.trusted_roots_pem_size() > 0) *record_->mutable_trusted_roots_pem() = resp.trusted_roots_pem();
+  if (resp.trusted_roots_pem_size() > 0) {
+    std::vector<std::string> roots(resp.trusted_roots_pem().begin(), resp.trusted_roots_pem().end());
+    if (opts_.bugs.node_keeps_old_roots) roots = with_old_roots(std::move(roots));
+    *record_->mutable_trusted_roots_pem() = {roots.begin(), roots.end()};
+  }
   if (Status s = seams_.net.set_identity(tls_identity()); !s.ok()) {
     *record_ = before;
     seams_.log.error("node", "renewal: the new certificate was refused: {}", s.message());

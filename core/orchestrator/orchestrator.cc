@@ -1,11 +1,13 @@
 #include "core/orchestrator/orchestrator.h"
 
-#include "core/orchestrator/restart_policy.h"
-
 #include <algorithm>
 #include <set>
 
+#include "core/env/check.h"
+#include "core/env/probe.h"
 #include "core/orchestrator/reconciler.h"
+#include "core/orchestrator/restart_policy.h"
+#include "core/orchestrator/updater.h"
 #include "core/scheduler/scheduler.h"
 #include "core/store/object_id.h"
 #include "core/store/task_name.h"
@@ -59,7 +61,17 @@ void Orchestrator::request_pass() {
 void Orchestrator::pass() {
   if (tick_timer_) env_.timers.cancel(tick_timer_);
   tick_timer_ = env_.timers.after(opts_.tick, [this] { pass(); });
-  if (in_flight_ || !is_leader_()) return;
+  if (!is_leader_()) {
+    leading_ = false;
+    return;
+  }
+  if (!leading_) {
+    leading_ = true;
+    for (const auto& [id, svc] : store_.services()) {
+      if (update_in_progress(svc.update_status())) SHOAL_PROBE("orchestrator.update_resumed_by_new_leader");
+    }
+  }
+  if (in_flight_) return;
 
   storepb::Transaction tx;
   tx.set_now_ns(env_.clock.wall_now_unix_ns());
@@ -84,6 +96,7 @@ void Orchestrator::pass() {
     }
     // Refused (an agent's report or an API write raced us) or not committed (leadership lost):
     // read again shortly.
+    SHOAL_PROBE("orchestrator.pass_refused");
     ++refused_;
     env_.timers.after(opts_.retry_after_failure, [this, alive] {
       if (!alive.expired() && *alive.lock()) pass();
@@ -220,6 +233,25 @@ void Orchestrator::wake_at(int64_t at_ns) {
     wake_timer_at_ = 0;
     pass();
   });
+}
+
+void Orchestrator::check_invariants() const {
+  if (!is_leader_()) return;
+  for (const auto& [id, svc] : store_.services()) {
+    if (!svc.spec().has_replicated()) continue;
+    const storepb::UpdateConfig& cfg = active_update_config(svc);
+    const uint64_t replicas = svc.spec().replicated().replicas();
+    const uint64_t parallelism = cfg.parallelism() == 0 ? replicas : cfg.parallelism();
+    const bool start_first = cfg.order() == storepb::UpdateConfig::START_FIRST;
+    uint64_t wanted = 0;
+    for (const storepb::TaskObject* t : store_.tasks_of_service(id)) {
+      if (t->slot() <= replicas && t->desired_state() <= storepb::RUNNING && !is_terminal(t->status().state())) ++wanted;
+    }
+    const uint64_t most = replicas + (start_first ? parallelism : 0);
+    SHOAL_CHECK(wanted <= most, "orchestrator: %s has %lu tasks meant to run, more than %lu replicas%s",
+                svc.spec().annotations().name().c_str(), wanted, replicas,
+                start_first ? " + the parallelism of its start-first update" : "");
+  }
 }
 
 }  // namespace shoal::orchestrator

@@ -53,6 +53,12 @@ class Orchestrator {
   // the store's changes do not show (this leader caught up with its predecessors' entries).
   void request_pass();
 
+  // Aborts (SHOAL_CHECK), on the leader, if a replicated service has more tasks meant to run
+  // (desired running and not ended) than its replicas, plus the parallelism of a start-first
+  // update: a stop-first update shuts a slot's old task down in the commit that makes its new
+  // one. (The updater checks its own window as it starts each batch: updater.cc.)
+  void check_invariants() const;
+
  private:
   void pass();
   // The reconciler's actions for every service, and the earliest time a delay ends (0: none).
@@ -78,6 +84,7 @@ class Orchestrator {
   std::map<std::string, int64_t> seen_running_;
   bool pass_requested_ = false;
   bool in_flight_ = false;
+  bool leading_ = false;  // the previous pass ran as leader
   TimerId tick_timer_ = 0;
   TimerId wake_timer_ = 0;
   int64_t wake_timer_at_ = 0;

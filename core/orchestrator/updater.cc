@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/env/check.h"
+#include "core/env/probe.h"
 #include "core/orchestrator/restart_policy.h"
 #include "core/store/task_name.h"
 
@@ -144,7 +146,13 @@ class Planner {
       return filled || (last && !is_terminal(last->status().state())) ? Kind::kInFlight : Kind::kDone;
     }
     const auto& t = *s.current;
-    if (!up_to_date(t)) return touched_.count(t.id()) ? Kind::kInFlight : Kind::kOld;
+    // An out-of-date slot that may run two tasks at once (a start-first replacement, of an
+    // update this one superseded, beside the older task it does not wait for) is in flight
+    // until the older task ends: replacing it now could run three.
+    if (!up_to_date(t)) {
+      const bool two_at_once = t.wait_for().empty() && older_still_runs(s) && !older_up_to_date(s);
+      return touched_.count(t.id()) || two_at_once ? Kind::kInFlight : Kind::kOld;
+    }
     // Not running yet, or ended (the reconciler restarts it): in flight either way.
     if (t.status().state() != storepb::RUNNING) return Kind::kInFlight;
     // Start-first: until the old task beside it has ended, the slot runs two.
@@ -156,6 +164,13 @@ class Planner {
       return Kind::kMonitoring;
     }
     return Kind::kDone;
+  }
+
+  // An older live task of the slot already runs the spec wanted.
+  bool older_up_to_date(const Slot& s) {
+    return std::any_of(s.history.begin(), s.history.end(), [&](const storepb::TaskObject* t) {
+      return t != s.current && is_live(*t) && !is_terminal(t->status().state()) && up_to_date(*t);
+    });
   }
 
   // An older task of the slot has not ended yet, on a node that will report when it has (one on
@@ -208,11 +223,13 @@ class Planner {
         return;
       case storepb::UpdateConfig::ROLLBACK:
         if (!rb && svc_.has_previous_spec()) {
+          SHOAL_PROBE("orchestrator.update_rolled_back");
           note(LogLevel::kInfo, "update of {} rolling back: {}", name(), what);
           return roll_back("update rolled back due to " + why);
         }
         [[fallthrough]];
       default:
+        SHOAL_PROBE("orchestrator.update_paused");
         status_.set_state(rb ? State::ROLLBACK_PAUSED : State::PAUSED);
         status_.set_message(std::string(rb ? "rollback" : "update") + " paused due to " + why);
         note(LogLevel::kInfo, "{} of {} paused: {}", rb ? "rollback" : "update", name(), what);
@@ -274,16 +291,19 @@ class Planner {
       out_.actions.push_back(std::move(a));
     };
     std::string replaced;  // the batch's task names, for one note
+    const size_t promised = cfg_.parallelism() == 0 ? old_slots.size() : static_cast<size_t>(cfg_.parallelism());
+    size_t started = 0;
     for (const Slot* s : old_slots) {
       if (room == 0) break;
       --room;
+      // The updater's promise: no more than `parallelism` slots in flight by its own starts, so
+      // no more than replicas + parallelism tasks live while a stop-first update runs.
+      SHOAL_CHECK(in_flight + ++started <= promised, "updater: %s starts slot %zu beside %zu in flight, parallelism %zu",
+                  name().c_str(), in_flight + started, in_flight, promised);
       if (ctx_.notes != LogLevel::kOff) replaced += (replaced.empty() ? "" : ", ") + store::task_name(*s->current);
       // An older live task of the slot already runs the spec wanted (a rollback while a
       // start-first update still ran the old task beside the new one): the newer one just goes.
-      const bool older_up_to_date = std::any_of(s->history.begin(), s->history.end(), [&](const auto* t) {
-        return t != s->current && is_live(*t) && !is_terminal(t->status().state()) && up_to_date(*t);
-      });
-      if (older_up_to_date) {
+      if (older_up_to_date(*s)) {
         stop(*s->current);
         continue;
       }

@@ -48,7 +48,8 @@ bool Progress::maybe_decr_to(uint64_t rejected, uint64_t hint) {
     return true;
   }
   if (next - 1 != rejected) return false;  // stale rejection
-  next = std::max<uint64_t>(std::min(rejected, hint + 1), 1);
+  // Never below match + 1: a rejection delayed past later acknowledgements carries an old hint.
+  next = std::max(std::min(rejected, hint + 1), match + 1);
   probe_sent = false;
   return true;
 }

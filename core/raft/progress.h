@@ -27,6 +27,7 @@ class Inflights {
   }
   bool full() const { return in_flight_.size() >= capacity_; }
   size_t count() const { return in_flight_.size(); }
+  size_t capacity() const { return capacity_; }
   void reset() { in_flight_.clear(); }
 
  private:

@@ -356,6 +356,9 @@ void Raft::step_leader(const raftpb::Message& m) {
       pr.recent_active = true;
       if (m.reject()) {
         if (pr.maybe_decr_to(m.index(), m.reject_hint())) {
+          if (cfg_.bugs.probe_ignores_match && pr.state == Progress::State::kProbe) {
+            pr.next = std::max<uint64_t>(std::min(m.index(), m.reject_hint() + 1), 1);
+          }
           if (pr.state == Progress::State::kReplicate) pr.become_probe();
           send_append(m.from());
         }
@@ -556,7 +559,8 @@ bool Raft::send_append(NodeId to, bool send_if_empty) {
   auto it = prs_.find(to);
   if (it == prs_.end() || to == id_) return false;
   Progress& pr = it->second;
-  if (pr.is_paused()) return false;
+  const bool window_ignored = cfg_.bugs.inflights_ignore_window && pr.state == Progress::State::kReplicate;
+  if (pr.is_paused() && !window_ignored) return false;
   raftpb::Message m;
   m.set_to(to);
   auto prev_term = log_.term(pr.next - 1);
@@ -567,7 +571,7 @@ bool Raft::send_append(NodeId to, bool send_if_empty) {
     const raftpb::Snapshot& snap = log_.snapshot();
     m.set_type(raftpb::MSG_SNAP);
     *m.mutable_snapshot() = snap;
-    pr.become_snapshot(snap.metadata().index());
+    pr.become_snapshot(cfg_.bugs.snapshot_state_forgets_index ? 0 : snap.metadata().index());
     send(std::move(m));
     return true;
   }
@@ -827,6 +831,19 @@ void Raft::check_invariants() const {
   if (role_ == Role::kCandidate) {
     SHOAL_CHECK(vote_ == id_ || cfg_.bugs.vote_twice_in_term, "candidate did not vote for itself");
   }
+  if (role_ == Role::kLeader) {
+    for (const auto& [peer, pr] : prs_) {
+      SHOAL_CHECK(pr.match < pr.next, "leader %lu: peer %lu has match %lu but next %lu", id_, peer, pr.match, pr.next);
+      SHOAL_CHECK(pr.state != Progress::State::kSnapshot || pr.pending_snapshot > 0,
+                  "leader %lu: peer %lu waits for a snapshot of no index", id_, peer);
+      SHOAL_CHECK(pr.inflights.count() <= pr.inflights.capacity(), "leader %lu: %zu appends in flight to %lu, window %zu",
+                  id_, pr.inflights.count(), peer, pr.inflights.capacity());
+    }
+  }
+  SHOAL_CHECK(term_ >= checked_.term, "peer %lu: term went back from %lu to %lu", id_, checked_.term, term_);
+  SHOAL_CHECK(log_.committed() >= checked_.committed, "peer %lu: commit went back from %lu to %lu", id_,
+              checked_.committed, log_.committed());
+  checked_ = Checked{term_, log_.committed()};
 }
 
 }  // namespace shoal::raft

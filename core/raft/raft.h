@@ -75,7 +75,9 @@ class Raft {
   NodeId transferee() const { return lead_transferee_; }
   uint64_t pending_conf_index() const { return pending_conf_index_; }
 
-  // Aborts if a per-peer invariant is broken.
+  // Aborts (SHOAL_CHECK) if a rule of this peer's state is broken (commit and apply marks, a
+  // leader's vote, every follower's Progress), or if the state moved since the previous call in
+  // a way no step may (the term or the commit mark going back).
   void check_invariants() const;
 
  private:
@@ -133,6 +135,12 @@ class Raft {
   uint64_t pending_conf_index_ = 0;
 
   std::map<NodeId, Progress> prs_;  // ordered: iteration order is part of determinism
+  // What check_invariants() saw last, for its step checks.
+  struct Checked {
+    uint64_t term = 0;
+    uint64_t committed = 0;
+  };
+  mutable Checked checked_;
   std::map<NodeId, bool> votes_;
 
   int election_elapsed_ = 0;

@@ -70,8 +70,16 @@ Status check_name_free(const LookupIndex<std::string>& names, const storepb::Sto
   return {};
 }
 
+// An object's version only grows: it is the index of the entry that last wrote it (several
+// actions of one entry may write the same object).
+void check_version_grows(const char* kind, const std::string& id, uint64_t stored, uint64_t written, uint64_t index) {
+  SHOAL_CHECK(written > stored || (written == stored && stored == index), "%s %s: version %lu written over %lu at index %lu",
+              kind, id.c_str(), written, stored, index);
+}
+
 template <typename Map, typename Obj>
-void put_or_remove(Map& m, storepb::StoreAction::Kind kind, Obj obj, uint64_t index, int64_t now_ns) {
+void put_or_remove(Map& m, storepb::StoreAction::Kind kind, Obj obj, uint64_t index, int64_t now_ns,
+                   const PlantedBugs& bugs) {
   if (kind == storepb::StoreAction::REMOVE) {
     m.erase(obj.id());
     return;
@@ -82,7 +90,11 @@ void put_or_remove(Map& m, storepb::StoreAction::Kind kind, Obj obj, uint64_t in
     obj.set_created_at_ns(m.at(obj.id()).created_at_ns());
   }
   obj.set_updated_at_ns(now_ns);
-  obj.set_version(index);
+  const uint64_t version = bugs.store_keeps_writer_version && kind == storepb::StoreAction::UPDATE ? obj.version() : index;
+  if (auto it = m.find(obj.id()); it != m.end()) {
+    check_version_grows(Obj::descriptor()->name().c_str(), obj.id(), it->second.version(), version, index);
+  }
+  obj.set_version(version);
   m[obj.id()] = std::move(obj);
 }
 
@@ -224,23 +236,23 @@ Status Store::check(const storepb::Transaction& tx) const {
 void Store::apply_action(storepb::StoreAction a, uint64_t index, int64_t now_ns) {
   const auto kind = a.kind();
   switch (a.object_case()) {
-    case storepb::StoreAction::kNode: put_or_remove(nodes_, kind, std::move(*a.mutable_node()), index, now_ns); break;
+    case storepb::StoreAction::kNode: put_or_remove(nodes_, kind, std::move(*a.mutable_node()), index, now_ns, bugs_); break;
     case storepb::StoreAction::kConfig:
       if (auto it = configs_.find(a.config().id()); it != configs_.end()) config_names_.erase(it->second.spec().name());
       if (kind != storepb::StoreAction::REMOVE) config_names_.set(a.config().spec().name(), a.config().id());
-      put_or_remove(configs_, kind, std::move(*a.mutable_config()), index, now_ns);
+      put_or_remove(configs_, kind, std::move(*a.mutable_config()), index, now_ns, bugs_);
       break;
     case storepb::StoreAction::kSecret:
       if (auto it = secrets_.find(a.secret().id()); it != secrets_.end()) secret_names_.erase(it->second.spec().name());
       if (kind != storepb::StoreAction::REMOVE) secret_names_.set(a.secret().spec().name(), a.secret().id());
-      put_or_remove(secrets_, kind, std::move(*a.mutable_secret()), index, now_ns);
+      put_or_remove(secrets_, kind, std::move(*a.mutable_secret()), index, now_ns, bugs_);
       break;
     case storepb::StoreAction::kService:
       if (auto it = services_.find(a.service().id()); it != services_.end()) {
         service_names_.erase(it->second.spec().annotations().name());
       }
       if (kind != storepb::StoreAction::REMOVE) service_names_.set(a.service().spec().annotations().name(), a.service().id());
-      put_or_remove(services_, kind, std::move(*a.mutable_service()), index, now_ns);
+      put_or_remove(services_, kind, std::move(*a.mutable_service()), index, now_ns, bugs_);
       break;
     case storepb::StoreAction::kTask:
       if (auto it = tasks_.find(a.task().id()); it != tasks_.end()) unindex_task(it->second);
@@ -250,13 +262,14 @@ void Store::apply_action(storepb::StoreAction a, uint64_t index, int64_t now_ns)
       } else if (auto it = tasks_.find(a.task().id()); it != tasks_.end()) {
         a.mutable_task()->set_created_index(it->second.created_index());  // a writer cannot move it
       }
-      put_or_remove(tasks_, kind, std::move(*a.mutable_task()), index, now_ns);
+      put_or_remove(tasks_, kind, std::move(*a.mutable_task()), index, now_ns, bugs_);
       break;
     case storepb::StoreAction::kTaskStatus: {
       auto it = tasks_.find(a.task_status().task_id());
       if (it == tasks_.end() || a.task_status().status().state() < it->second.status().state()) break;
       *it->second.mutable_status() = std::move(*a.mutable_task_status()->mutable_status());
       it->second.set_updated_at_ns(now_ns);
+      check_version_grows("task", it->second.id(), it->second.version(), index, index);
       it->second.set_version(index);
       break;
     }
@@ -290,6 +303,7 @@ void Store::run_waiting() {
 }
 
 void Store::apply(const raft::raftpb::Entry& entry) {
+  SHOAL_CHECK(entry.index() > last_index_, "store: entry %lu applied after entry %lu", entry.index(), last_index_);
   last_index_ = entry.index();
   apply_entry(entry);
   run_waiting();
@@ -382,6 +396,20 @@ void Store::restore(std::string_view data) {
     for (auto& w : watchers_) w(a);
   }
   run_waiting();
+}
+
+void Store::check_invariants() const {
+  SHOAL_CHECK(config_names_.size() == configs_.size(), "store: %zu config names for %zu configs", config_names_.size(),
+              configs_.size());
+  SHOAL_CHECK(secret_names_.size() == secrets_.size(), "store: %zu secret names for %zu secrets", secret_names_.size(),
+              secrets_.size());
+  SHOAL_CHECK(service_names_.size() == services_.size(), "store: %zu service names for %zu services",
+              service_names_.size(), services_.size());
+  size_t by_service = 0;
+  for (const auto& [service, ids] : tasks_by_service_) by_service += ids.size();
+  SHOAL_CHECK(by_service == tasks_.size(), "store: %zu tasks indexed by service, %zu stored", by_service, tasks_.size());
+  SHOAL_CHECK(!has_cluster_ || cluster_.version() <= last_index_, "store: cluster at version %lu past index %lu",
+              cluster_.version(), last_index_);
 }
 
 }  // namespace shoal::store

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 #include "core/api/store.pb.h"
+#include "core/env/planted_bugs.h"
 #include "core/env/status.h"
 #include "core/raft/state_machine.h"
 #include "core/store/lookup_index.h"
@@ -35,6 +36,8 @@ namespace storepb = ::shoal::storepb;
 class Store final : public raft::StateMachine {
  public:
   using ChangeFn = std::function<void(const storepb::StoreAction& applied)>;
+
+  explicit Store(PlantedBugs bugs = {}) : bugs_(bugs) {}
 
   void apply(const raft::raftpb::Entry& entry) override;
   std::string snapshot() const override;
@@ -67,11 +70,16 @@ class Store final : public raft::StateMachine {
   const storepb::ClusterObject* cluster() const { return has_cluster_ ? &cluster_ : nullptr; }
   uint64_t last_index() const { return last_index_; }
 
+  // Aborts (SHOAL_CHECK) if the lookup indexes disagree with the objects. That versions only
+  // grow and entries apply in order is checked as each is written.
+  void check_invariants() const;
+
  private:
   void apply_entry(const raft::raftpb::Entry& entry);
   Status check_action(const storepb::StoreAction& a) const;
   void apply_action(storepb::StoreAction a, uint64_t index, int64_t now_ns);
 
+  PlantedBugs bugs_;  // test-only (core/env/planted_bugs.h)
   IndexedMap<storepb::NodeObject> nodes_;
   IndexedMap<storepb::ConfigObject> configs_;
   IndexedMap<storepb::SecretObject> secrets_;

@@ -560,7 +560,7 @@ bool World::step_until(const SimTime* limit) {
       running_node_ = ev->node;
       ev->fn();
     }
-    if (after_event_) after_event_();
+    if (after_event_) after_event_(ev->node >= 0 ? static_cast<NodeId>(ev->node) + 1 : 0);
     return true;
   }
 }

@@ -165,8 +165,10 @@ class World {
   // incarnation ends first (or the node is down now).
   EventId after_on(NodeId node, Duration d, std::function<void()> fn);
   bool cancel(EventId id) { return queue_.cancel(id); }
-  // Called after every event (for invariant checkers). Empty to remove.
-  void set_after_event(std::function<void()> fn) { after_event_ = std::move(fn); }
+  // Called after every event (for invariant checkers) with the node whose event it was (0: a
+  // world-level event). Empty to remove.
+  using AfterEvent = std::function<void(NodeId node)>;
+  void set_after_event(AfterEvent fn) { after_event_ = std::move(fn); }
   // Sees every message as it is sent (for checkers of what may cross the network). Empty to remove.
   using WireTap = std::function<void(NodeId from, NodeId to, std::string_view payload)>;
   void set_wire_tap(WireTap tap) { wire_tap_ = std::move(tap); }
@@ -231,7 +233,7 @@ class World {
   Trace trace_;
   Network network_;
   std::vector<std::unique_ptr<Node>> nodes_;
-  std::function<void()> after_event_;
+  AfterEvent after_event_;
   WireTap wire_tap_;
   uint64_t events_ = 0;
   bool in_step_ = false;

@@ -37,6 +37,43 @@ TEST(PlantedBugs, SingleVoterSelfAckBeforePersistIsCaught) {
   EXPECT_TRUE(fired.count("durability")) << "a lost acknowledged write went unnoticed";
 }
 
+// The invariants of core's state machines (check_invariants(), run after every event of the
+// node): each is shown catching the bug that breaks it.
+TEST(PlantedBugs, AppendsPastTheInflightWindowAreCaught) {
+  EXPECT_TRUE(testing::caught_as("inflights_ignore_window", "minority_partition", 5, true, "core-invariant",
+                                 "appends in flight"));
+}
+
+TEST(PlantedBugs, ASnapshotStateWithoutItsIndexIsCaught) {
+  EXPECT_TRUE(testing::caught_as("snapshot_state_forgets_index", "snapshot_transfer", 3, false, "core-invariant",
+                                 "waits for a snapshot of no index"));
+}
+
+TEST(PlantedBugs, AStoreVersionThatDoesNotGrowIsCaught) {
+  EXPECT_TRUE(testing::caught_as("store_keeps_writer_version", "services_basic", 2, false, "core-invariant",
+                                 "written over"));
+}
+
+TEST(PlantedBugs, AnAgentRunningAnEndedTaskAgainIsCaught) {
+  EXPECT_TRUE(
+      testing::caught_as("agent_restarts_ended_tasks", "services_unhealthy", 6, false, "core-invariant", "ended 2 times"));
+}
+
+TEST(PlantedBugs, AnAgentTakingATaskStateBackIsCaught) {
+  EXPECT_TRUE(testing::caught_as("agent_takes_stale_state", "services_rolling_update", 2, false, "core-invariant",
+                                 "went back from"));
+}
+
+TEST(PlantedBugs, TwoNodesSharingADispatcherSessionAreCaught) {
+  EXPECT_TRUE(testing::caught_as("dispatcher_shares_session_ids", "services_basic", 2, false, "core-invariant",
+                                 "is held by two nodes"));
+}
+
+TEST(PlantedBugs, ANodeKeepingTheOldRootAfterARotationIsCaughtByThePkiChecker) {
+  EXPECT_TRUE(testing::caught_as("node_keeps_old_roots", "lifecycle_root_rotation", 2, false, "pki",
+                                 "after the rotation is over, not the cluster's root alone"));
+}
+
 TEST(PlantedBugs, CorrectRaftPassesTheSameRuns) {
   for (const char* name : {"leader_partition", "power_loss", "leader_churn_reads", "single_manager"}) {
     auto sc = load_scenario(scenario_path(name));
