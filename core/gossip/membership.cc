@@ -129,7 +129,12 @@ Duration Membership::push_pull_interval() const {
   return config_.push_pull_interval * mult;
 }
 
-std::string Membership::check_invariants() const {
+void Membership::check_invariants() const {
+  const std::string broken = broken_invariant();
+  SHOAL_CHECK(broken.empty(), "gossip: %s", broken.c_str());
+}
+
+std::string Membership::broken_invariant() const {
   auto it = members_.find(config_.id);
   if (it == members_.end()) return "self is not a member";
   const State self_state = it->second.info.state;

@@ -162,8 +162,10 @@ class Membership {
   // Probe and push-pull intervals as currently scaled.
   Duration probe_interval() const { return awareness_.scale(config_.probe_interval); }
   Duration push_pull_interval() const;
-  // Empty if every invariant holds, else what is broken.
-  std::string check_invariants() const;
+  // Empty if every invariant holds, else what is broken (for reports that go on).
+  std::string broken_invariant() const;
+  // Aborts (SHOAL_CHECK) if an invariant is broken.
+  void check_invariants() const;
 
  private:
   struct Member {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "core/env/check.h"
 #include "core/env/probe.h"
 #include "core/gossip/codec.h"
 
@@ -252,7 +253,12 @@ gossippb::TableEntry Table::to_wire(const Key& key, const Entry& e) const {
   return w;
 }
 
-std::string Table::check_invariants() const {
+void Table::check_invariants() const {
+  const std::string broken = broken_invariant();
+  SHOAL_CHECK(broken.empty(), "gossip: %s", broken.c_str());
+}
+
+std::string Table::broken_invariant() const {
   size_t indexed = 0;
   for (const auto& [owner, keys] : by_owner_) {
     for (const Key& k : keys) {

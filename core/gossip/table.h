@@ -85,8 +85,10 @@ class Table final : public Delegate {
   uint64_t lamport_time() const { return clock_; }
   size_t entries_held() const { return entries_.size(); }  // tombstones and hidden included
   const TableStats& stats() const { return stats_; }
-  // Empty if every invariant holds, else what is broken.
-  std::string check_invariants() const;
+  // Empty if every invariant holds, else what is broken (for reports that go on).
+  std::string broken_invariant() const;
+  // Aborts (SHOAL_CHECK) if an invariant is broken.
+  void check_invariants() const;
 
   // --- Delegate (called by the Membership)
   void on_entry(NodeId from, const gossippb::TableEntry& entry) override;

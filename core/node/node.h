@@ -149,7 +149,7 @@ class Node {
   std::vector<std::string> with_old_roots(std::vector<std::string> roots) const;
 
   // Aborts (SHOAL_CHECK) if an invariant of any of the node's state machines is broken: Raft,
-  // the store, the dispatcher, the orchestrator and the agent. Cheap enough to run after every
+  // the store, the dispatcher, the orchestrator, the agent and gossip. Cheap enough to run after every
   // event (the simulator does).
   void check_invariants() const;
 

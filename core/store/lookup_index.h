@@ -1,9 +1,8 @@
 // LookupIndex and IndexedMap: the store's objects found by key through a hash table.
 //
 // A std::map lookup among 50,000 configs walks about sixteen nodes, each a cache miss or two
-// (the node, then the heap buffer of its key); under write load those walks, four checks and
-// three applies per write across the managers, were 8 % of the managers' CPU. A hash lookup is
-// one or two misses.
+// (the node, then the heap buffer of its key), and every write is looked up in several checks
+// and applies on every manager. A hash lookup is one or two misses.
 //
 // Hash order is unspecified, and traces, snapshots and API listings must not depend on it. So a
 // LookupIndex cannot be iterated at all, and an IndexedMap iterates its std::map, in key order;

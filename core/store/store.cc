@@ -338,7 +338,8 @@ Status Store::take_result(uint64_t index) {
 
 // Written field by field as a StoreSnapshot (the same bytes as building one and serializing
 // it), without copying every object into a message first: a store of many objects is
-// snapshotted every few thousand entries, and those copies were most of the cost.
+// snapshotted every few thousand entries, and copying every object would cost more than
+// writing it.
 std::string Store::snapshot() const {
   using google::protobuf::internal::WireFormatLite;
   std::string out;

@@ -20,11 +20,11 @@
 #include <openssl/x509v3.h>
 
 #include <cctype>
-#include <deque>
-#include <mutex>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <utility>
 
 #include "io_real/crypto/openssl_crypto.h"

@@ -86,8 +86,8 @@ GossipChaosResult run_gossip_chaos(const GossipChaosOptions& o) {
   c.checker().check_detection(c.world().now(), o.detect_bound);
   for (const auto& v : c.checker().violations()) r.violations.push_back("[" + v.checker + "] " + v.what);
   for (NodeId id : c.up_nodes()) {
-    if (std::string e = c.member(id)->check_invariants(); !e.empty()) r.violations.push_back("member: " + e);
-    if (std::string e = c.table(id)->check_invariants(); !e.empty()) r.violations.push_back("table: " + e);
+    if (std::string e = c.member(id)->broken_invariant(); !e.empty()) r.violations.push_back("member: " + e);
+    if (std::string e = c.table(id)->broken_invariant(); !e.empty()) r.violations.push_back("table: " + e);
   }
   r.false_deaths = c.checker().false_deaths();
   r.trace_hash = c.world().trace().hash();

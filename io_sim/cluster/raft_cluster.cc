@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/env/identity.h"
+
 namespace shoal::sim {
 
 RaftHost::RaftHost(NodeId id, Env& env, const raft::RaftNodeOptions& options,
@@ -82,8 +84,11 @@ raft::RaftNodeEvents RaftCluster::events_for(NodeId id) {
   ev.on_conf_change = [this, id](const raft::raftpb::ConfChange& cc) {
     if (id != leader()) return;
     static const char* kNames[] = {"added voter", "removed", "added learner"};
-    note(id, "membership", std::string(kNames[std::min<int>(cc.type(), 2)]) + " n" +
-                               std::to_string(cc.node_id()));
+    // Raft ids are host numbers in a bare Raft cluster and node ids in a cluster of Nodes: name
+    // the host when one runs that member, else the node id.
+    const NodeId host = host_of(cc.node_id());
+    note(id, "membership", std::string(kNames[std::min<int>(cc.type(), 2)]) + " " +
+                               (host != 0 ? "n" + std::to_string(host) : "node " + node_id_text(cc.node_id())));
   };
   ev.on_bad_message = [this, id](std::string_view why) { note(id, "bad-message", std::string(why)); };
   return ev;
