@@ -3,7 +3,8 @@
 //   BM_RaftCommitsPerCpuSecond/N  an N-node simulated cluster under a heavy write load
 //                                 (2000 writes/s) for 5 simulated seconds per iteration.
 //   BM_SimSpeed5Nodes             a 5-node simulated cluster under the default scenario load
-//                                 (50 writes/s, 10 reads/s) for 10 simulated seconds.
+//                                 (50 writes/s, 10 reads/s) for 10 simulated seconds, every
+//                                 node's invariants checked after each of its events.
 //   BM_RaftStepOnly               three bare raft::Raft peers, no simulator: messages are
 //                                 delivered synchronously; one proposal per iteration.
 //
@@ -36,12 +37,14 @@ struct SimRun {
   uint64_t events = 0;
 };
 
+// `checked`: each node's invariants run after each of its events, as in shoalsim's runs.
 SimRun run_cluster(size_t nodes, uint64_t seed, double writes_per_s, double reads_per_s,
-                   std::chrono::seconds sim_time) {
+                   std::chrono::seconds sim_time, bool checked = false) {
   ClusterOptions opts;
   opts.nodes = nodes;
   opts.seed = seed;
   RaftCluster c(opts);
+  if (checked) c.world().set_after_event([&c](shoal::NodeId node) { c.check_host(node); });
   c.start();
   c.start_workload(writes_per_s, reads_per_s);
   const auto t0 = std::chrono::steady_clock::now();
@@ -80,7 +83,7 @@ void BM_SimSpeed5Nodes(benchmark::State& state) {
   double sim_s = 0;
   uint64_t acked = 0;
   for (auto _ : state) {
-    SimRun r = run_cluster(5, seed++, 50, 10, 10s);
+    SimRun r = run_cluster(5, seed++, 50, 10, 10s, /*checked=*/true);
     sim_s += r.sim_s;
     acked += r.acked;
   }
