@@ -44,7 +44,7 @@ sweep_x() {
 }
 
 raft5_x() {
-  "$1/shoal_bench" --benchmark_filter='^BM_SimSpeed5Nodes$' --benchmark_min_time=2 2>/dev/null |
+  "$1/shoal_bench" --benchmark_filter='^BM_SimSpeed5Nodes' --benchmark_min_time=2 2>/dev/null |
     awk '/BM_SimSpeed5Nodes/ { for (i = 1; i <= NF; i++) if ($i ~ /^sim_x=/) { sub("sim_x=", "", $i); sub("/s", "", $i); printf "%.0f", $i } }'
 }
 

@@ -211,6 +211,7 @@ void Agent::poll() {
 // ---- tasks -----------------------------------------------------------------------------------
 
 void Agent::apply(const dispatcherpb::AssignmentsResponse& resp) {
+  ++changes_;
   known_sequence_ = resp.sequence();
   if (resp.full()) {
     // Everything the node should know: forget the rest.
@@ -248,6 +249,7 @@ void Agent::apply(const dispatcherpb::AssignmentsResponse& resp) {
 }
 
 void Agent::forget(const std::string& id) {
+  ++changes_;
   if (auto it = tasks_.find(id); it != tasks_.end()) stop_checks(it->second);
   runtime_.remove(id);  // stops it first if it still runs
   tasks_.erase(id);
@@ -457,6 +459,7 @@ void Agent::set_state(const std::string& id, storepb::TaskState state, std::stri
     }
   }
   it->second.state = state;
+  ++changes_;
   storepb::TaskStatus& st = unreported_[id];
   st.set_state(state);
   st.set_timestamp_ns(env_.clock.wall_now_unix_ns());
@@ -504,8 +507,14 @@ void Agent::flush_reports() {
 }
 
 void Agent::check_invariants() const {
+  // Exits are counted as they happen and states change only through apply, forget and
+  // set_state: with none of those since the last check, nothing can have broken.
   for (const auto& [id, t] : tasks_) {
     SHOAL_CHECK(t.exits <= 1, "agent: task %s ended %d times", id.c_str(), t.exits);
+  }
+  if (changes_ == checked_changes_) return;
+  checked_changes_ = changes_;
+  for (const auto& [id, t] : tasks_) {
     SHOAL_CHECK(t.started || (!t.exited && !t.stop_asked), "agent: task %s ended or was stopped but never started",
                 id.c_str());
     if (auto it = checked_states_.find(id); it != checked_states_.end()) {

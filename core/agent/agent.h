@@ -168,8 +168,11 @@ class Agent {
   TimerId report_timer_ = 0;
   std::map<std::string, Task> tasks_;
   std::map<std::string, storepb::TaskStatus> unreported_;  // task id -> latest status
-  // Each task's state at the previous check_invariants(), for its step check.
+  // Each task's state at the previous check_invariants(), for its step check, and how many
+  // changes to tasks_ there had been then.
   mutable std::map<std::string, storepb::TaskState> checked_states_;
+  uint64_t changes_ = 0;
+  mutable uint64_t checked_changes_ = ~uint64_t{0};
   uint64_t check_numbers_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -373,6 +373,9 @@ void Node::check_invariants() const {
   if (store_) store_->check_invariants();
   if (manager_) manager_->check_invariants();
   if (agent_) agent_->check_invariants();
+}
+
+void Node::check_gossip_invariants() const {
   if (gossip_ && gossip_->membership()) gossip_->membership()->check_invariants();
   if (gossip_ && gossip_->table()) gossip_->table()->check_invariants();
 }

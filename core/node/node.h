@@ -149,9 +149,12 @@ class Node {
   std::vector<std::string> with_old_roots(std::vector<std::string> roots) const;
 
   // Aborts (SHOAL_CHECK) if an invariant of any of the node's state machines is broken: Raft,
-  // the store, the dispatcher, the orchestrator, the agent and gossip. Cheap enough to run after every
+  // the store, the dispatcher, the orchestrator and the agent. Cheap enough to run after every
   // event (the simulator does).
   void check_invariants() const;
+  // The same for gossip's membership and table, whose checks walk every member and entry: the
+  // simulator runs them periodically.
+  void check_gossip_invariants() const;
 
   // Whether manager `id` is reachable from here (the leader tracks its followers).
   bool reachable(NodeId id) const;

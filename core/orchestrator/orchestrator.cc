@@ -236,7 +236,9 @@ void Orchestrator::wake_at(int64_t at_ns) {
 }
 
 void Orchestrator::check_invariants() const {
-  if (!is_leader_()) return;
+  // A rule over the store: nothing new to see until it applies another entry.
+  if (!is_leader_() || store_.last_index() == checked_index_) return;
+  checked_index_ = store_.last_index();
   for (const auto& [id, svc] : store_.services()) {
     if (!svc.spec().has_replicated()) continue;
     const storepb::UpdateConfig& cfg = active_update_config(svc);

@@ -85,6 +85,7 @@ class Orchestrator {
   bool pass_requested_ = false;
   bool in_flight_ = false;
   bool leading_ = false;  // the previous pass ran as leader
+  mutable uint64_t checked_index_ = 0;  // the store's last index at the previous check_invariants()
   TimerId tick_timer_ = 0;
   TimerId wake_timer_ = 0;
   int64_t wake_timer_at_ = 0;

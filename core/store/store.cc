@@ -400,6 +400,8 @@ void Store::restore(std::string_view data) {
 }
 
 void Store::check_invariants() const {
+  if (last_index_ == checked_index_) return;  // nothing applied since the previous check
+  checked_index_ = last_index_;
   SHOAL_CHECK(config_names_.size() == configs_.size(), "store: %zu config names for %zu configs", config_names_.size(),
               configs_.size());
   SHOAL_CHECK(secret_names_.size() == secrets_.size(), "store: %zu secret names for %zu secrets", secret_names_.size(),

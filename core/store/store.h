@@ -97,6 +97,7 @@ class Store final : public raft::StateMachine {
   storepb::ClusterObject cluster_;
   bool has_cluster_ = false;
   uint64_t last_index_ = 0;
+  mutable uint64_t checked_index_ = ~uint64_t{0};  // last_index_ at the previous check_invariants()
   std::map<uint64_t, Status> failed_;  // outcomes not yet taken, by index (failures only)
   std::vector<ChangeFn> watchers_;
   std::multimap<uint64_t, std::function<void()>> waiting_apply_;

@@ -142,6 +142,7 @@ void RaftCluster::check_host(NodeId id) {
 void RaftCluster::check_now() {
   std::map<NodeId, const raft::Raft*> peers;
   for (NodeId id = 1; id <= world_->size(); ++id) {
+    if (auto* m = dynamic_cast<RaftMember*>(world_->app(id))) m->check_slow_invariants();
     if (RaftMember* h = host(id)) {
       h->node().raft().check_invariants();
       peers[id] = &h->node().raft();

@@ -36,6 +36,8 @@ class RaftMember : public NodeApp {
   virtual void check_invariants() {
     if (raft::RaftNode* r = raft_node()) r->raft().check_invariants();
   }
+  // The checks too slow for every event (they walk every member or entry): run periodically.
+  virtual void check_slow_invariants() {}
 };
 
 // Builds a node's program. The default (no factory) builds a RaftHost for every node; a factory

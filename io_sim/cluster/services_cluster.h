@@ -69,6 +69,7 @@ class NodeHost final : public RaftMember {
   ~NodeHost() override;
   raft::RaftNode* raft_node() override { return node_.raft(); }
   void check_invariants() override { node_.check_invariants(); }
+  void check_slow_invariants() override { node_.check_gossip_invariants(); }
   node::Node& shoal_node() { return node_; }
   SimRuntime& runtime() { return runtime_; }
   SimClusterNet& net() { return net_; }
