@@ -10,6 +10,8 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 
 template <typename Obj, typename Exact>
 Result<const Obj*> resolve(const std::map<std::string, Obj>& all, std::string_view ref, const char* kind, Exact exact) {
+  // Every id starts with the empty string: it names nothing, rather than whatever is alone.
+  if (ref.empty()) return Status::invalid_argument(std::string(kind) + " name or id is empty");
   if (const Obj* o = exact(ref)) return o;
   const Obj* found = nullptr;
   size_t matches = 0;

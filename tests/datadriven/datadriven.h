@@ -38,6 +38,8 @@
 // Test-only; single-threaded.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -113,3 +115,19 @@ std::string line_diff(std::string_view expected, std::string_view actual);
 std::string test_name_of(const std::string& path);
 
 }  // namespace shoal::datadriven
+
+// Defines `Suite`, a test per file under `dir`, each run through a fresh `Harness` (a class with
+// `std::string handle(const datadriven::TestCase&)`), and `Suite##Files.Exist`, which fails if
+// fewer than `min_files` are found (a moved directory would otherwise run no test at all).
+#define SHOAL_DATADRIVEN_TESTS(Suite, Harness, dir, min_files)                                           \
+  class Suite : public ::testing::TestWithParam<std::string> {};                                         \
+  TEST_P(Suite, Transcript) {                                                                            \
+    Harness harness;                                                                                     \
+    ::shoal::datadriven::run_test_file(GetParam(),                                                       \
+                                       [&](const ::shoal::datadriven::TestCase& tc) { return harness.handle(tc); }); \
+  }                                                                                                      \
+  INSTANTIATE_TEST_SUITE_P(Testdata, Suite, ::testing::ValuesIn(::shoal::datadriven::test_files(dir)),   \
+                           [](const ::testing::TestParamInfo<std::string>& info) {                       \
+                             return ::shoal::datadriven::test_name_of(info.param);                       \
+                           });                                                                           \
+  TEST(Suite##Files, Exist) { EXPECT_GE(::shoal::datadriven::test_files(dir).size(), min_files##u) << (dir); }

@@ -44,6 +44,18 @@ TEST_F(ControlApiResolveTest, AnAmbiguousPrefixIsRefusedWithTheNumberOfMatches) 
   EXPECT_EQ(ambiguous.status().message(), "service abc1 is ambiguous (2 matches found)");
 }
 
+// The empty string prefixes every id: it is refused, not taken for the one service there is.
+TEST(ControlApiResolve, AnEmptyReferenceNamesNothingEvenWithOneObject) {
+  test::StoreHarness h;
+  h.put_service("abc111", "web");
+  auto r = resolve_service(h.store, "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "service name or id is empty");
+  EXPECT_FALSE(resolve_node(h.store, "").ok());
+  EXPECT_FALSE(resolve_task(h.store, "").ok());
+}
+
 // "abc" prefixes two ids, but it is a service's name: the exact match wins.
 TEST_F(ControlApiResolveTest, AnExactNameWinsOverAPrefixOfOtherIds) {
   auto r = resolve_service(h.store, "abc");

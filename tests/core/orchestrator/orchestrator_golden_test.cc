@@ -617,20 +617,7 @@ class OrchestratorGoldenHarness {
 
 const std::string kTestdata = std::string(SHOAL_SOURCE_DIR) + "/testdata/orchestrator";
 
-class OrchestratorGolden : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(OrchestratorGolden, Transcript) {
-  OrchestratorGoldenHarness harness;
-  datadriven::run_test_file(GetParam(), [&](const TestCase& tc) { return harness.handle(tc); });
-}
-
-INSTANTIATE_TEST_SUITE_P(Testdata, OrchestratorGolden, ::testing::ValuesIn(datadriven::test_files(kTestdata)),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return datadriven::test_name_of(info.param);
-                         });
-
-// The transcripts cannot vanish unnoticed (a moved directory would otherwise run zero tests).
-TEST(OrchestratorGoldenFiles, Exist) { EXPECT_GE(datadriven::test_files(kTestdata).size(), 6u) << kTestdata; }
+SHOAL_DATADRIVEN_TESTS(OrchestratorGolden, OrchestratorGoldenHarness, kTestdata, 6)
 
 }  // namespace
 }  // namespace shoal::orchestrator

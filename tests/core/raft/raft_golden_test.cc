@@ -409,20 +409,7 @@ class RaftGoldenHarness {
 
 const std::string kTestdata = std::string(SHOAL_SOURCE_DIR) + "/testdata/raft";
 
-class RaftGolden : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(RaftGolden, Transcript) {
-  RaftGoldenHarness harness;
-  datadriven::run_test_file(GetParam(), [&](const TestCase& tc) { return harness.handle(tc); });
-}
-
-INSTANTIATE_TEST_SUITE_P(Testdata, RaftGolden, ::testing::ValuesIn(datadriven::test_files(kTestdata)),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return datadriven::test_name_of(info.param);
-                         });
-
-// The transcripts cannot vanish unnoticed (a moved directory would otherwise run zero tests).
-TEST(RaftGoldenFiles, Exist) { EXPECT_GE(datadriven::test_files(kTestdata).size(), 6u) << kTestdata; }
+SHOAL_DATADRIVEN_TESTS(RaftGolden, RaftGoldenHarness, kTestdata, 6)
 
 }  // namespace
 }  // namespace shoal::raft

@@ -5,26 +5,17 @@
 
 #include <string>
 
-#include "core/env/check.h"
 #include "core/raft/raft.h"
 #include "tests/core/raft/raft_test_network.h"
+#include "tests/core/scoped_check_handler.h"
 
 namespace shoal::raft {
 namespace {
 
 using testnet::RaftTestNetwork;
 
-struct CheckFailed {
-  std::string what;
-};
-[[noreturn]] void throw_check_failed(const std::string& what) { throw CheckFailed{what}; }
-class ScopedCheckHandler {
- public:
-  ScopedCheckHandler() { set_check_failure_handler(throw_check_failed); }
-  ~ScopedCheckHandler() { set_check_failure_handler(nullptr); }
-  ScopedCheckHandler(const ScopedCheckHandler&) = delete;
-  ScopedCheckHandler& operator=(const ScopedCheckHandler&) = delete;
-};
+using shoal::testing::CoreCheckFailure;
+using shoal::testing::ScopedCheckHandler;
 
 // A rejection of an append from follower 2, with the follower's hint of where its log ends.
 raftpb::Message rejection(const Raft& leader, uint64_t index, uint64_t hint) {
@@ -57,7 +48,7 @@ std::string stale_rejection_after_acks(bool planted) {
     EXPECT_EQ(leader.progress(2)->state, Progress::State::kProbe);
     leader.step(rejection(leader, match, 0));  // stale: the follower's log once ended at 0
     leader.check_invariants();
-  } catch (const CheckFailed& f) {
+  } catch (const CoreCheckFailure& f) {
     return f.what;
   }
   EXPECT_GT(leader.progress(2)->next, leader.progress(2)->match);

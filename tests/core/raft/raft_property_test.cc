@@ -26,6 +26,7 @@
 #include "core/env/check.h"
 #include "core/raft/raft.h"
 #include "tests/core/raft/raft_test_network.h"
+#include "tests/core/scoped_check_handler.h"
 
 namespace shoal::raft {
 namespace {
@@ -34,17 +35,8 @@ using testnet::RaftTestNetwork;
 
 // A failed SHOAL_CHECK inside Raft becomes a violation of the run (as in the simulator's
 // runner), so rapidcheck can report and shrink it instead of the process aborting.
-struct CoreCheckFailure {
-  std::string what;
-};
-[[noreturn]] void throw_check_failure(const std::string& what) { throw CoreCheckFailure{what}; }
-class ScopedCheckHandler {
- public:
-  ScopedCheckHandler() { set_check_failure_handler(throw_check_failure); }
-  ~ScopedCheckHandler() { set_check_failure_handler(nullptr); }
-  ScopedCheckHandler(const ScopedCheckHandler&) = delete;
-  ScopedCheckHandler& operator=(const ScopedCheckHandler&) = delete;
-};
+using shoal::testing::CoreCheckFailure;
+using shoal::testing::ScopedCheckHandler;
 
 struct Params {
   int n = 3;
