@@ -37,4 +37,27 @@ inline CivilDate civil_from_days(int64_t z) {
   return CivilDate{y + (m <= 2 ? 1 : 0), m, d};
 }
 
+// A moment in UTC, split as a calendar shows it.
+struct CivilTime {
+  CivilDate date;
+  int64_t hour, minute, second;
+  int64_t nanos;  // 0..999'999'999
+};
+
+inline CivilTime civil_time_from_unix_ns(int64_t unix_ns) {
+  int64_t secs = unix_ns / 1'000'000'000;
+  int64_t nanos = unix_ns % 1'000'000'000;
+  if (nanos < 0) {
+    nanos += 1'000'000'000;
+    --secs;
+  }
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  return CivilTime{civil_from_days(days), rem / 3600, rem / 60 % 60, rem % 60, nanos};
+}
+
 }  // namespace shoal::wire

@@ -6,23 +6,11 @@
 
 namespace shoal::wire {
 std::string rfc3339(int64_t unix_ns) {
-  int64_t secs = unix_ns / 1'000'000'000;
-  int64_t nanos = unix_ns % 1'000'000'000;
-  if (nanos < 0) {
-    nanos += 1'000'000'000;
-    --secs;
-  }
-  int64_t days = secs / 86400;
-  int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  const CivilDate c = civil_from_days(days);
+  const CivilTime t = civil_time_from_unix_ns(unix_ns);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ", static_cast<long long>(c.year), c.month,
-                c.day, static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60), static_cast<long long>(nanos));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%09lldZ", static_cast<long long>(t.date.year),
+                t.date.month, t.date.day, static_cast<long long>(t.hour), static_cast<long long>(t.minute),
+                static_cast<long long>(t.second), static_cast<long long>(t.nanos));
   return buf;
 }
 

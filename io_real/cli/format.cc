@@ -134,23 +134,12 @@ Result<int64_t> parse_rfc3339(std::string_view text) {
 }
 
 std::string pretty_time(int64_t ns) {
-  int64_t secs = ns / kNsPerSecond;
-  int64_t frac = ns % kNsPerSecond;
-  if (frac < 0) {
-    frac += kNsPerSecond;
-    --secs;
-  }
-  int64_t days = secs / 86400;
-  int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  const wire::CivilDate c = wire::civil_from_days(days);
+  const wire::CivilTime t = wire::civil_time_from_unix_ns(ns);
+  const int64_t frac = t.nanos;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld", static_cast<long long>(c.year), c.month,
-                c.day, static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld", static_cast<long long>(t.date.year),
+                t.date.month, t.date.day, static_cast<long long>(t.hour), static_cast<long long>(t.minute),
+                static_cast<long long>(t.second));
   std::string out = buf;
   if (frac != 0) {
     char f[16];

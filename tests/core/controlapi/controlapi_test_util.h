@@ -13,6 +13,7 @@
 #include "core/store/store.h"
 #include "io_sim/world/sim_crypto.h"
 #include "tests/core/manual_env.h"
+#include "tests/core/store_commit.h"
 
 namespace shoal::controlapi::test {
 
@@ -36,12 +37,7 @@ class StoreHarness {
  public:
   // Applies `tx` as the next committed entry and returns the store's verdict on it.
   Status commit(const storepb::Transaction& tx) {
-    raft::raftpb::Entry e;
-    e.set_index(++index_);
-    e.set_term(1);
-    e.set_data(tx.SerializeAsString());
-    store.apply(e);
-    return store.take_result(index_);
+    return testing::commit_to_store(store, index_, tx);
   }
   // Puts an object straight into the store (as the orchestrator or the founding would).
   template <typename SetObject>

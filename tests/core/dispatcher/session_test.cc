@@ -10,6 +10,7 @@
 #include "core/ca/node_identity.h"
 #include "core/dispatcher/dispatcher.h"
 #include "tests/core/manual_env.h"
+#include "tests/core/store_commit.h"
 
 namespace shoal {
 namespace {
@@ -155,12 +156,7 @@ class SessionTest : public ::testing::Test {
   }
 
   Status commit(const storepb::Transaction& tx) {
-    raft::raftpb::Entry e;
-    e.set_index(++index_);
-    e.set_term(1);
-    e.set_data(tx.SerializeAsString());
-    store_.apply(e);
-    return store_.take_result(index_);
+    return testing::commit_to_store(store_, index_, tx);
   }
   void commit_action(storepb::StoreAction a) {
     storepb::Transaction tx;

@@ -53,6 +53,7 @@
 #include "tests/core/manual_env.h"
 #include "tests/datadriven/datadriven.h"
 #include "tests/datadriven/transcript_log_sink.h"
+#include "tests/core/store_commit.h"
 
 namespace shoal::orchestrator {
 namespace {
@@ -156,12 +157,7 @@ class OrchestratorGoldenHarness {
 
   Status commit(storepb::Transaction tx) {
     if (tx.now_ns() == 0) tx.set_now_ns(now_ns());
-    raft::raftpb::Entry e;
-    e.set_index(++index_);
-    e.set_term(1);
-    e.set_data(tx.SerializeAsString());
-    store_.apply(e);
-    return store_.take_result(index_);
+    return testing::commit_to_store(store_, index_, tx);
   }
   void commit_action(storepb::StoreAction a) {
     storepb::Transaction tx;

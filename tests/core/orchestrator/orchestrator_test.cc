@@ -8,6 +8,7 @@
 #include <map>
 
 #include "tests/core/manual_env.h"
+#include "tests/core/store_commit.h"
 
 namespace shoal::orchestrator {
 namespace {
@@ -33,12 +34,7 @@ class OrchestratorTest : public ::testing::Test {
                       {}) {}
 
   Status commit(const storepb::Transaction& tx) {
-    raft::raftpb::Entry e;
-    e.set_index(++index_);
-    e.set_term(1);
-    e.set_data(tx.SerializeAsString());
-    store_.apply(e);
-    return store_.take_result(index_);
+    return testing::commit_to_store(store_, index_, tx);
   }
   void commit_action(storepb::StoreAction a) {
     storepb::Transaction tx;
