@@ -134,15 +134,10 @@ void RaftCluster::note(NodeId node, const std::string& kind, const std::string& 
   timeline_.push_back(format_sim_time(world_->now()) + "  " + what);
 }
 
-void RaftCluster::check_host(NodeId id) {
-  if (id == 0) return;
-  if (auto* m = dynamic_cast<RaftMember*>(world_->app(id))) m->check_invariants();
-}
-
 void RaftCluster::check_now() {
   std::map<NodeId, const raft::Raft*> peers;
   for (NodeId id = 1; id <= world_->size(); ++id) {
-    if (auto* m = dynamic_cast<RaftMember*>(world_->app(id))) m->check_slow_invariants();
+    if (NodeApp* app = world_->app(id)) app->check_slow_invariants();
     if (RaftMember* h = host(id)) {
       h->node().raft().check_invariants();
       peers[id] = &h->node().raft();

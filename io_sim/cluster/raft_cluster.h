@@ -32,12 +32,9 @@ class RaftMember : public NodeApp {
   // Its Raft, null while it runs none (a worker, a locked or joining manager).
   virtual raft::RaftNode* raft_node() = 0;
   raft::RaftNode& node() { return *raft_node(); }
-  // Aborts (SHOAL_CHECK) if an invariant of the host's state machines is broken.
-  virtual void check_invariants() {
+  void check_invariants() override {
     if (raft::RaftNode* r = raft_node()) r->raft().check_invariants();
   }
-  // The checks too slow for every event (they walk every member or entry): run periodically.
-  virtual void check_slow_invariants() {}
 };
 
 // Builds a node's program. The default (no factory) builds a RaftHost for every node; a factory
@@ -109,8 +106,6 @@ class RaftCluster {
   const std::vector<std::string>& timeline() const { return timeline_; }
   // Runs checks that look at several nodes at once (log matching, per-node invariants).
   void check_now();
-  // Runs the invariants of host `id`'s state machines, if it is up (after each of its events).
-  void check_host(NodeId id);
 
  private:
   raft::RaftNodeEvents events_for(NodeId id);

@@ -392,15 +392,13 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
       for (NodeId id = 1; id <= sc.nodes; ++id) hosts.push_back(id);
       // Update bounds hold while nodes are healthy: checked only without random faults.
       const bool bounds = sc.check_update_bounds && !result.faults.any();
-      w.set_after_event([&c, services, hosts, bounds](NodeId node) {
-        c.check_host(node);
+      w.set_after_event([services, hosts, bounds] {
         services->checker().check(hosts);
         if (bounds) services->check_update_bounds();
       });
       c.start();
     } else {
       c.note(0, "start", sc.name + ": " + std::to_string(sc.nodes) + " managers, seed " + std::to_string(opt.seed));
-      w.set_after_event([&c](NodeId node) { c.check_host(node); });
       c.start();
       c.start_workload(sc.writes_per_s, sc.reads_per_s);
     }

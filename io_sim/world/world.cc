@@ -560,7 +560,12 @@ bool World::step_until(const SimTime* limit) {
       running_node_ = ev->node;
       ev->fn();
     }
-    if (after_event_) after_event_(ev->node >= 0 ? static_cast<NodeId>(ev->node) + 1 : 0);
+    if (ev->node >= 0) {
+      // The node may have crashed itself in the event: only a live program is checked.
+      Node& n = *nodes_[static_cast<size_t>(ev->node)];
+      if (n.up && n.app) n.app->check_invariants();
+    }
+    if (after_event_) after_event_();
     return true;
   }
 }

@@ -57,11 +57,18 @@
 
 namespace shoal::sim {
 
-// A node's program: whatever the factory builds on top of the node's Env. The World only
-// creates and destroys it; hosts downcast World::app() to reach their own type.
+// A node's program: whatever the factory builds on top of the node's Env. The World creates and
+// destroys it, and runs its invariants after each of its events; hosts downcast World::app() to
+// reach their own type.
 class NodeApp {
  public:
   virtual ~NodeApp();
+  // Aborts (SHOAL_CHECK) if an invariant of the program's state machines is broken. The World
+  // calls it after every event of the node, so it must be cheap.
+  virtual void check_invariants() {}
+  // The checks too slow for every event (they walk every member or entry): run periodically by
+  // whoever drives the run.
+  virtual void check_slow_invariants() {}
 };
 
 // Where the nodes' log records go, with the host each came from.
@@ -165,10 +172,9 @@ class World {
   // incarnation ends first (or the node is down now).
   EventId after_on(NodeId node, Duration d, std::function<void()> fn);
   bool cancel(EventId id) { return queue_.cancel(id); }
-  // Called after every event (for invariant checkers) with the node whose event it was (0: a
-  // world-level event). Empty to remove.
-  using AfterEvent = std::function<void(NodeId node)>;
-  void set_after_event(AfterEvent fn) { after_event_ = std::move(fn); }
+  // Called after every event (for checkers of the whole run), once the node whose event it was
+  // has checked its own invariants (NodeApp::check_invariants). Empty to remove.
+  void set_after_event(std::function<void()> fn) { after_event_ = std::move(fn); }
   // Sees every message as it is sent (for checkers of what may cross the network). Empty to remove.
   using WireTap = std::function<void(NodeId from, NodeId to, std::string_view payload)>;
   void set_wire_tap(WireTap tap) { wire_tap_ = std::move(tap); }
@@ -233,7 +239,7 @@ class World {
   Trace trace_;
   Network network_;
   std::vector<std::unique_ptr<Node>> nodes_;
-  AfterEvent after_event_;
+  std::function<void()> after_event_;
   WireTap wire_tap_;
   uint64_t events_ = 0;
   bool in_step_ = false;
