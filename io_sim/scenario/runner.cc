@@ -381,6 +381,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& opt) {
   World& w = c.world();
   ServicesCluster* services = result.services.get();
   if (services) services->attach(c);
+  w.set_check_node_invariants(opt.node_invariants);
   FaultDriver faults(c, services, opt.seed);
 
   try {

@@ -29,6 +29,9 @@ struct RunOptions {
   // The nodes' log records from this level go into the timeline (kOff: none; they cost time).
   LogLevel log = LogLevel::kOff;
   PlantedBugs bugs;  // test-only (core/env/planted_bugs.h)
+  // Test-only: false leaves the nodes' invariants unchecked, so that a test can show a checker of
+  // the whole run catching a planted bug that an invariant would otherwise stop first.
+  bool node_invariants = true;
 };
 
 struct RunResult {

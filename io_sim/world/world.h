@@ -175,6 +175,8 @@ class World {
   // Called after every event (for checkers of the whole run), once the node whose event it was
   // has checked its own invariants (NodeApp::check_invariants). Empty to remove.
   void set_after_event(std::function<void()> fn) { after_event_ = std::move(fn); }
+  // Test-only: false stops running the nodes' invariants after their events.
+  void set_check_node_invariants(bool on) { check_node_invariants_ = on; }
   // Sees every message as it is sent (for checkers of what may cross the network). Empty to remove.
   using WireTap = std::function<void(NodeId from, NodeId to, std::string_view payload)>;
   void set_wire_tap(WireTap tap) { wire_tap_ = std::move(tap); }
@@ -240,6 +242,7 @@ class World {
   Network network_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::function<void()> after_event_;
+  bool check_node_invariants_ = true;
   WireTap wire_tap_;
   uint64_t events_ = 0;
   bool in_step_ = false;

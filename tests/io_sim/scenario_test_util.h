@@ -18,13 +18,16 @@ inline std::string scenario_path(const std::string& name) {
 
 // Runs seeds 1..max_seeds of the scenario with the bug planted; returns the checkers that fired
 // on the first failing seed (empty if none failed).
+// `node_invariants` false: the nodes' own invariants are not checked, so the run's checkers
+// see what the bug does.
 inline std::set<std::string> checkers_catching(const std::string& bug, const std::string& scenario,
-                                               uint64_t max_seeds, bool swarm) {
+                                               uint64_t max_seeds, bool swarm, bool node_invariants = true) {
   auto sc = load_scenario(scenario_path(scenario));
   EXPECT_TRUE(sc.ok()) << sc.status().message();
   if (!sc.ok()) return {};
   RunOptions opt;
   opt.swarm = swarm;
+  opt.node_invariants = node_invariants;
   EXPECT_TRUE(plant(opt.bugs, bug));
   for (uint64_t seed = 1; seed <= max_seeds; ++seed) {
     opt.seed = seed;
