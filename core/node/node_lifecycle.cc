@@ -77,6 +77,11 @@ void Node::init(std::function<void(Result<InitResult>)> done) {
   AeadKey kek;
   crypto.random_bytes(kek.data(), kek.size());
   if (Status s = open_storage(kek, /*create=*/true); !s.ok()) return fail(s);
+  // The key goes next to the sealed data at once (unless autolocked): a crash before the record
+  // is durable then leaves a directory that says it holds no node, not one locked for good.
+  if (!opts_.autolock) {
+    if (Status w = seams_.storage.write_unlock_key(kek_); !w.ok()) return fail(w);
+  }
   nodepb::NodeRecord record;
   record.set_node_id(self);
   record.set_cluster_id(cluster_id);
@@ -112,9 +117,6 @@ void Node::init(std::function<void(Result<InitResult>)> done) {
   disk_->sync([this, alive, done, result](Status s) mutable {
     if (alive.expired()) return;
     if (!s.ok()) return done(s);
-    if (!opts_.autolock) {
-      if (Status w = seams_.storage.write_unlock_key(kek_); !w.ok()) return done(w);
-    }
     if (Status st = start_node({record_->node_id()}); !st.ok()) return done(st);
     // Done once the cluster exists, so the first API call finds it.
     wait_until([this] { return store_ && store_->cluster() != nullptr; },
@@ -245,6 +247,9 @@ void Node::finish_join(const managerpb::JoinResponse& resp, std::string key_pem,
   AeadKey kek;
   seams_.crypto.random_bytes(kek.data(), kek.size());
   if (Status s = open_storage(kek, /*create=*/true); !s.ok()) return done(s);
+  // As in init: the key is kept with the data from the start (a manager joining an autolocked
+  // cluster seals it under the cluster's key once it has the cluster object).
+  if (Status w = seams_.storage.write_unlock_key(kek_); !w.ok()) return done(w);
   nodepb::NodeRecord record;
   record.set_node_id(resp.node_id());
   record.set_cluster_id(resp.cluster_id());
@@ -261,7 +266,6 @@ void Node::finish_join(const managerpb::JoinResponse& resp, std::string key_pem,
   disk_->sync([this, alive = std::weak_ptr<bool>(alive_), done, result](Status s) {
     if (alive.expired()) return;
     if (!s.ok()) return done(s);
-    if (Status w = seams_.storage.write_unlock_key(kek_); !w.ok()) return done(w);
     if (Status st = start_node({}); !st.ok()) return done(st);
     if (!manager_) return done(result);
     // A new manager is done once it has caught up with the cluster's state, so its API's first

@@ -48,6 +48,9 @@ TEST(ServicesScenarios, SeedsThatFoundBugsStayClean) {
       // A leader cut off while a node write was in flight never heard that write's fate, so its
       // dispatcher (one write per node at a time) never marked the restarted node ready again.
       {"services_rolling_update", 520, true, "a restarted worker stays down"},
+      // A worker that crashed after making its data directory but before keeping the key that
+      // opens it came back locked for good; the key is now kept from the start.
+      {"services_chaos", 21, true, "a worker that crashed mid-join stays locked"},
   };
   for (const Found& f : found) {
     auto sc = load_scenario(scenario_path(f.scenario));
