@@ -123,7 +123,8 @@ void ServicesCluster::tidy() {
   const store::Store* st = store_of(l);
   if (!st) return;
   const raft::Raft& r = node_host(l)->raft_node()->raft();
-  for (const auto& [id, n] : st->nodes()) {
+  for (const auto& [node_id, n] : st->nodes()) {
+    const std::string id = node_id;  // a copy the lambdas below can capture
     // Stale: made for a host that now holds another node id (a join tried again, a disk lost).
     // A host with no id yet may still be hearing its join's answer: its nodes wait.
     const NodeId host = n.hostname().size() > 1 ? std::strtoull(n.hostname().c_str() + 1, nullptr, 10) : 0;
