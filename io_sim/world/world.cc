@@ -535,7 +535,7 @@ bool World::step_until(const SimTime* limit) {
     const auto next = queue_.next_time();
     if (!next || (limit && *next > *limit)) return false;
     auto ev = queue_.pop_next();
-    if (ev->node >= 0 && check_node_invariants_) {
+    if (ev->node >= 0) {
       Node& n = *nodes_[static_cast<size_t>(ev->node)];
       if (ev->epoch != kAnyEpoch && ev->epoch != n.incarnation) continue;  // its incarnation is gone
       if (n.paused) {
