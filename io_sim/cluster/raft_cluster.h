@@ -104,7 +104,7 @@ class RaftCluster {
   // --- timeline
   void note(NodeId node, const std::string& kind, const std::string& what);
   const std::vector<std::string>& timeline() const { return timeline_; }
-  // Runs checks that look at several nodes at once (log matching, per-node invariants).
+  // Runs the periodic checks: log matching across nodes, and each host's slow invariants.
   void check_now();
 
  private:
