@@ -316,6 +316,7 @@ void Agent::drive(const std::string& id) {
   if (Status s = runtime_.start(run_spec(t.assigned)); !s.ok()) {
     t.exited = true;
     ++t.exits;
+    ++changes_;
     set_state(id, storepb::FAILED, "could not start", s.message());
     start_waiters(id);
   }
@@ -343,6 +344,8 @@ void Agent::on_runtime_event(const TaskEvent& e) {
     case TaskEvent::Kind::kFailedToStart:
       t.exited = true;
       ++t.exits;
+      ++changes_;
+    ++changes_;
       stop_checks(t);
       set_state(e.task_id, storepb::FAILED, "could not start", e.error);
       start_waiters(e.task_id);
@@ -350,6 +353,8 @@ void Agent::on_runtime_event(const TaskEvent& e) {
     case TaskEvent::Kind::kExited: {
       t.exited = true;
       ++t.exits;
+      ++changes_;
+    ++changes_;
       stop_checks(t);
       if (t.state > storepb::RUNNING) break;  // already ended (it could not start): keep that reason
       if (t.stop_asked || e.stopped) {
@@ -507,14 +512,12 @@ void Agent::flush_reports() {
 }
 
 void Agent::check_invariants() const {
-  // Exits are counted as they happen and states change only through apply, forget and
-  // set_state: with none of those since the last check, nothing can have broken.
-  for (const auto& [id, t] : tasks_) {
-    SHOAL_CHECK(t.exits <= 1, "agent: task %s ended %d times", id.c_str(), t.exits);
-  }
+  // Tasks change only in apply, forget, set_state and where an exit is counted, each of which
+  // counts a change: with none since the last check, nothing can have broken.
   if (changes_ == checked_changes_) return;
   checked_changes_ = changes_;
   for (const auto& [id, t] : tasks_) {
+    SHOAL_CHECK(t.exits <= 1, "agent: task %s ended %d times", id.c_str(), t.exits);
     SHOAL_CHECK(t.started || (!t.exited && !t.stop_asked), "agent: task %s ended or was stopped but never started",
                 id.c_str());
     if (auto it = checked_states_.find(id); it != checked_states_.end()) {

@@ -84,18 +84,17 @@ void put_or_remove(Map& m, storepb::StoreAction::Kind kind, Obj obj, uint64_t in
     m.erase(obj.id());
     return;
   }
-  if (kind == storepb::StoreAction::CREATE) {
-    obj.set_created_at_ns(now_ns);
-  } else {
-    obj.set_created_at_ns(m.at(obj.id()).created_at_ns());
-  }
+  auto stored = m.find(obj.id());  // present for an UPDATE (the check saw to it), absent for a CREATE
+  obj.set_created_at_ns(stored == m.end() ? now_ns : stored->second.created_at_ns());
   obj.set_updated_at_ns(now_ns);
   const uint64_t version = bugs.store_keeps_writer_version && kind == storepb::StoreAction::UPDATE ? obj.version() : index;
-  if (auto it = m.find(obj.id()); it != m.end()) {
-    check_version_grows(Obj::descriptor()->name().c_str(), obj.id(), it->second.version(), version, index);
-  }
   obj.set_version(version);
-  m[obj.id()] = std::move(obj);
+  if (stored == m.end()) {
+    m[obj.id()] = std::move(obj);
+    return;
+  }
+  check_version_grows(Obj::descriptor()->name().c_str(), obj.id(), stored->second.version(), version, index);
+  stored->second = std::move(obj);
 }
 
 }  // namespace
