@@ -305,14 +305,7 @@ void Manager::admit(const managerpb::JoinRequest& req, Rpc::Reply reply) {
     resp.set_cert_chain_pem(cert);
     add_trusted_roots(resp.mutable_trusted_roots_pem());
     resp.set_cluster_id(store_.cluster()->id());
-    for (const auto& [nid, node] : store_.nodes()) {
-      if (node.role() != storepb::MANAGER || node.addr().empty()) continue;
-      auto parsed = ca::parse_node_id(nid);
-      if (!parsed.ok()) continue;
-      auto* m = resp.add_managers();
-      m->set_node_id(*parsed);
-      m->set_addr(node.addr());
-    }
+    store::list_managers(store_, resp.mutable_managers());
     reply({}, resp.SerializeAsString());
   });
 }

@@ -7,6 +7,7 @@
 #include "core/ca/node_identity.h"
 #include "core/node/node_record.h"
 #include "core/node/unlock_key.h"
+#include "core/store/manager_addresses.h"
 #include "core/store/node_role.h"
 #include "core/wire/rfc3339.h"
 
@@ -240,10 +241,9 @@ NodeId Node::next_manager() {
   if (agent_ && agent_->in_session()) add(agent_->manager());
   for (const auto& m : record_->managers()) add(m.node_id());
   if (store_) {
-    for (const auto& [nid, n] : store_->nodes()) {
-      auto id = ca::parse_node_id(nid);
-      if (id.ok() && n.role() == storepb::MANAGER && !n.addr().empty()) add(*id);
-    }
+    google::protobuf::RepeatedPtrField<managerpb::ManagerAddress> known;
+    store::list_managers(*store_, &known);
+    for (const auto& m : known) add(m.node_id());
   }
   if (others.empty()) return 0;
   manager_turn_ = manager_turn_ == 0 ? seams_.rng.uniform(1, others.size()) : manager_turn_ + 1;

@@ -145,8 +145,6 @@ class Node {
   Rpc& rpc() { return rpc_; }
   // The roots this node trusts now.
   std::vector<std::string> trusted_roots() const;
-  // `roots` and every root trusted now (the planted bug node_keeps_old_roots).
-  std::vector<std::string> with_old_roots(std::vector<std::string> roots) const;
 
   // Aborts (SHOAL_CHECK) if an invariant of any of the node's state machines is broken: Raft,
   // the store, the dispatcher, the orchestrator and the agent. Cheap enough to run after every
@@ -180,6 +178,8 @@ class Node {
   void start_agent();
   PeerIdentity self_identity() const;
   TlsIdentity tls_identity() const;
+  // `roots` and every root trusted now (the planted bug node_keeps_old_roots).
+  std::vector<std::string> with_old_roots(std::vector<std::string> roots) const;
   // What this node's agent tells the dispatcher about it: the configured description, where
   // its gossip listens and which certificate it uses.
   storepb::NodeDescription description() const;
