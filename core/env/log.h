@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,14 @@ constexpr const char* level_name(LogLevel level) {
     case LogLevel::kOff: break;
   }
   return "off";
+}
+
+// The level level_name() calls `name` ("debug", "info", "warn", "error", "off"); none if unknown.
+constexpr std::optional<LogLevel> parse_log_level(std::string_view name) {
+  for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError, LogLevel::kOff}) {
+    if (name == level_name(level)) return level;
+  }
+  return std::nullopt;
 }
 
 struct LogRecord {

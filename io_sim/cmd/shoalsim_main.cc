@@ -286,10 +286,7 @@ int main(int argc, char** argv) {
     return r.placed == bench_tasks ? 0 : 1;
   }
   if (run->parsed()) {
-    const LogLevel level = log_level == "debug"  ? LogLevel::kDebug
-                           : log_level == "warn" ? LogLevel::kWarn
-                           : log_level == "error" ? LogLevel::kError
-                                                  : LogLevel::kInfo;
+    const LogLevel level = parse_log_level(log_level).value_or(LogLevel::kInfo);  // CLI11 checked the word
     return run_command(path, seed, swarm, timeline, level, trace_out, determinism, bugs, planted);
   }
   if (seeds == 0) {

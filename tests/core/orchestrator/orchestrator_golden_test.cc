@@ -89,15 +89,6 @@ std::optional<int64_t> parse_duration_ns(const std::string& s) {
   return std::nullopt;
 }
 
-std::optional<LogLevel> parse_level(const std::string& s) {
-  if (s == "debug") return LogLevel::kDebug;
-  if (s == "info") return LogLevel::kInfo;
-  if (s == "warn") return LogLevel::kWarn;
-  if (s == "error") return LogLevel::kError;
-  if (s == "off") return LogLevel::kOff;
-  return std::nullopt;
-}
-
 class OrchestratorGoldenHarness {
  public:
   OrchestratorGoldenHarness()
@@ -135,7 +126,7 @@ class OrchestratorGoldenHarness {
     } else if (tc.cmd == "tasks") {
       tasks(pos.empty() ? "" : pos[0]);
     } else if (tc.cmd == "log-level") {
-      auto level = parse_level(pos.empty() ? "" : pos[0]);
+      auto level = parse_log_level(pos.empty() ? "" : pos[0]);
       if (!level) {
         tc.fail("want debug, info, warn, error or off");
       } else {

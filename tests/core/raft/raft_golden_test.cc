@@ -141,15 +141,6 @@ std::string message_text(const raftpb::Message& m) {
   return out;
 }
 
-std::optional<LogLevel> parse_level(const std::string& s) {
-  if (s == "debug") return LogLevel::kDebug;
-  if (s == "info") return LogLevel::kInfo;
-  if (s == "warn") return LogLevel::kWarn;
-  if (s == "error") return LogLevel::kError;
-  if (s == "off") return LogLevel::kOff;
-  return std::nullopt;
-}
-
 class RaftGoldenHarness {
  public:
   std::string handle(const TestCase& tc) {
@@ -157,7 +148,7 @@ class RaftGoldenHarness {
     if (tc.cmd == "add-nodes") {
       add_nodes(tc);
     } else if (tc.cmd == "log-level") {
-      auto level = parse_level(tc.positional().empty() ? "" : tc.positional()[0]);
+      auto level = parse_log_level(tc.positional().empty() ? "" : tc.positional()[0]);
       if (!level) {
         tc.fail("want debug, info, warn, error or off");
       } else {
